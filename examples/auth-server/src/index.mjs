@@ -1,0 +1,2 @@
+export { createAuthServer } from './createAuthServer.mjs'
+export { DEMO_USERS } from './users.mjs'

@@ -1,0 +1,120 @@
+import {
+  type AuthClient,
+  createOriginMatcher,
+  createTokenRenewer,
+  type OriginRule,
+  type SentToken,
+} from '@latchkey/core'
+import {
+  type AxiosError,
+  AxiosHeaders,
+  type AxiosInstance,
+  CanceledError,
+  type InternalAxiosRequestConfig,
+} from 'axios'
+
+export interface AttachAuthOptions {
+  /**
+   * Origins that receive the token, as in `createAuthFetch`: origin strings, RegExps tested against the
+   * origin, or a predicate on the parsed URL. The URL is `baseURL` + `url` (an absolute `url` wins, as
+   * axios decides). Default: the page's origin; outside a browser nothing is attached until this is set.
+   * @example attachAuth(api, auth, { origins: ['https://api.example.com'] })
+   */
+  origins?: OriginRule
+  /**
+   * Refresh once and replay a request that got a 401. Default `true`.
+   * @example attachAuth(api, auth, { origins: ['https://api.example.com'], retryOn401: false })
+   */
+  retryOn401?: boolean
+}
+
+/** The token a request went out with. A symbol: axios copies it with the config, and it stays out of its keys. */
+const SENT = Symbol('latchkey.sent')
+
+type Config = InternalAxiosRequestConfig & { [SENT]?: SentToken; _latchkeyRetry?: boolean }
+
+// axios's own test: `scheme://` or `//` makes a url absolute.
+const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i
+
+/** The URL axios will request, as its `buildFullPath` builds it, without merging the config again. */
+function fullPath({ baseURL, url = '', allowAbsoluteUrls }: Config): string {
+  if (!baseURL || (ABSOLUTE.test(url) && allowAbsoluteUrls !== false)) return url
+  return url ? `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : baseURL
+}
+
+/** A body the first send consumed (a stream), so it cannot be replayed. */
+const isOneShot = (data: unknown): boolean =>
+  typeof data === 'object' &&
+  data !== null &&
+  (typeof (data as { pipe?: unknown }).pipe === 'function' ||
+    typeof (data as ReadableStream).getReader === 'function' ||
+    Symbol.asyncIterator in data)
+
+/** axios also takes signal-likes without `addEventListener`; those only cancel the request itself. */
+const signalOf = (config: Config): AbortSignal | undefined => {
+  const { signal } = config
+  return typeof signal?.addEventListener === 'function' ? (signal as AbortSignal) : undefined
+}
+
+/**
+ * Adds interceptors to an axios instance so requests to allowed origins carry
+ * `Authorization: Bearer <token>` from `client.getAccessToken()`. A 401 to a request that carried the
+ * token is answered by one refresh shared by every waiting request (the rules of `createAuthFetch`),
+ * then one replay of the same config; a second 401 is rethrown as the `AxiosError`.
+ * It never overwrites an `Authorization` header (or `auth` option) the caller set, never sends the
+ * token to other origins, and does not replay a stream body. Returns `detach()`.
+ * @example
+ * const api = axios.create({ baseURL: 'https://api.example.com' })
+ * const detach = attachAuth(api, auth, { origins: ['https://api.example.com'] })
+ * const { data } = await api.get('/me')
+ */
+export function attachAuth(
+  instance: AxiosInstance,
+  client: AuthClient<any, any>,
+  options: AttachAuthOptions = {},
+): () => void {
+  const { retryOn401 = true } = options
+  const allowed = createOriginMatcher(options.origins, 'attachAuth')
+  const tokens = createTokenRenewer(client)
+
+  const onRequest = async (config: Config): Promise<Config> => {
+    // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
+    const headers = (config.headers = AxiosHeaders.from(config.headers))
+    if (config._latchkeyRetry || config.auth || headers.has('Authorization')) return config
+    if (!allowed(fullPath(config))) return config
+    const signal = signalOf(config)
+    const sent = await tokens.acquire(signal).catch((error: unknown) => {
+      throw signal?.aborted ? new CanceledError(undefined, config) : error
+    })
+    if (sent) {
+      headers.set('Authorization', `Bearer ${sent.token}`)
+      config[SENT] = sent
+    }
+    return config
+  }
+
+  const onError = async (error: AxiosError): Promise<unknown> => {
+    const config = error?.config as Config | undefined
+    const sent = config?.[SENT]
+    // Only a request that carried our token, was not a replay already and can be sent again.
+    if (!retryOn401 || !config || !sent || config._latchkeyRetry || isOneShot(config.data)) throw error
+    if (error.response?.status !== 401) throw error
+    const signal = signalOf(config)
+    const next = await tokens.renew(sent, signal).catch(() => {
+      throw signal?.aborted ? new CanceledError(undefined, config) : error
+    })
+    if (!next) throw error
+    // Marked with a string key: axios's config merge keeps it, so the replay is never replayed.
+    config._latchkeyRetry = true
+    config.headers = AxiosHeaders.from(config.headers)
+    config.headers.set('Authorization', `Bearer ${next}`)
+    return instance.request(config)
+  }
+
+  const request = instance.interceptors.request.use(onRequest)
+  const response = instance.interceptors.response.use(undefined, onError)
+  return () => {
+    instance.interceptors.request.eject(request)
+    instance.interceptors.response.eject(response)
+  }
+}

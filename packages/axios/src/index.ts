@@ -1,0 +1,1 @@
+export { type AttachAuthOptions, attachAuth } from './attachAuth'

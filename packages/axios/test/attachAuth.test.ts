@@ -1,0 +1,354 @@
+import { Readable } from 'node:stream'
+import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { createTestToken } from '@latchkey/testing'
+import axios, { AxiosError, type AxiosInstance } from 'axios'
+import { HttpResponse, http } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { attachAuth } from '../src'
+
+const API = 'https://api.example.com'
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+interface Seen {
+  method: string
+  url: string
+  authorization: string | null
+  contentType: string | null
+  body: string
+  header: string | null
+}
+const seen: Seen[] = []
+const valid = new Set<string>()
+let delay: (request: Request) => Promise<void> = async () => {}
+
+async function record(request: Request): Promise<Seen> {
+  const contentType = request.headers.get('content-type')
+  let body = await request.text()
+  if (contentType?.startsWith('multipart/form-data')) {
+    const form = await new Response(body, { headers: { 'content-type': contentType } }).formData()
+    const parts = await Promise.all(
+      [...form].map(async ([k, v]) => [
+        k,
+        typeof v === 'string' ? v : `${v.name}:${v.type}:${await v.text()}`,
+      ]),
+    )
+    body = JSON.stringify(parts)
+  }
+  const entry = {
+    method: request.method,
+    url: request.url,
+    authorization: request.headers.get('authorization'),
+    contentType: contentType?.replace(/boundary=.*$/, 'boundary=*') ?? null,
+    body,
+    header: request.headers.get('x-trace'),
+  }
+  seen.push(entry)
+  return entry
+}
+
+const server = setupServer(
+  http.all(`${API}/*`, async ({ request }) => {
+    const entry = await record(request)
+    await delay(request)
+    const token = entry.authorization?.replace(/^Bearer /, '')
+    if (token && valid.has(token)) return HttpResponse.json({ ok: true, n: seen.length })
+    return HttpResponse.json({ error: 'invalid_token', n: seen.length }, { status: 401 })
+  }),
+  http.all('https://other.example.com/*', async ({ request }) => {
+    await record(request)
+    return HttpResponse.json({ error: 'nope' }, { status: 401 })
+  }),
+)
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+afterEach(() => {
+  server.resetHandlers()
+  seen.length = 0
+  valid.clear()
+  delay = async () => {}
+  for (const c of clients.splice(0)) c.destroy()
+})
+afterAll(() => server.close())
+
+const clients: AuthClient[] = []
+let clock = Date.UTC(2030, 0, 1)
+const now = () => clock
+
+function setup(options: { revoked?: boolean; refresh?: () => Promise<void>; refreshDelay?: number } = {}) {
+  let n = 0
+  const refresh = vi.fn(async ({ signal }: { signal: AbortSignal }) => {
+    await sleep(options.refreshDelay ?? 5)
+    await options.refresh?.()
+    if (signal.aborted) throw signal.reason
+    const accessToken = createTestToken({ sub: 'alice', n: ++n }, { now, expiresIn: 300 })
+    valid.add(accessToken)
+    return { accessToken }
+  })
+  const auth = createAuthClient({ now, refresh, retry: { attempts: 1 }, refreshTimeout: 2_000 })
+  clients.push(auth)
+  const first = createTestToken({ sub: 'alice', n: 0 }, { now, expiresIn: 300 })
+  if (!options.revoked) valid.add(first)
+  auth.setTokens({ accessToken: first, refreshToken: 'r0' })
+  const logouts: string[] = []
+  auth.on('logout', ({ reason }) => logouts.push(reason))
+  const api = axios.create({ baseURL: API })
+  const detach = attachAuth(api, auth, { origins: [API] })
+  return { auth, api, detach, refresh, first, logouts }
+}
+
+const bearer = (auth: AuthClient) => `Bearer ${auth.getState().accessToken}`
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection')
+    },
+    (error: unknown) => error as AxiosError,
+  )
+
+describe('attachAuth', () => {
+  describe('attaching the token', () => {
+    it('sets Authorization: Bearer <token> on requests to an allowed origin', async () => {
+      const { api, first } = setup()
+      const res = await api.get('/me', { headers: { 'X-Trace': 't' } })
+      expect(res.status).toBe(200)
+      expect(seen).toMatchObject([
+        { method: 'GET', url: `${API}/me`, authorization: `Bearer ${first}`, header: 't' },
+      ])
+    })
+
+    it('sends no token to another origin, and its 401 starts no refresh', async () => {
+      const { api, refresh } = setup()
+      const error = await rejection(api.get('https://other.example.com/me'))
+      expect(error.response?.status).toBe(401)
+      expect(seen).toMatchObject([{ authorization: null }])
+      expect(refresh).not.toHaveBeenCalled()
+    })
+
+    it.each([
+      ['per request', (api: AxiosInstance) => api.get('/me', { headers: { Authorization: 'Basic abc' } })],
+      ['in lowercase', (api: AxiosInstance) => api.get('/me', { headers: { authorization: 'Basic abc' } })],
+      [
+        'as instance defaults',
+        (api: AxiosInstance) => {
+          api.defaults.headers.common.Authorization = 'Basic abc'
+          return api.get('/me')
+        },
+      ],
+      [
+        'through the auth option',
+        (api: AxiosInstance) => api.get('/me', { auth: { username: 'a', password: 'b' } }),
+      ],
+    ])("keeps the caller's Authorization header set %s", async (_, call) => {
+      const { api, refresh } = setup({ revoked: true })
+      const error = await rejection(call(api))
+      expect(error.response?.status).toBe(401)
+      expect(seen).toHaveLength(1)
+      expect(seen[0]?.authorization).toMatch(/^Basic /)
+      expect(refresh).not.toHaveBeenCalled()
+    })
+
+    it('copes with an earlier interceptor that left plain headers behind', async () => {
+      const { auth } = setup()
+      const api = axios.create({ baseURL: API })
+      api.interceptors.request.use((config) => {
+        config.headers = { ...config.headers.toJSON(), 'X-Trace': 't' } as never
+        return config
+      })
+      attachAuth(api, auth, { origins: [API] })
+      await api.get('/me')
+      expect(seen).toMatchObject([{ authorization: bearer(auth), header: 't' }])
+    })
+
+    it('refreshes a token that is about to expire before sending it', async () => {
+      const { api, auth, refresh, first } = setup()
+      clock += 299_000
+      await api.get('/me')
+      expect(refresh).toHaveBeenCalledTimes(1)
+      expect(seen[0]?.authorization).not.toBe(`Bearer ${first}`)
+      expect(seen[0]?.authorization).toBe(bearer(auth))
+    })
+
+    it('attaches nothing without a session', async () => {
+      const auth = createAuthClient({ now })
+      clients.push(auth)
+      const api = axios.create()
+      attachAuth(api, auth, { origins: [API] })
+      await rejection(api.get(`${API}/me`))
+      expect(seen).toMatchObject([{ authorization: null }])
+    })
+  })
+
+  describe('401 replay', () => {
+    const form = () => {
+      const f = new FormData()
+      f.set('name', 'alice')
+      f.set('file', new Blob(['hello'], { type: 'text/plain' }), 'a.txt')
+      return f
+    }
+    it.each<[string, () => { data: unknown; headers?: Record<string, string> }]>([
+      ['a JSON object', () => ({ data: { a: 1, b: [2, { c: 'ü' }] } })],
+      ['a JSON string', () => ({ data: '{"raw":true}', headers: { 'Content-Type': 'application/json' } })],
+      ['text', () => ({ data: 'plain text ✓', headers: { 'Content-Type': 'text/plain' } })],
+      ['URLSearchParams', () => ({ data: new URLSearchParams({ a: '1', b: 'x y' }) })],
+      ['FormData', () => ({ data: form() })],
+      ['a Blob', () => ({ data: new Blob(['{"blob":true}'], { type: 'application/vnd.test+json' }) })],
+    ])('replays a POST with %s body identically after one refresh', async (_, make) => {
+      const { api, auth, refresh, first } = setup({ revoked: true })
+      const res = await api.post('/items', make().data, { headers: { 'X-Trace': 't', ...make().headers } })
+      expect(res.status).toBe(200)
+      expect(refresh).toHaveBeenCalledTimes(1)
+      expect(seen).toHaveLength(2)
+      const [a, b] = seen as [Seen, Seen]
+      expect(a.authorization).toBe(`Bearer ${first}`)
+      expect(b.authorization).toBe(bearer(auth))
+      expect({ ...b, authorization: null }).toEqual({ ...a, authorization: null })
+      expect(a.body.length).toBeGreaterThan(0)
+    })
+
+    it('rethrows the 401 of a stream body, which cannot be replayed', async () => {
+      const { api, refresh } = setup({ revoked: true })
+      const error = await rejection(api.post('/upload', Readable.from(['streamed'])))
+      expect(error.response?.status).toBe(401)
+      expect(seen).toMatchObject([{ body: 'streamed' }])
+      expect(refresh).not.toHaveBeenCalled()
+    })
+
+    it('rethrows a second 401 as the AxiosError: exactly one replay', async () => {
+      const { api, refresh } = setup({ revoked: true })
+      server.use(
+        http.all(`${API}/*`, async ({ request }) => {
+          await record(request)
+          return HttpResponse.json({ n: seen.length }, { status: 401 })
+        }),
+      )
+      const error = await rejection(api.get('/me'))
+      expect(error).toBeInstanceOf(AxiosError)
+      expect(error.response?.status).toBe(401)
+      expect(error.response?.data).toEqual({ n: 2 })
+      expect(seen).toHaveLength(2)
+      expect(refresh).toHaveBeenCalledTimes(1)
+    })
+
+    it('with retryOn401: false rethrows the 401 without refreshing', async () => {
+      const { auth, refresh } = setup({ revoked: true })
+      const api = axios.create({ baseURL: API })
+      attachAuth(api, auth, { origins: [API], retryOn401: false })
+      const error = await rejection(api.get('/me'))
+      expect(error.response?.status).toBe(401)
+      expect(seen).toHaveLength(1)
+      expect(refresh).not.toHaveBeenCalled()
+    })
+
+    it('rethrows the original AxiosError and ends the session when the refresh is rejected', async () => {
+      const { api, auth, refresh, logouts } = setup({
+        revoked: true,
+        refresh: async () => {
+          throw Object.assign(new Error('rejected'), { status: 401 })
+        },
+      })
+      const error = await rejection(api.post('/items', { a: 1 }))
+      expect(error).toBeInstanceOf(AxiosError)
+      expect(error.response?.status).toBe(401)
+      expect(error.response?.data).toEqual({ error: 'invalid_token', n: 1 })
+      expect(seen).toHaveLength(1)
+      expect(refresh).toHaveBeenCalledTimes(1)
+      expect(logouts).toEqual(['refresh_rejected'])
+      expect(auth.getState().status).toBe('unauthenticated')
+    })
+
+    it('replays a 401 for an older token with the current one, without a refresh', async () => {
+      const { api, auth, refresh, first } = setup()
+      let release!: () => void
+      const held = new Promise<void>((r) => (release = r))
+      delay = async () => held
+      const pending = api.get('/slow')
+      await vi.waitUntil(() => seen.length === 1)
+      await auth.refresh()
+      valid.delete(first)
+      delay = async () => {}
+      release()
+      expect((await pending).status).toBe(200)
+      expect(refresh).toHaveBeenCalledTimes(1)
+      expect(seen.map((s) => s.authorization)).toEqual([`Bearer ${first}`, bearer(auth)])
+    })
+  })
+
+  describe('abort', () => {
+    it('cancels a request whose signal aborts while it waits for a refresh; the others and the refresh go on', async () => {
+      const { api, refresh } = setup({ refreshDelay: 60 })
+      clock += 299_000
+      const controller = new AbortController()
+      const aborted = rejection(api.get('/a', { signal: controller.signal }))
+      const others = [api.get('/b'), api.get('/c')]
+      await sleep(10)
+      controller.abort()
+      expect(axios.isCancel(await aborted)).toBe(true)
+      expect((await Promise.all(others)).map((r) => r.status)).toEqual([200, 200])
+      expect(refresh).toHaveBeenCalledTimes(1)
+      expect(refresh.mock.calls[0]?.[0].signal.aborted).toBe(false)
+      expect(seen.map((s) => new URL(s.url).pathname).sort()).toEqual(['/b', '/c'])
+    })
+
+    it('cancels a request whose signal aborts while it waits for the refresh after a 401', async () => {
+      const { api, refresh } = setup({ revoked: true, refreshDelay: 60 })
+      const controller = new AbortController()
+      const aborted = rejection(api.post('/a', 'a', { signal: controller.signal }))
+      const other = api.post('/b', 'b')
+      await vi.waitUntil(() => refresh.mock.calls.length === 1, { interval: 1 })
+      controller.abort()
+      const error = await aborted
+      expect(axios.isCancel(error)).toBe(true)
+      expect((await other).status).toBe(200)
+      expect(refresh).toHaveBeenCalledTimes(1)
+      expect(refresh.mock.calls[0]?.[0].signal.aborted).toBe(false)
+      expect(seen.map((s) => s.body).sort()).toEqual(['a', 'b', 'b'])
+    })
+  })
+
+  describe('detach', () => {
+    it('ejects both interceptors, and calling it twice is harmless', async () => {
+      const { api, detach, refresh } = setup({ revoked: true })
+      detach()
+      detach()
+      const error = await rejection(api.get('/me'))
+      expect(error.response?.status).toBe(401)
+      expect(seen).toMatchObject([{ authorization: null }])
+      expect(refresh).not.toHaveBeenCalled()
+      expect(api.interceptors.request.handlers?.filter(Boolean)).toEqual([])
+      expect(api.interceptors.response.handlers?.filter(Boolean)).toEqual([])
+    })
+  })
+
+  describe('hot path', () => {
+    it('never merges the config (no getUri) and parses each origin once', async () => {
+      const { api } = setup()
+      const getUri = vi.spyOn(api, 'getUri')
+      const parsed = vi.fn()
+      const Original = URL
+      vi.stubGlobal(
+        'URL',
+        new Proxy(Original, {
+          construct(target, args) {
+            parsed()
+            return Reflect.construct(target, args)
+          },
+        }),
+      )
+      const urls: string[] = []
+      try {
+        const adapter = async (config: import('axios').InternalAxiosRequestConfig) => {
+          urls.push(String(config.headers.get('Authorization')))
+          return { data: null, status: 200, statusText: 'OK', headers: {}, config }
+        }
+        for (let i = 0; i < 20; i++) await api.get(`/items/${i}`, { adapter })
+        await api.get('https://other.example.com/a', { adapter })
+        await api.get('https://other.example.com/b', { adapter })
+        expect(parsed).toHaveBeenCalledTimes(2)
+      } finally {
+        vi.unstubAllGlobals()
+      }
+      expect(getUri).not.toHaveBeenCalled()
+      expect(urls.filter((u) => u.startsWith('Bearer '))).toHaveLength(20)
+    })
+  })
+})

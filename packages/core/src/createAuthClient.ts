@@ -1,0 +1,423 @@
+import { createAuthFetch } from './createAuthFetch'
+import { AuthError, RefreshError } from './errors'
+import { createEmitter } from './events'
+import { callWithTimeout, toRefreshError } from './refresh'
+import { backoff, createTimer, leewayMs } from './scheduler'
+import { createSession, decodeSession, encodeSession, type Session } from './session'
+import { resolveStorage } from './storages/resolveStorage'
+import { createTabSync } from './tabSync'
+import type { AuthClient, AuthClientOptions, AuthEvents, AuthState, JwtClaims } from './types'
+import { listenForWake } from './wake'
+
+const noop = () => {}
+const isPromise = (v: unknown): v is Promise<unknown> => typeof (v as Promise<unknown>)?.then === 'function'
+const destroyedError = () => new AuthError('destroyed')
+const noRefresh = () => new RefreshError('Nothing to refresh with', { code: 'no_refresh' })
+
+/**
+ * Creates the client that holds the session: it stores and decodes the tokens, refreshes them
+ * before they expire (once across callers and tabs), and tells subscribers when anything changes.
+ * Decoding does not verify the signature; your API must.
+ * @example
+ * const auth = createAuthClient<{ sub: string }>({
+ *   storage: 'localStorage',
+ *   refresh: oauth2Refresh({ tokenEndpoint: '/oauth/token', clientId: 'spa' }),
+ * })
+ * auth.setTokens({ accessToken, refreshToken })
+ * const res = await auth.fetch('/api/me')
+ */
+export function createAuthClient<C = JwtClaims, Credentials = unknown>(
+  options: AuthClientOptions<Credentials> = {},
+): AuthClient<C, Credentials> {
+  const {
+    storageKey: key = 'latchkey',
+    refreshLeeway = 60,
+    refreshTimeout = 10_000,
+    refreshWithoutToken,
+    syncTabs = true,
+    now = Date.now,
+  } = options
+  const retry = { attempts: 4, baseDelay: 1_000, maxDelay: 30_000, ...options.retry }
+  const events = createEmitter<AuthEvents<C>>()
+  const emit = events.emit
+  let { storage, shared } = resolveStorage(options.storage, options.cookie)
+  let session: Session | null = null
+  let lastRaw: string | null = null
+  let loaded = !storage
+  let refreshing = false
+  let destroyed = false
+  let error: AuthError | null = null
+  let expiredFor: Session | null = null
+  // Bumped whenever the session is replaced outside a refresh, so a late refresh result is dropped.
+  let epoch = 0
+  let inflight: Promise<string> | null = null
+  let attempt = 0
+  let waitingOnline = false
+  let retryPending = false
+  let controller: AbortController | null = null
+  const timer = createTimer(now)
+  const retryTimer = createTimer(now)
+  const startupErrors: AuthError[] = []
+
+  const canRefresh = () => !!(session && options.refresh && (session.rt || refreshWithoutToken))
+  const live = (s: Session, margin = 0) => s.exp === null || now() + margin < s.exp
+  const leeway = (s: Session) => leewayMs(s, refreshLeeway)
+
+  function build(): AuthState<C> {
+    const s = session
+    const status = !loaded ? 'loading' : !s ? 'unauthenticated' : live(s) ? 'authenticated' : 'expired'
+    return {
+      status,
+      isAuthenticated: status === 'authenticated',
+      isRefreshing: refreshing,
+      accessToken: s?.at ?? null,
+      canRefresh: canRefresh(),
+      claims: (s?.claims ?? null) as C | null,
+      expiresAt: s?.exp ?? null,
+      error,
+    }
+  }
+  let snapshot = Object.freeze(build())
+
+  /** Publishes a new snapshot if anything changed, then tells listeners. */
+  function commit(): void {
+    const next = build()
+    const prev = snapshot
+    if ((Object.keys(next) as Array<keyof AuthState>).every((k) => next[k] === prev[k])) return
+    snapshot = Object.freeze(next)
+    emit('change', snapshot)
+    if (next.status === 'expired' && expiredFor !== session) {
+      expiredFor = session
+      emit('expired', snapshot)
+    }
+  }
+
+  function report(e: AuthError): void {
+    error = e
+    commit()
+    emit('error', e)
+  }
+
+  /** The storage cannot be used: keep the session in memory and keep working. */
+  function fallBack(cause: unknown): AuthError {
+    storage = null
+    shared = false
+    loaded = true
+    return new AuthError('storage_unavailable', 'Storage failed; keeping the session in memory', { cause })
+  }
+
+  function write(raw: string | null): void {
+    lastRaw = raw
+    const failed = (cause: unknown) => {
+      // `keep`: the storage works but this entry does not fit (a cookie over 4 KB); later ones may.
+      if (!destroyed) report((cause as { keep?: boolean })?.keep ? (cause as AuthError) : fallBack(cause))
+    }
+    try {
+      const done = storage && (raw === null ? storage.remove(key) : storage.set(key, raw))
+      if (isPromise(done)) done.then(noop, failed)
+    } catch (cause) {
+      failed(cause)
+    }
+  }
+
+  /** Stores the current session and tells other tabs. */
+  function persist(): void {
+    const raw = session && encodeSession(session)
+    write(raw)
+    sync?.post(raw)
+  }
+
+  function resetFailures(): void {
+    attempt = 0
+    waitingOnline = retryPending = false
+    retryTimer.cancel()
+  }
+
+  /** Takes a session from outside a refresh (setTokens, login, logout, expiry, another tab). */
+  function replace(next: Session | null, store = true): void {
+    epoch++
+    controller?.abort(noRefresh())
+    timer.cancel()
+    session = next
+    loaded = true
+    error = null
+    resetFailures()
+    if (store) persist()
+  }
+
+  /** Follows a value another tab (or script) put in shared storage. */
+  function adopt(raw: string | null): void {
+    if (destroyed || raw === lastRaw) return
+    let next: Session | null = null
+    if (raw !== null) {
+      try {
+        next = decodeSession(raw)
+      } catch (e) {
+        // Garbage from another script: keep the session we hold and write it back.
+        write(session && encodeSession(session))
+        return report(e as AuthError)
+      }
+      if (session && next.g < session.g) return
+    }
+    lastRaw = raw
+    const had = session
+    if (!had && !next) return
+    replace(next, false)
+    check()
+    if (next) emit(had ? 'refresh' : 'login', snapshot)
+    else emit('logout', { reason: 'other_tab' })
+  }
+
+  /** Reads a synchronous shared storage now: timers and storage events may have slept. */
+  function read(): string | null | undefined {
+    try {
+      const raw = shared ? storage!.get(key) : undefined
+      return typeof raw === 'string' || raw === null ? raw : undefined
+    } catch {
+      // Unreadable right now: the next write reports it.
+    }
+  }
+
+  function resync(): void {
+    const raw = read()
+    if (raw !== undefined) adopt(raw)
+  }
+
+  /** A newer session another tab stored, taken without events (the caller announces it). */
+  function peek(): Session | undefined {
+    const raw = read()
+    try {
+      const s = raw && raw !== lastRaw ? decodeSession(raw) : undefined
+      if (s && (!session || s.g > session.g)) {
+        lastRaw = raw!
+        return (session = s)
+      }
+    } catch {
+      // Garbage is reported by the storage event or the next wake-up.
+    }
+  }
+
+  /** Commits the status for this instant, starts a refresh when due, and arms the next check. */
+  function check(): void {
+    timer.cancel()
+    const s = session
+    const t = now()
+    if (!destroyed && s?.exp != null && t >= s.exp && !canRefresh()) {
+      // Nothing can renew it: the session is over.
+      replace(null)
+      commit()
+      return emit('expired', snapshot)
+    }
+    commit()
+    if (destroyed || s?.exp == null) return
+    const due = s.exp - leeway(s)
+    if (t >= due && !inflight && !retryPending && !waitingOnline && canRefresh()) start().catch(noop)
+    else if (t < s.exp) timer.at(t < due ? due : s.exp, check)
+  }
+
+  /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
+  async function exchange(base: Session | null, at: number): Promise<Session | null> {
+    // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
+    const stored = peek()
+    if (session && base && session.at !== base.at && live(session, leeway(session))) return stored ?? null
+    // The session ended (logout, another tab) while waiting: there is nothing to refresh.
+    if ((base && !session) || at !== epoch) throw noRefresh()
+    const c = (controller = new AbortController())
+    const tokens = await callWithTimeout(
+      (signal) =>
+        options.refresh!({ refreshToken: session?.rt ?? null, accessToken: session?.at ?? null, signal }),
+      refreshTimeout,
+      c,
+    )
+    if (at !== epoch || destroyed) throw noRefresh()
+    let next: Session
+    try {
+      next = createSession(tokens, now(), session?.rt ?? null, (session?.g ?? 0) + 1)
+    } catch (cause) {
+      throw new RefreshError('Refresh returned a malformed token', { permanent: true, cause })
+    }
+    if (next.exp !== null && (next.life === null ? next.exp <= now() : next.life <= 0)) {
+      throw new RefreshError('Refresh returned an expired token', { permanent: true })
+    }
+    // Store and broadcast while still holding the lock, so the next holder finds the new tokens.
+    session = next
+    persist()
+    return next
+  }
+
+  async function run(base: Session | null, n: number, at: number): Promise<string> {
+    let result: Session | RefreshError | null
+    try {
+      result = await (sync ? sync.lock(() => exchange(base, at)) : exchange(base, at))
+    } catch (e) {
+      result = toRefreshError(e)
+    }
+    inflight = controller = null
+    refreshing = false
+    if (destroyed) throw destroyedError()
+    if (!(result instanceof RefreshError)) {
+      error = null
+      resetFailures()
+      check()
+      if (result) emit(base ? 'refresh' : 'login', snapshot)
+      return session!.at
+    }
+    const e = result
+    if (e.code === 'no_refresh' || at !== epoch) {
+      commit()
+      throw e
+    }
+    const willRetry = !e.permanent && n < retry.attempts
+    const had = session
+    if (e.permanent) replace(null)
+    else if (willRetry) {
+      retryPending = true
+      retryTimer.at(now() + backoff(n, retry.baseDelay, retry.maxDelay), () => {
+        retryPending = false
+        start().catch(noop)
+      })
+    } else waitingOnline = true
+    error = e
+    check()
+    emit('refreshError', { error: e, attempt: n, willRetry })
+    if (e.permanent && had) emit('logout', { reason: 'refresh_rejected' })
+    throw e
+  }
+
+  function start(): Promise<string> {
+    if (!inflight) {
+      retryTimer.cancel()
+      retryPending = waitingOnline = false
+      refreshing = true
+      inflight = run(session, ++attempt, epoch)
+      inflight.catch(noop)
+      commit()
+    }
+    return inflight
+  }
+
+  // ---- start-up ----
+  const sync =
+    (shared && syncTabs) || (syncTabs === 'memory' && !storage)
+      ? createTabSync(key, adopt, now, refreshTimeout + 5_000)
+      : null
+  const load = (raw: string | null) => {
+    if (destroyed || loaded) return
+    loaded = true
+    try {
+      if (raw !== null) session = decodeSession((lastRaw = raw))
+    } catch (e) {
+      // Corrupt or tampered: remove it and start signed out.
+      startupErrors.push((error = e as AuthError))
+      write(null)
+    }
+  }
+  const unavailable = (cause: unknown) => {
+    startupErrors.push((error = fallBack(cause)))
+  }
+  let ready: Promise<unknown> = Promise.resolve()
+  try {
+    const raw = storage?.get(key) ?? null
+    if (isPromise(raw)) ready = raw.then(load, unavailable)
+    else load(raw)
+  } catch (cause) {
+    unavailable(cause)
+  }
+  // Start-up errors are reported after a microtask, so listeners attached right after creation get them.
+  ready = ready.then(() => {
+    if (destroyed) return
+    for (const e of startupErrors.splice(0)) emit('error', e)
+    check()
+  })
+  const stopSubscription = (sync && storage?.subscribe?.(key, adopt)) || noop
+  const stopWake = listenForWake(
+    () => {
+      resync()
+      check()
+    },
+    () => {
+      resync()
+      if (waitingOnline) start().catch(noop)
+      else check()
+    },
+  )
+  check()
+
+  const guard = async () => {
+    if (destroyed) throw destroyedError()
+    await ready
+    if (destroyed) throw destroyedError()
+  }
+
+  const client: AuthClient<C, Credentials> = {
+    getState: () => snapshot,
+    subscribe: (listener) => events.on('change', listener),
+    on: events.on,
+    setTokens(tokens) {
+      if (destroyed) throw destroyedError()
+      replace(createSession(tokens, now(), null, (session?.g ?? 0) + 1))
+      check()
+      return snapshot
+    },
+    async login(credentials) {
+      await guard()
+      let tokens: Awaited<ReturnType<NonNullable<typeof options.login>>>
+      try {
+        tokens = await options.login!(credentials, { signal: new AbortController().signal })
+      } catch (cause) {
+        if (destroyed) throw destroyedError()
+        error = new AuthError('login_failed', 'Login failed', { cause })
+        commit()
+        throw error
+      }
+      client.setTokens(tokens)
+      emit('login', snapshot)
+      return snapshot
+    },
+    logout() {
+      if (destroyed) return Promise.resolve()
+      const tokens = { accessToken: session?.at ?? null, refreshToken: session?.rt ?? null }
+      replace(null)
+      commit()
+      emit('logout', { reason: 'user' })
+      return (async () => {
+        try {
+          await options.logout?.(tokens)
+        } catch (cause) {
+          if (!destroyed) report(new AuthError('logout_failed', 'Server-side logout failed', { cause }))
+        }
+      })()
+    },
+    async getAccessToken({ minValidity } = {}) {
+      await guard()
+      const s = session
+      if (!s) return null
+      if (live(s, minValidity === undefined ? leeway(s) : minValidity * 1000)) return s.at
+      if (inflight || (canRefresh() && !retryPending && !waitingOnline)) await start().catch(noop)
+      if (destroyed) throw destroyedError()
+      return session && live(session) ? session.at : null
+    },
+    async refresh() {
+      // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.
+      if (inflight && !destroyed) return inflight
+      await guard()
+      if (!options.refresh || !(session?.rt || refreshWithoutToken)) throw noRefresh()
+      return start()
+    },
+    fetch: (input, init) => authFetch(input, init),
+    ready: ready.then(noop),
+    destroy() {
+      if (destroyed) return
+      destroyed = true
+      timer.cancel()
+      retryTimer.cancel()
+      controller?.abort(destroyedError())
+      sync?.close()
+      stopSubscription()
+      stopWake()
+      events.clear()
+    },
+  }
+  const authFetch = createAuthFetch(client)
+  return client
+}

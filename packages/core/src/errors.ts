@@ -1,0 +1,64 @@
+/** Every stable error code latchkey produces. Codes are API; messages are not. */
+export type AuthErrorCode =
+  | 'invalid_token'
+  | 'refresh_failed'
+  | 'refresh_timeout'
+  | 'refresh_rejected'
+  | 'no_refresh'
+  | 'storage_unavailable'
+  | 'storage_corrupt'
+  | 'login_failed'
+  | 'logout_failed'
+  | 'destroyed'
+
+const CODES =
+  'invalid_token refresh_failed refresh_timeout refresh_rejected no_refresh storage_unavailable storage_corrupt login_failed logout_failed destroyed'.split(
+    ' ',
+  )
+const NAMES = ['AuthError', 'InvalidTokenError', 'RefreshError']
+
+/**
+ * The base of every latchkey error: a stable `code`, a `name` and an optional `cause`.
+ * Messages never contain a token.
+ */
+export class AuthError extends Error {
+  readonly code: AuthErrorCode
+  constructor(code: AuthErrorCode, message: string = code, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** A token that is not a well-formed JWT (or an opaque token with `expiresIn`). Code `invalid_token`. */
+export class InvalidTokenError extends AuthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid_token', message, options)
+  }
+}
+
+/**
+ * A failed refresh. Permanent failures (400/401/403, `invalid_grant`, `permanent: true`) end the
+ * session with code `refresh_rejected`; transient ones are retried (`refresh_failed`, `refresh_timeout`).
+ * @example throw new RefreshError('Refresh token revoked', { permanent: true, status: 401 })
+ */
+export class RefreshError extends AuthError {
+  readonly permanent: boolean
+  readonly status: number | undefined
+  constructor(
+    message: string,
+    options: { permanent?: boolean; status?: number | undefined; cause?: unknown; code?: AuthErrorCode } = {},
+  ) {
+    super(options.code ?? (options.permanent ? 'refresh_rejected' : 'refresh_failed'), message, options)
+    this.permanent = !!options.permanent
+    this.status = options.status
+  }
+}
+
+/**
+ * True for any latchkey error, also one from another copy of the package or another realm
+ * (recognised by `name` and `code`, not only `instanceof`).
+ */
+export const isAuthError = (value: unknown): value is AuthError =>
+  value instanceof AuthError ||
+  (NAMES.includes((value as AuthError)?.name) && CODES.includes((value as AuthError)?.code))

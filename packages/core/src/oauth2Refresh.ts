@@ -1,0 +1,61 @@
+import { RefreshError } from './errors'
+import type { RefreshContext, TokenSet } from './types'
+
+export interface OAuth2RefreshOptions {
+  tokenEndpoint: string
+  clientId: string
+  scope?: string
+  /** Default: `globalThis.fetch`, looked up at call time. */
+  fetch?: typeof fetch
+  /** `'include'` sends cookies cross-origin (an HttpOnly refresh cookie). Default: fetch's default. */
+  credentials?: RequestCredentials
+}
+
+/**
+ * A `refresh` function that speaks the OAuth 2.0 refresh grant (RFC 6749 §6), form-encoded.
+ * OAuth error bodies become a `RefreshError` with the HTTP status and `{ error, error_description }`
+ * as `cause`; `invalid_grant` (and 400/401/403) is permanent.
+ * @example
+ * createAuthClient({ refresh: oauth2Refresh({ tokenEndpoint: 'https://id.example.com/oauth/token', clientId: 'spa' }) })
+ */
+export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshContext) => Promise<TokenSet> {
+  return async ({ refreshToken, signal }) => {
+    const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: options.clientId })
+    if (refreshToken) body.set('refresh_token', refreshToken)
+    if (options.scope) body.set('scope', options.scope)
+    const init: RequestInit = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body,
+      signal,
+    }
+    if (options.credentials) init.credentials = options.credentials
+    const res = await (options.fetch ?? globalThis.fetch)(options.tokenEndpoint, init)
+    const { status } = res
+    const rejected = status === 400 || status === 401 || status === 403
+    let data: Record<string, unknown>
+    try {
+      data = await res.json()
+      if (typeof data !== 'object' || data === null) throw 0
+    } catch (cause) {
+      throw new RefreshError(`Token endpoint answered ${status} without JSON`, {
+        permanent: rejected,
+        status,
+        cause,
+      })
+    }
+    if (!res.ok || typeof data.error === 'string') {
+      const code = typeof data.error === 'string' ? data.error : undefined
+      throw new RefreshError(`Token endpoint error: ${code ?? status}`, {
+        permanent: rejected || code === 'invalid_grant',
+        status,
+        cause: { error: code, error_description: data.error_description },
+      })
+    }
+    const expiresIn = Number(data.expires_in)
+    const tokens: TokenSet = { accessToken: data.access_token as string }
+    if (data.refresh_token !== undefined) tokens.refreshToken = data.refresh_token as string | null
+    if (data.expires_in != null && Number.isFinite(expiresIn)) tokens.expiresIn = expiresIn
+    return tokens
+  }
+}

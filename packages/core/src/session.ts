@@ -1,0 +1,80 @@
+import { AuthError, InvalidTokenError } from './errors'
+import { decodeToken, isTime } from './jwt'
+import type { JwtClaims, TokenSet } from './types'
+
+/** A session as the client holds it: tokens decoded once, times on the local clock. */
+export interface Session {
+  readonly at: string
+  readonly rt: string | null
+  readonly claims: JwtClaims | null
+  /** Expiry in ms on the local clock, or null for a token that never expires. */
+  readonly exp: number | null
+  /** Lifetime in ms (exp − iat, or expiresIn), to cap the leeway; null when unknown. */
+  readonly life: number | null
+  /** Local clock minus issuer clock, in ms. */
+  readonly skew: number
+  /** Generation: grows with every new token set, so a stale copy from another tab is never adopted. */
+  readonly g: number
+  /** Expiry and lifetime of a token without `exp`, kept so storage can restore them. */
+  readonly x?: [number, number]
+}
+
+/**
+ * Builds a session from a token set. `skew` is measured from `iat` when it is `null` (fresh tokens),
+ * or reused (tokens read back from storage). `rt` is the refresh token to keep when the set omits it.
+ */
+function build(
+  at: unknown,
+  rt: unknown,
+  expiresIn: unknown,
+  now: number,
+  skew: number | null,
+  g: number,
+  x?: unknown,
+): Session {
+  if (rt != null && (typeof rt !== 'string' || !rt)) throw new InvalidTokenError('Malformed refresh token')
+  const claims = decodeToken(at, x ? 0 : expiresIn)
+  const { exp, iat } = claims ?? {}
+  const base = { at: at as string, rt: (rt as string | null) ?? null, claims, g }
+  if (exp !== undefined) {
+    const s = skew ?? (iat === undefined ? 0 : now - iat * 1000)
+    return { ...base, exp: exp * 1000 + s, life: iat === undefined ? null : (exp - iat) * 1000, skew: s }
+  }
+  if (x)
+    return { ...base, exp: (x as number[])[0]!, life: (x as number[])[1]!, skew: 0, x: x as [number, number] }
+  if (expiresIn === undefined) return { ...base, exp: null, life: null, skew: 0 }
+  const life = (expiresIn as number) * 1000
+  return { ...base, exp: now + life, life, skew: 0, x: [now + life, life] }
+}
+
+/** A session from freshly issued tokens; `previous` is kept when `refreshToken` is omitted. */
+export function createSession(tokens: TokenSet, now: number, previous: string | null, g: number): Session {
+  if (typeof tokens !== 'object' || !tokens) throw new InvalidTokenError('Expected a token set')
+  const { accessToken, refreshToken = previous, expiresIn } = tokens
+  return build(accessToken, refreshToken, expiresIn, now, null, g)
+}
+
+/** The stored entry: `{ v: 1, at, rt, sk, g, x? }`. */
+export const encodeSession = (s: Session): string =>
+  JSON.stringify({ v: 1, at: s.at, rt: s.rt, sk: s.skew, g: s.g, x: s.x })
+
+const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
+
+/** Reads a stored entry back with its stored skew. Throws `storage_corrupt` on anything unexpected. */
+export function decodeSession(raw: string): Session {
+  try {
+    const e = JSON.parse(raw)
+    const x = e?.x
+    if (
+      e?.v !== 1 ||
+      !isNumber(e.sk) ||
+      !isNumber(e.g) ||
+      (x !== undefined && !(isTime(x[0] / 1000) && isTime(x[1] / 1000)))
+    ) {
+      throw 0
+    }
+    return build(e.at, e.rt, undefined, 0, e.sk, e.g, x)
+  } catch (cause) {
+    throw new AuthError('storage_corrupt', 'Stored session is corrupt', { cause })
+  }
+}

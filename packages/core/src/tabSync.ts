@@ -1,0 +1,100 @@
+/** How long a lock is kept after the refresh ends, so the broadcast reaches waiting tabs first. */
+const HOLD = 50
+/** A lease (no Web Locks) expires after this long: a tab that died holding it blocks no one for long. */
+const LEASE = 15_000
+
+export interface TabSync {
+  /** Tells other tabs about a new stored entry (or its removal). */
+  post(raw: string | null): void
+  /** Runs `fn` holding the refresh lock shared by every tab of this origin and key. */
+  lock<T>(fn: () => Promise<T>): Promise<T>
+  close(): void
+}
+
+/**
+ * Cross-tab plumbing: a BroadcastChannel named after the key, and one refresh at a time across tabs
+ * with Web Locks, else a lease in localStorage. Waiting is bounded by `waitMs`: then the lock is
+ * taken over, so a frozen or dead tab never blocks the others for good.
+ */
+export function createTabSync(
+  key: string,
+  onMessage: (raw: string | null) => void,
+  now: () => number,
+  waitMs: number,
+): TabSync {
+  const name = `latchkey:${key}`
+  const id = Math.random().toString(36).slice(2)
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
+  if (channel) channel.onmessage = (e) => onMessage(typeof e.data === 'string' ? e.data : null)
+  const pending = new Set<() => void>()
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t)
+        pending.delete(done)
+        resolve()
+      }
+      const t = setTimeout(done, ms)
+      pending.add(done)
+    })
+  const locks = typeof navigator === 'object' ? navigator.locks : undefined
+
+  const withWebLock = <T>(fn: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      const held = async () => {
+        await fn().then(resolve, reject)
+        await sleep(HOLD)
+      }
+      // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever.
+      locks!
+        .request(name, { signal: AbortSignal.timeout?.(waitMs) }, held)
+        .catch(() => locks!.request(name, { steal: true }, held).catch(reject))
+    })
+
+  const withLease = async <T>(fn: () => Promise<T>, store: Storage): Promise<T> => {
+    const lockKey = `${name}:lock`
+    const owner = () => {
+      try {
+        const lease = JSON.parse(store.getItem(lockKey)!)
+        return lease.x > now() ? lease.o : null
+      } catch {
+        return null
+      }
+    }
+    const deadline = now() + waitMs
+    for (;;) {
+      const current = owner()
+      if (current === null || current === id || now() > deadline) {
+        store.setItem(lockKey, JSON.stringify({ o: id, x: now() + LEASE }))
+        // Another tab may have written in the same instant: keep the lease only if ours survived.
+        await sleep(20)
+        if (owner() === id) break
+      }
+      await sleep(40 + Math.random() * 40)
+    }
+    try {
+      return await fn()
+    } finally {
+      await sleep(HOLD)
+      if (owner() === id) store.removeItem(lockKey)
+    }
+  }
+
+  return {
+    post: (raw) => channel?.postMessage(raw),
+    lock(fn) {
+      if (locks) return withWebLock(fn)
+      let store: Storage | undefined
+      try {
+        store = localStorage
+      } catch {
+        // No usable localStorage either: this tab refreshes on its own.
+      }
+      return store ? withLease(fn, store) : fn()
+    },
+    close() {
+      channel?.close()
+      for (const done of [...pending]) done()
+    },
+  }
+}

@@ -1,0 +1,281 @@
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
+import { type AuthError, type AuthState, createAuthClient, isAuthError } from '../src'
+import { flush, T0, token } from './helpers'
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0 })
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('createAuthClient', () => {
+  it('starts unauthenticated with memory storage', () => {
+    const auth = createAuthClient()
+    expect(auth.getState()).toEqual({
+      status: 'unauthenticated',
+      isAuthenticated: false,
+      isRefreshing: false,
+      accessToken: null,
+      canRefresh: false,
+      claims: null,
+      expiresAt: null,
+      error: null,
+    })
+    expect(Object.isFrozen(auth.getState())).toBe(true)
+  })
+
+  it('types claims from the generic', () => {
+    const auth = createAuthClient<{ sub: string; roles: string[] }>()
+    expectTypeOf(auth.getState().claims).toEqualTypeOf<{ sub: string; roles: string[] } | null>()
+  })
+
+  it('keeps the same snapshot until something changes', () => {
+    const auth = createAuthClient()
+    const a = auth.getState()
+    expect(auth.getState()).toBe(a)
+    auth.setTokens({ accessToken: token(300, { roles: ['admin'] }), refreshToken: 'rt' })
+    const b = auth.getState()
+    expect(b).not.toBe(a)
+    expect(auth.getState()).toBe(b)
+    expect(b).toMatchObject({
+      status: 'authenticated',
+      isAuthenticated: true,
+      canRefresh: false,
+      claims: { sub: 'user-1', roles: ['admin'] },
+      expiresAt: T0 + 300_000,
+    })
+  })
+
+  it('never exposes the refresh token in state or events', () => {
+    const seen: unknown[] = []
+    const auth = createAuthClient({ refresh: async () => ({ accessToken: token() }) })
+    for (const type of [
+      'change',
+      'login',
+      'refresh',
+      'logout',
+      'error',
+      'expired',
+      'refreshError',
+    ] as const) {
+      auth.on(type, (p) => seen.push(p))
+    }
+    auth.setTokens({ accessToken: token(), refreshToken: 'secret-refresh-token' })
+    seen.push(auth.getState())
+    expect(JSON.stringify(seen)).not.toContain('secret-refresh-token')
+  })
+
+  it('calls subscribers and change handlers exactly once per change', () => {
+    const auth = createAuthClient()
+    const listener = vi.fn()
+    const change = vi.fn()
+    auth.subscribe(listener)
+    auth.on('change', change)
+    auth.setTokens({ accessToken: token() })
+    expect(listener).toHaveBeenCalledTimes(1)
+    expect(listener).toHaveBeenCalledWith(auth.getState())
+    expect(change).toHaveBeenCalledTimes(1)
+  })
+
+  it('returns unsubscribe functions that are harmless to call twice', () => {
+    const auth = createAuthClient()
+    const listener = vi.fn()
+    const off = auth.subscribe(listener)
+    off()
+    off()
+    const offLogin = auth.on('logout', listener)
+    offLogin()
+    offLogin()
+    auth.setTokens({ accessToken: token() })
+    void auth.logout()
+    expect(listener).not.toHaveBeenCalled()
+  })
+
+  it('keeps calling the other listeners when one throws', () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const auth = createAuthClient()
+    const after = vi.fn()
+    auth.subscribe(() => {
+      throw new Error('boom')
+    })
+    auth.subscribe(after)
+    auth.setTokens({ accessToken: token() })
+    expect(after).toHaveBeenCalledTimes(1)
+    expect(auth.getState().status).toBe('authenticated')
+    expect(error).toHaveBeenCalledTimes(1)
+    error.mockRestore()
+  })
+
+  it('lets a listener unsubscribe another during an emit', () => {
+    const auth = createAuthClient()
+    const second = vi.fn()
+    let offSecond = () => {}
+    auth.subscribe(() => offSecond())
+    offSecond = auth.subscribe(second)
+    auth.setTokens({ accessToken: token() })
+    auth.setTokens({ accessToken: token(400) })
+    expect(second).toHaveBeenCalledTimes(1)
+  })
+
+  it('methods work when destructured', async () => {
+    const { setTokens, getState, getAccessToken, logout } = createAuthClient()
+    const t = token()
+    setTokens({ accessToken: t })
+    expect(getState().accessToken).toBe(t)
+    expect(await getAccessToken()).toBe(t)
+    await logout()
+    expect(getState().status).toBe('unauthenticated')
+  })
+})
+
+describe('login', () => {
+  it('stores the result and emits login', async () => {
+    const t = token()
+    const login = vi.fn(async (c: { user: string }, _context: { signal: AbortSignal }) => ({
+      accessToken: t,
+      refreshToken: `rt-${c.user}`,
+    }))
+    const auth = createAuthClient({ login, refresh: async () => ({ accessToken: token() }) })
+    const onLogin = vi.fn()
+    auth.on('login', onLogin)
+    const state = await auth.login({ user: 'alice' })
+    expect(state).toMatchObject({ status: 'authenticated', accessToken: t, canRefresh: true })
+    expect(onLogin).toHaveBeenCalledWith(state)
+    expect(login.mock.calls[0]![1].signal).toBeInstanceOf(AbortSignal)
+  })
+
+  it('throws login_failed with the cause and keeps the previous state', async () => {
+    const cause = new Error('401')
+    const auth = createAuthClient({
+      login: async () => {
+        throw cause
+      },
+    })
+    const error = await auth.login({}).catch((e: AuthError) => e)
+    expect(isAuthError(error) && error.code).toBe('login_failed')
+    expect((error as AuthError).cause).toBe(cause)
+    expect(auth.getState()).toMatchObject({ status: 'unauthenticated', error })
+  })
+
+  it('throws invalid_token when login returns a malformed token, changing nothing', async () => {
+    const auth = createAuthClient({ login: async () => ({ accessToken: 'not.a.jwt' }) })
+    const before = auth.getState()
+    await expect(auth.login({})).rejects.toMatchObject({ code: 'invalid_token' })
+    expect(auth.getState()).toBe(before)
+  })
+
+  it('clears a previous error on success', async () => {
+    let fail = true
+    const auth = createAuthClient({
+      login: async () => {
+        if (fail) throw new Error('no')
+        return { accessToken: token() }
+      },
+    })
+    await auth.login({}).catch(() => {})
+    expect(auth.getState().error?.code).toBe('login_failed')
+    fail = false
+    await auth.login({})
+    expect(auth.getState().error).toBeNull()
+  })
+})
+
+describe('logout', () => {
+  it('clears state synchronously, emits logout and calls options.logout with the tokens', async () => {
+    const logout = vi.fn(async () => {})
+    const auth = createAuthClient({ logout })
+    const t = token()
+    auth.setTokens({ accessToken: t, refreshToken: 'rt' })
+    const onLogout = vi.fn()
+    auth.on('logout', onLogout)
+    const done = auth.logout()
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(onLogout).toHaveBeenCalledWith({ reason: 'user' })
+    await done
+    expect(logout).toHaveBeenCalledWith({ accessToken: t, refreshToken: 'rt' })
+  })
+
+  it('never rejects; a failing options.logout is reported as logout_failed', async () => {
+    const auth = createAuthClient({
+      logout: async () => {
+        throw new Error('offline')
+      },
+    })
+    auth.setTokens({ accessToken: token() })
+    const onError = vi.fn()
+    auth.on('error', onError)
+    await expect(auth.logout()).resolves.toBeUndefined()
+    expect(onError.mock.calls[0]![0]).toMatchObject({ code: 'logout_failed' })
+    expect(auth.getState().status).toBe('unauthenticated')
+  })
+})
+
+describe('destroy', () => {
+  it('makes later calls fail with destroyed, and logout resolve', async () => {
+    const auth = createAuthClient({ refresh: async () => ({ accessToken: token() }) })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    auth.destroy()
+    auth.destroy()
+    expect(() => auth.setTokens({ accessToken: token() })).toThrow(
+      expect.objectContaining({ code: 'destroyed' }),
+    )
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'destroyed' })
+    await expect(auth.refresh()).rejects.toMatchObject({ code: 'destroyed' })
+    await expect(auth.login({})).rejects.toMatchObject({ code: 'destroyed' })
+    await expect(auth.logout()).resolves.toBeUndefined()
+  })
+
+  it('leaves no timer behind', () => {
+    const auth = createAuthClient({ refresh: async () => ({ accessToken: token() }) })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    expect(vi.getTimerCount()).toBeGreaterThan(0)
+    auth.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('rejects a refresh in flight with destroyed', async () => {
+    const auth = createAuthClient({ refresh: () => new Promise(() => {}) })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    const p = auth.refresh()
+    await flush()
+    auth.destroy()
+    await expect(p).rejects.toMatchObject({ code: 'destroyed' })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('state walk', () => {
+  it('status fields stay consistent', () => {
+    const auth = createAuthClient()
+    const states: AuthState[] = []
+    auth.subscribe((s) => states.push(s))
+    auth.setTokens({ accessToken: token(10) })
+    vi.advanceTimersByTime(11_000)
+    for (const s of states) {
+      expect(s.isAuthenticated).toBe(s.status === 'authenticated')
+      expect(s.accessToken === null).toBe(s.status === 'unauthenticated')
+    }
+    expect(states.map((s) => s.status)).toEqual(['authenticated', 'unauthenticated'])
+  })
+
+  it('emits expired and ends a session that cannot be refreshed when it reaches exp', () => {
+    const auth = createAuthClient()
+    const expired = vi.fn()
+    auth.on('expired', expired)
+    auth.setTokens({ accessToken: token(10) })
+    vi.advanceTimersByTime(10_000)
+    expect(expired).toHaveBeenCalledTimes(1)
+    expect(auth.getState()).toMatchObject({ status: 'unauthenticated', accessToken: null })
+  })
+
+  it('accepts an already-expired token: unauthenticated without refresh, expired with', () => {
+    const refreshable = createAuthClient({ refresh: () => new Promise(() => {}) })
+    const s = refreshable.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+    expect(s.status).toBe('expired')
+    expect(refreshable.getState().isRefreshing).toBe(true)
+    const single = createAuthClient()
+    expect(single.setTokens({ accessToken: 'opaque', expiresIn: 0 }).status).toBe('unauthenticated')
+    refreshable.destroy()
+  })
+})

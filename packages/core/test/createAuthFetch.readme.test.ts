@@ -1,0 +1,26 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { transform } from 'esbuild'
+import { expect, it, vi } from 'vitest'
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+
+it('the fetch README example runs as written', async () => {
+  const code = /## Fetch[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1]!
+  const source = code.replace(
+    "from '@latchkey/core'",
+    `from '${fileURLToPath(new URL('../src/index.ts', import.meta.url))}'`,
+  )
+  const { code: js } = await transform(source, { loader: 'ts', format: 'esm' })
+  const file = fileURLToPath(new URL(`./.readme-fetch-${process.pid}.mjs`, import.meta.url))
+  writeFileSync(file, js)
+  const lines: string[] = []
+  const log = vi.spyOn(console, 'log').mockImplementation((...args) => lines.push(args.join(' ')))
+  try {
+    await import(/* @vite-ignore */ file)
+  } finally {
+    rmSync(file)
+    log.mockRestore()
+  }
+  expect(lines).toEqual(['200', '200,200,200 1'])
+})

@@ -1,0 +1,130 @@
+import { HttpResponse, http } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createAuthClient, oauth2Refresh, type RefreshError } from '../src'
+import { token } from './helpers'
+
+const endpoint = 'https://id.example.com/oauth/token'
+const server = setupServer()
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+afterEach(() => server.resetHandlers())
+afterAll(() => server.close())
+
+const refresh = oauth2Refresh({ tokenEndpoint: endpoint, clientId: 'spa', scope: 'openid api' })
+const context = (refreshToken: string | null = 'rt-1') => ({
+  refreshToken,
+  accessToken: 'ignored',
+  signal: new AbortController().signal,
+})
+
+function answer(status: number, body: string | Record<string, unknown>, contentType = 'application/json') {
+  const seen: Array<{ contentType: string | null; body: URLSearchParams }> = []
+  server.use(
+    http.post(endpoint, async ({ request }) => {
+      seen.push({
+        contentType: request.headers.get('content-type'),
+        body: new URLSearchParams(await request.text()),
+      })
+      return typeof body === 'string'
+        ? new HttpResponse(body, { status, headers: { 'Content-Type': contentType } })
+        : HttpResponse.json(body, { status })
+    }),
+  )
+  return seen
+}
+
+describe('oauth2Refresh', () => {
+  it('sends an RFC 6749 §6 form-encoded refresh grant and maps the response', async () => {
+    const at = token()
+    const seen = answer(200, {
+      access_token: at,
+      token_type: 'Bearer',
+      expires_in: 300,
+      refresh_token: 'rt-2',
+      scope: 'openid api',
+    })
+    expect(await refresh(context())).toEqual({ accessToken: at, refreshToken: 'rt-2', expiresIn: 300 })
+    expect(seen[0]!.contentType).toMatch(/^application\/x-www-form-urlencoded/)
+    expect(Object.fromEntries(seen[0]!.body)).toEqual({
+      grant_type: 'refresh_token',
+      client_id: 'spa',
+      refresh_token: 'rt-1',
+      scope: 'openid api',
+    })
+  })
+
+  it('omits refreshToken when the server does not rotate, so the client keeps the current one', async () => {
+    answer(200, { access_token: 'opaque-at', token_type: 'Bearer', expires_in: '60' })
+    expect(await refresh(context())).toEqual({ accessToken: 'opaque-at', expiresIn: 60 })
+  })
+
+  it('sends no refresh_token with refreshWithoutToken (cookie-held)', async () => {
+    const seen = answer(200, { access_token: token(), expires_in: 300 })
+    await refresh(context(null))
+    expect(seen[0]!.body.has('refresh_token')).toBe(false)
+  })
+
+  it.each([
+    [400, { error: 'invalid_grant', error_description: 'Token reused' }, 'refresh_rejected', true],
+    [401, { error: 'invalid_client' }, 'refresh_rejected', true],
+    [400, { error: 'invalid_request' }, 'refresh_rejected', true],
+    [200, { error: 'invalid_grant' }, 'refresh_rejected', true],
+    [500, { error: 'server_error' }, 'refresh_failed', false],
+    [503, { error: 'temporarily_unavailable' }, 'refresh_failed', false],
+  ])('turns %i %j into a RefreshError (%s)', async (status, body, code, permanent) => {
+    answer(status, body)
+    const e = (await refresh(context()).catch((x) => x)) as RefreshError
+    expect(e).toMatchObject({ name: 'RefreshError', code, permanent, status })
+    expect(e.cause).toMatchObject({ error: body.error })
+    expect(e.message).toContain(body.error)
+  })
+
+  it.each([
+    [502, '<html><body>Bad gateway</body></html>', 'text/html', false],
+    [200, 'not json at all', 'text/plain', false],
+    [401, '<html>login</html>', 'text/html', true],
+  ])('a %i non-JSON body is a RefreshError', async (status, body, type, permanent) => {
+    answer(status, body, type)
+    const e = (await refresh(context()).catch((x) => x)) as RefreshError
+    expect(e).toMatchObject({ name: 'RefreshError', permanent, status })
+  })
+
+  it('a success without access_token is handed to the client, which rejects it as permanent', async () => {
+    answer(200, { token_type: 'Bearer' })
+    const auth = createAuthClient({ refresh })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt-1' })
+    await expect(auth.refresh()).rejects.toMatchObject({ code: 'refresh_rejected' })
+    expect(auth.getState().status).toBe('unauthenticated')
+  })
+
+  it('drives a client through rotation and then invalid_grant', async () => {
+    let current = 'rt-1'
+    server.use(
+      http.post(endpoint, async ({ request }) => {
+        const rt = new URLSearchParams(await request.text()).get('refresh_token')
+        if (rt !== current) return HttpResponse.json({ error: 'invalid_grant' }, { status: 400 })
+        current = `rt-${Number(current.slice(3)) + 1}`
+        return HttpResponse.json({ access_token: token(300), refresh_token: current, expires_in: 300 })
+      }),
+    )
+    const auth = createAuthClient({ refresh })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt-1' })
+    await auth.refresh()
+    await auth.refresh()
+    expect(current).toBe('rt-3')
+    current = 'revoked'
+    const logout: string[] = []
+    auth.on('logout', (e) => logout.push(e.reason))
+    await expect(auth.refresh()).rejects.toMatchObject({ code: 'refresh_rejected', status: 400 })
+    expect(logout).toEqual(['refresh_rejected'])
+  })
+
+  it('a network error is transient', async () => {
+    server.use(http.post(endpoint, () => HttpResponse.error()))
+    const auth = createAuthClient({ refresh })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt-1' })
+    await expect(auth.refresh()).rejects.toMatchObject({ code: 'refresh_failed', permanent: false })
+    expect(auth.getState().status).toBe('authenticated')
+    auth.destroy()
+  })
+})

@@ -1,0 +1,339 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { type AuthError, createAuthClient, type TokenStorage } from '../src'
+import { flush, token } from './helpers'
+
+const modes = ['localStorage', 'sessionStorage', 'cookie'] as const
+
+function clearCookies() {
+  for (const c of document.cookie.split('; ')) {
+    const name = c.split('=')[0]
+    if (name) document.cookie = `${name}=; Path=/; Max-Age=0`
+  }
+}
+
+/** Records every string written to document.cookie, then writes it through. */
+function recordCookieWrites(): string[] {
+  const writes: string[] = []
+  const proto = Object.getPrototypeOf(document)
+  const desc =
+    Object.getOwnPropertyDescriptor(proto, 'cookie') ??
+    Object.getOwnPropertyDescriptor(Object.getPrototypeOf(proto), 'cookie')!
+  vi.spyOn(document, 'cookie', 'set').mockImplementation((v: string) => {
+    writes.push(v)
+    desc.set!.call(document, v)
+  })
+  return writes
+}
+
+beforeEach(() => {
+  localStorage.clear()
+  sessionStorage.clear()
+  clearCookies()
+})
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
+})
+
+const throwing = {
+  getItem() {
+    throw new DOMException('denied', 'SecurityError')
+  },
+  setItem() {
+    throw new DOMException('denied', 'SecurityError')
+  },
+  removeItem() {
+    throw new DOMException('denied', 'SecurityError')
+  },
+}
+
+describe.each(modes)('%s storage', (storage) => {
+  it('hydrates a second client with the same storageKey in the right status with the same claims', () => {
+    const a = createAuthClient({ storage, storageKey: 'app' })
+    a.setTokens({ accessToken: token(300, { roles: ['x'] }), refreshToken: 'rt' })
+    const b = createAuthClient({
+      storage,
+      storageKey: 'app',
+      refresh: async () => ({ accessToken: token() }),
+    })
+    expect(b.getState()).toMatchObject({
+      status: 'authenticated',
+      claims: a.getState().claims,
+      accessToken: a.getState().accessToken,
+      expiresAt: a.getState().expiresAt,
+      canRefresh: true,
+    })
+    a.destroy()
+    b.destroy()
+  })
+
+  it('stores a versioned entry under the storageKey itself', () => {
+    const a = createAuthClient({ storage, storageKey: 'k1' })
+    a.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    const raw =
+      storage === 'cookie'
+        ? decodeURIComponent(
+            document.cookie
+              .split('; ')
+              .find((c) => c.startsWith('k1='))!
+              .slice(3),
+          )
+        : (storage === 'localStorage' ? localStorage : sessionStorage).getItem('k1')!
+    expect(JSON.parse(raw)).toMatchObject({ v: 1, at: a.getState().accessToken, rt: 'rt' })
+    a.destroy()
+  })
+
+  it('a different storageKey is a different session', () => {
+    createAuthClient({ storage, storageKey: 'one' }).setTokens({ accessToken: token() })
+    expect(createAuthClient({ storage, storageKey: 'two' }).getState().status).toBe('unauthenticated')
+  })
+
+  it('removes the entry on logout', async () => {
+    const a = createAuthClient({ storage, storageKey: 'k2' })
+    a.setTokens({ accessToken: token() })
+    await a.logout()
+    expect(createAuthClient({ storage, storageKey: 'k2' }).getState().status).toBe('unauthenticated')
+  })
+
+  it.each([
+    ['not JSON', '{nope'],
+    ['no version', JSON.stringify({ at: 'x', rt: null, sk: 0, g: 1 })],
+    ['an unknown version', JSON.stringify({ v: 2, at: 'x', rt: null, sk: 0, g: 1 })],
+    ['a malformed token', JSON.stringify({ v: 1, at: 'a.b', rt: null, sk: 0, g: 1 })],
+    ['a wrong-typed refresh token', JSON.stringify({ v: 1, at: token(), rt: 5, sk: 0, g: 1 })],
+    ['a non-numeric skew', JSON.stringify({ v: 1, at: token(), rt: null, sk: 'x', g: 1 })],
+    ['JSON null', 'null'],
+  ])('removes corrupt data (%s) and starts unauthenticated with storage_corrupt', async (_, raw) => {
+    if (storage === 'cookie') document.cookie = `bad=${encodeURIComponent(raw)}; Path=/`
+    else (storage === 'localStorage' ? localStorage : sessionStorage).setItem('bad', raw)
+    const auth = createAuthClient({ storage, storageKey: 'bad' })
+    const errors: AuthError[] = []
+    auth.on('error', (e) => errors.push(e))
+    expect(auth.getState()).toMatchObject({ status: 'unauthenticated', error: { code: 'storage_corrupt' } })
+    await flush()
+    expect(errors.map((e) => e.code)).toEqual(['storage_corrupt'])
+    expect(createAuthClient({ storage, storageKey: 'bad' }).getState().error).toBeNull()
+  })
+})
+
+describe('web storage faults', () => {
+  it.each([
+    ['throws on every call', () => vi.stubGlobal('localStorage', throwing)],
+    [
+      'throws when accessed',
+      () =>
+        // Stubbing first lets unstubAllGlobals restore the real property afterwards.
+        vi.stubGlobal('localStorage', undefined) &&
+        Object.defineProperty(globalThis, 'localStorage', {
+          configurable: true,
+          get() {
+            throw new DOMException('denied', 'SecurityError')
+          },
+        }),
+    ],
+  ])('falls back to memory when the storage %s, and keeps working', async (_, install) => {
+    install()
+    const auth = createAuthClient({ storage: 'localStorage' })
+    const errors: AuthError[] = []
+    auth.on('error', (e) => errors.push(e))
+    expect(auth.getState().error?.code).toBe('storage_unavailable')
+    await flush()
+    expect(errors.map((e) => e.code)).toEqual(['storage_unavailable'])
+    const t = token()
+    auth.setTokens({ accessToken: t })
+    expect(await auth.getAccessToken()).toBe(t)
+  })
+
+  it('keeps a valid session in memory when a write fails with a quota error', () => {
+    const auth = createAuthClient({ storage: 'localStorage' })
+    vi.stubGlobal('localStorage', {
+      getItem: () => null,
+      removeItem: () => {},
+      setItem() {
+        throw new DOMException('full', 'QuotaExceededError')
+      },
+    })
+    const onError = vi.fn()
+    auth.on('error', onError)
+    const t = token()
+    const state = auth.setTokens({ accessToken: t, refreshToken: 'rt' })
+    expect(state).toMatchObject({
+      status: 'authenticated',
+      accessToken: t,
+      error: { code: 'storage_unavailable' },
+    })
+    expect(onError).toHaveBeenCalledTimes(1)
+    // Later writes go to memory and do not fail again.
+    auth.setTokens({ accessToken: token(500) })
+    expect(onError).toHaveBeenCalledTimes(1)
+  })
+
+  it('reports garbage written by another script and writes the valid session back', () => {
+    const auth = createAuthClient({ storage: 'localStorage', storageKey: 'ls' })
+    const t = token()
+    auth.setTokens({ accessToken: t, refreshToken: 'rt' })
+    const good = localStorage.getItem('ls')
+    localStorage.setItem('ls', 'garbage')
+    window.dispatchEvent(
+      new StorageEvent('storage', { key: 'ls', newValue: 'garbage', storageArea: localStorage }),
+    )
+    expect(auth.getState()).toMatchObject({
+      status: 'authenticated',
+      accessToken: t,
+      error: { code: 'storage_corrupt' },
+    })
+    expect(localStorage.getItem('ls')).toBe(good)
+  })
+
+  it('follows a session written by another tab and a logout in another tab', () => {
+    const auth = createAuthClient({ storage: 'localStorage', storageKey: 'tab' })
+    const other = createAuthClient({ storage: 'localStorage', storageKey: 'tab', syncTabs: false })
+    const events: string[] = []
+    auth.on('login', () => events.push('login'))
+    auth.on('logout', (e) => events.push(`logout:${e.reason}`))
+    other.setTokens({ accessToken: token() })
+    const raw = localStorage.getItem('tab')
+    window.dispatchEvent(
+      new StorageEvent('storage', { key: 'tab', newValue: raw, storageArea: localStorage }),
+    )
+    expect(auth.getState().accessToken).toBe(other.getState().accessToken)
+    localStorage.removeItem('tab')
+    window.dispatchEvent(
+      new StorageEvent('storage', { key: 'tab', newValue: null, storageArea: localStorage }),
+    )
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(events).toEqual(['login', 'logout:other_tab'])
+  })
+})
+
+describe('cookie storage', () => {
+  it('writes SameSite=Strict, Path=/ and a 30-day Max-Age, without Secure on http', () => {
+    const writes = recordCookieWrites()
+    createAuthClient({ storage: 'cookie', storageKey: 'ck' }).setTokens({ accessToken: token() })
+    expect(writes.at(-1)).toMatch(/^ck=[^;]+; Path=\/; Max-Age=2592000; SameSite=Strict$/)
+  })
+
+  it('adds Secure on https pages, and honours configured attributes', () => {
+    const writes = recordCookieWrites()
+    vi.spyOn(window, 'location', 'get').mockReturnValue({
+      ...window.location,
+      protocol: 'https:',
+    } as Location)
+    createAuthClient({ storage: 'cookie', storageKey: 'ck' }).setTokens({ accessToken: token() })
+    expect(writes.at(-1)).toMatch(/; SameSite=Strict; Secure$/)
+    createAuthClient({
+      storage: 'cookie',
+      storageKey: 'ck2',
+      cookie: { path: '/app', sameSite: 'lax', maxAge: 60, secure: false },
+    }).setTokens({ accessToken: token() })
+    expect(writes.at(-1)).toMatch(/^ck2=[^;]+; Path=\/app; Max-Age=60; SameSite=Lax$/)
+  })
+
+  it('keeps a session too large for a cookie in memory, reports it, and writes later ones that fit', () => {
+    const auth = createAuthClient({ storage: 'cookie', storageKey: 'big' })
+    const onError = vi.fn()
+    auth.on('error', onError)
+    auth.setTokens({ accessToken: token() })
+    const large = token(300, { blob: 'x'.repeat(5000) })
+    const state = auth.setTokens({ accessToken: large })
+    expect(state).toMatchObject({
+      status: 'authenticated',
+      accessToken: large,
+      error: { code: 'storage_unavailable' },
+    })
+    expect(onError).toHaveBeenCalledTimes(1)
+    expect(document.cookie).not.toMatch(/big=[^;]/)
+    const small = token(600)
+    auth.setTokens({ accessToken: small })
+    expect(createAuthClient({ storage: 'cookie', storageKey: 'big' }).getState().accessToken).toBe(small)
+  })
+
+  it('falls back to memory when cookies are disabled', () => {
+    vi.spyOn(document, 'cookie', 'set').mockImplementation(() => {})
+    const auth = createAuthClient({ storage: 'cookie', storageKey: 'off' })
+    const t = token()
+    expect(auth.setTokens({ accessToken: t })).toMatchObject({
+      accessToken: t,
+      error: { code: 'storage_unavailable' },
+    })
+  })
+})
+
+describe('custom TokenStorage', () => {
+  function asyncStorage(initial: Record<string, string> = {}) {
+    const data = new Map(Object.entries(initial))
+    const storage: TokenStorage = {
+      get: async (k) => data.get(k) ?? null,
+      set: async (k, v) => {
+        data.set(k, v)
+      },
+      remove: async (k) => {
+        data.delete(k)
+      },
+    }
+    return { storage, data }
+  }
+
+  it('starts loading and resolves ready once read', async () => {
+    const { storage, data } = asyncStorage()
+    const a = createAuthClient({ storage })
+    a.setTokens({ accessToken: token() })
+    await flush()
+    expect(data.size).toBe(1)
+    const b = createAuthClient({ storage })
+    expect(b.getState().status).toBe('loading')
+    const states: string[] = []
+    b.subscribe((s) => states.push(s.status))
+    await b.ready
+    expect(b.getState()).toMatchObject({ status: 'authenticated', claims: a.getState().claims })
+    expect(states).toEqual(['authenticated'])
+  })
+
+  it('getAccessToken waits for the storage to be read', async () => {
+    const { storage } = asyncStorage()
+    const t = token()
+    const a = createAuthClient({ storage })
+    a.setTokens({ accessToken: t })
+    await flush()
+    expect(await createAuthClient({ storage }).getAccessToken()).toBe(t)
+  })
+
+  it('falls back to memory when get rejects, and when set rejects', async () => {
+    const failing: TokenStorage = {
+      get: () => Promise.reject(new Error('db closed')),
+      set: () => Promise.reject(new Error('db closed')),
+      remove: () => Promise.reject(new Error('db closed')),
+    }
+    const auth = createAuthClient({ storage: failing })
+    const errors: string[] = []
+    auth.on('error', (e) => errors.push(e.code))
+    await auth.ready
+    expect(auth.getState()).toMatchObject({
+      status: 'unauthenticated',
+      error: { code: 'storage_unavailable' },
+    })
+    expect(errors).toEqual(['storage_unavailable'])
+
+    const { storage } = asyncStorage()
+    storage.set = () => Promise.reject(new Error('quota'))
+    const b = createAuthClient({ storage })
+    await b.ready
+    const t = token()
+    b.setTokens({ accessToken: t })
+    await flush()
+    expect(b.getState()).toMatchObject({ accessToken: t, error: { code: 'storage_unavailable' } })
+  })
+
+  it('removes corrupt data from an async storage', async () => {
+    const { storage, data } = asyncStorage({ latchkey: '{"v":1}' })
+    const auth = createAuthClient({ storage })
+    const errors: string[] = []
+    auth.on('error', (e) => errors.push(e.code))
+    await auth.ready
+    await flush()
+    expect(auth.getState()).toMatchObject({ status: 'unauthenticated', error: { code: 'storage_corrupt' } })
+    expect(errors).toEqual(['storage_corrupt'])
+    expect(data.size).toBe(0)
+  })
+})

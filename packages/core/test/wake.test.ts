@@ -1,0 +1,96 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createAuthClient, type TokenSet } from '../src'
+import { T0, token } from './helpers'
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0 })
+  localStorage.clear()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+/** Moves the clock without running timers: what a suspended laptop or a throttled tab sees. */
+const sleepFor = (ms: number) => vi.setSystemTime(Date.now() + ms)
+
+describe('waking up', () => {
+  it.each([
+    ['visibilitychange', () => document.dispatchEvent(new Event('visibilitychange'))],
+    ['pageshow', () => window.dispatchEvent(new Event('pageshow'))],
+    ['focus', () => window.dispatchEvent(new Event('focus'))],
+    ['online', () => window.dispatchEvent(new Event('online'))],
+  ])('re-checks at once on %s after the machine slept past exp', async (_, wake) => {
+    const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: token(300) }))
+    const auth = createAuthClient({ refresh })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    sleepFor(3_600_000)
+    expect(refresh).not.toHaveBeenCalled()
+    wake()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(auth.getState().status).toBe('authenticated')
+    auth.destroy()
+  })
+
+  it('refreshes before the next request leaves, even with no wake event', async () => {
+    const fresh = token(300)
+    const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: fresh }))
+    const auth = createAuthClient({ refresh })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    sleepFor(3_600_000)
+    expect(await auth.getAccessToken()).toBe(fresh)
+    auth.destroy()
+  })
+
+  it('re-reads shared storage on wake, adopting a token another tab stored meanwhile', () => {
+    const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: token(300) }))
+    const auth = createAuthClient({ storage: 'localStorage', refresh, syncTabs: false })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    sleepFor(3_600_000)
+    const other = createAuthClient({ storage: 'localStorage', syncTabs: false })
+    // The other tab logged in again while this one slept (no storage event reached us).
+    other.setTokens({ accessToken: token(300, { sub: 'other' }), refreshToken: 'rt2' })
+    document.dispatchEvent(new Event('visibilitychange'))
+    expect(refresh).not.toHaveBeenCalled()
+    expect(auth.getState().claims).toMatchObject({ sub: 'other' })
+    auth.destroy()
+  })
+
+  it('after the last retry, waits for online and then tries exactly once per online', async () => {
+    const refresh = vi.fn(async (): Promise<TokenSet> => {
+      throw new TypeError('offline')
+    })
+    const auth = createAuthClient({ refresh, retry: { attempts: 2, baseDelay: 100, maxDelay: 100 } })
+    const events: Array<[number, boolean]> = []
+    auth.on('refreshError', (e) => events.push([e.attempt, e.willRetry]))
+    auth.setTokens({ accessToken: 'o', expiresIn: 0, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(refresh).toHaveBeenCalledTimes(2)
+    // Neither a wake-up nor getAccessToken starts an attempt in this state.
+    window.dispatchEvent(new Event('focus'))
+    expect(await auth.getAccessToken()).toBeNull()
+    expect(refresh).toHaveBeenCalledTimes(2)
+    window.dispatchEvent(new Event('online'))
+    await vi.advanceTimersByTimeAsync(60_000)
+    window.dispatchEvent(new Event('online'))
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(refresh).toHaveBeenCalledTimes(4)
+    expect(events).toEqual([
+      [1, true],
+      [2, false],
+      [3, false],
+      [4, false],
+    ])
+    auth.destroy()
+  })
+
+  it('removes its listeners on destroy', () => {
+    const remove = vi.spyOn(window, 'removeEventListener')
+    const removeDoc = vi.spyOn(document, 'removeEventListener')
+    const auth = createAuthClient()
+    auth.destroy()
+    expect(remove.mock.calls.map((c) => c[0]).sort()).toEqual(['focus', 'online', 'pageshow'])
+    expect(removeDoc.mock.calls.map((c) => c[0])).toEqual(['visibilitychange'])
+  })
+})

@@ -1,0 +1,92 @@
+import type { AuthClient, AuthState, JwtClaims } from '@latchkey/core'
+import { createContext, createElement, type ReactElement, type ReactNode, useContext, useMemo } from 'react'
+
+/** What `<AuthProvider>` shares with the hooks below it. */
+interface AuthContextValue {
+  client: AuthClient<any, any>
+  /** The snapshot used on the server and while hydrating; kept stable for `useSyncExternalStore`. */
+  getServerSnapshot: () => AuthState<any>
+}
+
+/**
+ * The server cannot know what a browser's storage holds, so by default the server and the hydrating
+ * browser both render this snapshot: their HTML matches, and the real state renders right after.
+ */
+const LOADING: AuthState<never> = Object.freeze({
+  status: 'loading',
+  isAuthenticated: false,
+  isRefreshing: false,
+  accessToken: null,
+  canRefresh: false,
+  claims: null,
+  expiresAt: null,
+  error: null,
+})
+
+const AuthContext = /* @__PURE__ */ createContext<AuthContextValue | null>(null)
+
+/** Props of {@link AuthProvider}. */
+export interface AuthProviderProps<C = JwtClaims, Credentials = unknown> {
+  /** The client from `createAuthClient()`. The provider never destroys it: the app owns it. */
+  client: AuthClient<C, Credentials>
+  /**
+   * The snapshot rendered on the server and during hydration. Default: a `loading` snapshot, so the
+   * server HTML and the first browser render agree whatever the browser's storage holds. Pass the
+   * same state on both sides (e.g. `auth.getState()` when both read one cookie) to render the
+   * session on the server.
+   */
+  serverState?: AuthState<C> | undefined
+  children?: ReactNode
+}
+
+/**
+ * Makes an auth client available to {@link useAuth}, {@link useAuthSelector} and `<RequireAuth>`.
+ * It only shares the client: it subscribes to nothing and does not destroy it.
+ *
+ * @example
+ * ```tsx
+ * const auth = createAuthClient({ storage: 'localStorage', refresh })
+ *
+ * createRoot(el).render(
+ *   <AuthProvider client={auth}>
+ *     <App />
+ *   </AuthProvider>,
+ * )
+ * ```
+ */
+export function AuthProvider<C = JwtClaims, Credentials = unknown>({
+  client,
+  serverState,
+  children,
+}: AuthProviderProps<C, Credentials>): ReactElement {
+  const value = useMemo<AuthContextValue>(() => {
+    const snapshot = serverState ?? LOADING
+    return { client, getServerSnapshot: () => snapshot }
+  }, [client, serverState])
+  return createElement(AuthContext.Provider, { value }, children)
+}
+
+/** @internal Reads the provider's context, throwing a helpful error outside it. */
+export function useAuthContext(hook: string): AuthContextValue {
+  const context = useContext(AuthContext)
+  if (!context) {
+    throw new Error(
+      `${hook}() must be used inside <AuthProvider client={auth}>. Wrap your app in <AuthProvider> and pass it the client from createAuthClient().`,
+    )
+  }
+  return context
+}
+
+/**
+ * Returns the client from the nearest `<AuthProvider>` without subscribing to it, so the component
+ * does not re-render when the state changes.
+ *
+ * @example
+ * ```tsx
+ * const auth = useAuthClient()
+ * return <button onClick={() => auth.logout()}>Sign out</button>
+ * ```
+ */
+export function useAuthClient<C = JwtClaims, Credentials = unknown>(): AuthClient<C, Credentials> {
+  return useAuthContext('useAuthClient').client
+}

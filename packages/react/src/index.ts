@@ -1,0 +1,7 @@
+export type { AuthProviderProps } from './AuthProvider'
+export { AuthProvider, useAuthClient } from './AuthProvider'
+export type { RequireAuthProps } from './RequireAuth'
+export { RequireAuth } from './RequireAuth'
+export type { UseAuthResult } from './useAuth'
+export { useAuth } from './useAuth'
+export { useAuthSelector } from './useAuthSelector'

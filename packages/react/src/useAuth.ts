@@ -1,0 +1,41 @@
+import type { AuthClient, AuthState, JwtClaims } from '@latchkey/core'
+import { useMemo, useSyncExternalStore } from 'react'
+import { useAuthContext } from './AuthProvider'
+
+/** What {@link useAuth} returns: the state snapshot plus the client's methods. */
+export interface UseAuthResult<C = JwtClaims, Credentials = unknown>
+  extends AuthState<C>,
+    Pick<AuthClient<C, Credentials>, 'login' | 'logout' | 'refresh' | 'getAccessToken'> {
+  /** The client itself, for everything else (`setTokens`, `on`, `fetch`, ...). */
+  readonly client: AuthClient<C, Credentials>
+}
+
+/**
+ * The auth state of the nearest `<AuthProvider>`, re-rendering on every change, plus `login`,
+ * `logout`, `refresh`, `getAccessToken` and `client`. The methods work when destructured.
+ * To re-render on less, use `useAuthSelector`. Throws outside an `<AuthProvider>`.
+ *
+ * @example
+ * ```tsx
+ * function Account() {
+ *   const { isAuthenticated, claims, logout } = useAuth<{ sub: string; name: string }>()
+ *   if (!isAuthenticated) return <a href="/login">Sign in</a>
+ *   return <button onClick={logout}>Sign out {claims?.name}</button>
+ * }
+ * ```
+ */
+export function useAuth<C = JwtClaims, Credentials = unknown>(): UseAuthResult<C, Credentials> {
+  const { client, getServerSnapshot } = useAuthContext('useAuth')
+  const state = useSyncExternalStore(client.subscribe, client.getState, getServerSnapshot)
+  return useMemo(
+    () => ({
+      ...state,
+      login: client.login,
+      logout: client.logout,
+      refresh: client.refresh,
+      getAccessToken: client.getAccessToken,
+      client,
+    }),
+    [state, client],
+  )
+}

@@ -1,0 +1,2 @@
+export type { AuthStore } from './authStore'
+export { authStore } from './authStore'

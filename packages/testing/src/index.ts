@@ -1,0 +1,12 @@
+export type {
+  MockAuthCalls,
+  MockAuthServer,
+  MockAuthServerOptions,
+  RefreshFailure,
+} from './createMockAuthServer'
+export { createMockAuthServer } from './createMockAuthServer'
+export type { TestTokenOptions } from './createTestToken'
+export { createTestToken } from './createTestToken'
+export type { FakeClock } from './fakeClock'
+export { fakeClock } from './fakeClock'
+export type { IssuedTokens, MockUser } from './mockSessions'

@@ -1,0 +1,75 @@
+import { jwtVerify } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { createTestToken, fakeClock } from '../src/index'
+import { header, payload } from './decode'
+
+const NOW = Date.UTC(2030, 0, 1)
+const now = () => NOW
+
+describe('createTestToken', () => {
+  it('builds three non-empty base64url segments without padding', () => {
+    const token = createTestToken({ sub: 'alice' }, { now })
+    const parts = token.split('.')
+    expect(parts).toHaveLength(3)
+    for (const part of parts) expect(part).toMatch(/^[\w-]+$/)
+  })
+
+  it('is unsigned by default, with a dummy signature segment', () => {
+    const token = createTestToken({ sub: 'alice' }, { now })
+    expect(header(token)).toEqual({ alg: 'none', typ: 'JWT' })
+    expect(token.split('.')[2]).toBe('dW5zaWduZWQ')
+  })
+
+  it('sets iat to now in seconds and exp to iat + 3600', () => {
+    expect(payload(createTestToken({ sub: 'alice' }, { now: () => NOW + 999 }))).toEqual({
+      sub: 'alice',
+      iat: NOW / 1000,
+      exp: NOW / 1000 + 3600,
+    })
+  })
+
+  it('uses expiresIn and issuedAt', () => {
+    expect(payload(createTestToken({}, { issuedAt: 100, expiresIn: 60 }))).toEqual({ iat: 100, exp: 160 })
+  })
+
+  it('leaves exp out when expiresIn is null', () => {
+    expect(payload(createTestToken({ sub: 'a' }, { now, expiresIn: null }))).toEqual({
+      sub: 'a',
+      iat: NOW / 1000,
+    })
+  })
+
+  it('lets explicit claims win, and iat: undefined leave iat out', () => {
+    expect(payload(createTestToken({ exp: 5, iat: undefined }, { now }))).toEqual({ exp: 5 })
+  })
+
+  it('reads the clock of a fakeClock', () => {
+    const clock = fakeClock()
+    clock.advance(10_000)
+    expect(payload(createTestToken({}, { now: clock.now })).iat).toBe(NOW / 1000 + 10)
+  })
+
+  it('keeps non-ASCII claims intact', () => {
+    const claims = { name: 'Zoë 🔑', roles: ['ädmin'] }
+    expect(payload(createTestToken(claims, { now }))).toMatchObject(claims)
+  })
+
+  it('signs with HS256 when given a secret, verifiable by jose', async () => {
+    const secret = 'a-test-secret-of-enough-length!!'
+    const token = createTestToken({ sub: 'alice' }, { secret, now: Date.now })
+    expect(header(token)).toEqual({ alg: 'HS256', typ: 'JWT' })
+    const { payload: verified } = await jwtVerify(token, new TextEncoder().encode(secret))
+    expect(verified.sub).toBe('alice')
+  })
+
+  it('accepts a byte secret', async () => {
+    const secret = new Uint8Array(32).fill(7)
+    const token = createTestToken({ sub: 'bob' }, { secret })
+    await expect(jwtVerify(token, secret)).resolves.toMatchObject({ payload: { sub: 'bob' } })
+  })
+
+  it('fails verification with another secret', async () => {
+    const token = createTestToken({}, { secret: 'one' })
+    await expect(jwtVerify(token, new TextEncoder().encode('two'))).rejects.toThrow()
+  })
+})

@@ -1,0 +1,32 @@
+import type { JwtClaims } from '@latchkey/core'
+import { hasInjectionContext, inject } from 'vue'
+import { authKey, type UseAuthReturn } from './createAuthPlugin'
+
+/**
+ * The auth state of the app, installed with `createAuthPlugin`: a read-only reactive object with
+ * every `AuthState` field, plus `login`, `logout`, `refresh`, `getAccessToken` and `client`.
+ * The methods work when destructured; state fields keep their reactivity only when read through
+ * the object (or `toRefs(auth)`). Call it in `setup()` or `app.runWithContext()`; throws elsewhere.
+ *
+ * @example
+ * ```vue
+ * <script setup lang="ts">
+ * import { useAuth } from '@latchkey/vue'
+ * const auth = useAuth<{ sub: string; name: string }>()
+ * </script>
+ *
+ * <template>
+ *   <button v-if="auth.isAuthenticated" @click="auth.logout()">Sign out {{ auth.claims?.name }}</button>
+ *   <a v-else href="/login">Sign in</a>
+ * </template>
+ * ```
+ */
+export function useAuth<C = JwtClaims, Credentials = unknown>(): UseAuthReturn<C, Credentials> {
+  const auth = hasInjectionContext() ? inject(authKey, null) : null
+  if (!auth) {
+    throw new Error(
+      'useAuth() found no auth client. Install one with app.use(createAuthPlugin(auth)) and call useAuth() inside setup().',
+    )
+  }
+  return auth
+}

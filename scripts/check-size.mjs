@@ -1,0 +1,31 @@
+// Byte budgets, enforced by `pnpm test`: the build must not grow past them unnoticed.
+import { fileURLToPath } from 'node:url'
+import { measure } from './size.mjs'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dist = (name) => `${root}packages/${name}/dist/index.js`
+const core = dist('core')
+const budgets = [
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700],
+  ['createAuthClient + createAuthFetch', `export { createAuthClient, createAuthFetch } from '${core}'`, 4700],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500],
+  ['@latchkey/axios', `export * from '${dist('axios')}'`, 1024],
+  ['@latchkey/react', `export * from '${dist('react')}'`, 1024],
+  ['@latchkey/vue', `export * from '${dist('vue')}'`, 1024],
+  ['@latchkey/svelte', `export * from '${dist('svelte')}'`, 1024],
+]
+
+let failed = 0
+console.log('bundle (min+gzip -9)                 size     budget')
+for (const [name, code, budget] of budgets) {
+  const { gzip } = await measure(code, root)
+  const ok = gzip <= budget
+  if (!ok) failed++
+  console.log(
+    `${ok ? 'ok  ' : 'OVER'} ${name.padEnd(34)} ${String(gzip).padStart(5)} B  ${String(budget).padStart(5)} B`,
+  )
+}
+if (failed) {
+  console.error(`${failed} bundle(s) over budget`)
+  process.exit(1)
+}
