@@ -1,0 +1,82 @@
+/** Which origins get the token: origin strings, RegExps tested against the origin, or a predicate. */
+export type OriginRule = Array<string | RegExp> | ((url: URL) => boolean)
+
+// A clean absolute URL up to the end of a non-empty authority. Without backslashes, whitespace or
+// control characters (which the URL parser turns into `/` or strips) the origin depends on this alone.
+const AUTHORITY = /^[a-z][a-z\d+.-]*:\/\/[\w.~%!$&'()*+,;=:@[\]-]+(?=[/?#]|$)/i
+// A path-relative URL (`/x`, not `//x`, `/\x` or `/<tab>/x`): its origin is the base URL's.
+const PATH = /^\/(?:[\w.~%!$&'()*+,;=:@-]|$)/
+const page = globalThis as { location?: Location; document?: Document }
+// fetch resolves relative URLs against the document's base URL (a <base> element), else the location.
+const base = () => page.document?.baseURI || page.location?.href
+
+/** The parsed origin, or undefined for an unparsable URL or an opaque origin (`data:`, `about:`). */
+const originOf = (url: string, from?: string) => {
+  try {
+    const { origin } = new URL(url, from)
+    return origin === 'null' ? undefined : origin
+  } catch {}
+}
+
+let warned = false
+
+/**
+ * For adapters (`@latchkey/axios`): the origin check `createAuthFetch` uses. The returned function
+ * takes a URL as the request will be sent (relative URLs resolve against the page) and says whether
+ * it may carry the token. It compares parsed origins, never string prefixes; verdicts for array rules
+ * are cached per authority, so the hot path parses no URL. Default: the page's own origin, read at call
+ * time; outside a browser, nothing (with a one-time warning naming `origins`).
+ */
+export function createOriginMatcher(
+  origins?: OriginRule,
+  caller = 'createAuthFetch',
+): (url: string) => boolean {
+  if (typeof origins === 'function') {
+    // The predicate may look past the origin (at the path), so its answers are not cached.
+    return (url) => {
+      try {
+        const parsed = new URL(url, base())
+        return parsed.origin !== 'null' && origins(parsed)
+      } catch {
+        return false
+      }
+    }
+  }
+  const list = origins?.map((o) => {
+    if (typeof o !== 'string') return new RegExp(o.source, o.flags.replace(/[gy]/g, '')) // a stateless `test`
+    return originOf(o) ?? bad(caller, o)
+  })
+  const verdicts = new Map<string, boolean>()
+  let current: string | undefined
+  return (url) => {
+    if (!list) {
+      const origin = page.location?.origin
+      if (!origin) {
+        if (!warned)
+          console.warn(`[latchkey] ${caller}: no page origin, so no token is sent; set \`origins\``)
+        warned = true
+        return false
+      }
+      // The default rule depends on the page: a new page starts with no verdicts.
+      if (origin !== current) verdicts.clear()
+      current = origin
+    }
+    // A path shares the base's verdict.
+    const key = AUTHORITY.exec(url)?.[0] ?? (PATH.test(url) ? AUTHORITY.exec(base() ?? '')?.[0] : undefined)
+    const cached = key ? verdicts.get(key) : undefined
+    if (cached !== undefined) return cached
+    const origin = originOf(url, base())
+    const verdict =
+      !!origin &&
+      (list ? list.some((o) => (typeof o === 'string' ? o === origin : o.test(origin))) : origin === current)
+    if (verdicts.size > 99) verdicts.clear()
+    if (key) verdicts.set(key, verdict)
+    return verdict
+  }
+}
+
+const bad = (caller: string, o: string): never => {
+  throw new TypeError(
+    `[latchkey] ${caller}: origins entry "${o}" is not an origin like https://api.example.com`,
+  )
+}

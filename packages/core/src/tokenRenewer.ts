@@ -1,0 +1,65 @@
+import type { AuthClient } from './types'
+
+/** The token a request was sent with, as {@link TokenRenewer.acquire} handed it out. */
+export interface SentToken {
+  readonly token: string
+  /** Refresh failures seen before the request left: tells a late 401 from a new one. */
+  readonly mark: number
+  /** The token's `sub` claim: a 401 is never replayed with another user's token. */
+  readonly sub?: unknown
+}
+
+/** For adapters: hands out tokens for requests and decides what a 401 is replayed with. */
+export interface TokenRenewer {
+  /** The token to send now (refreshed first when about to expire), or `null` when there is none. */
+  acquire(signal?: AbortSignal | null): Promise<SentToken | null>
+  /** After a 401 to a request sent with `sent`: the token to replay with, or `null` to return the 401. */
+  renew(sent: SentToken, signal?: AbortSignal | null): Promise<string | null>
+}
+
+/** Waits for `promise`, or rejects with the signal's reason when it aborts first. */
+const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> =>
+  signal
+    ? new Promise<T>((resolve, reject) => {
+        const abort = () => reject(signal.reason)
+        if (signal.aborted) abort()
+        signal.addEventListener('abort', abort)
+        promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+      })
+    : promise
+
+/**
+ * For adapters (`@latchkey/axios`): the 401 rules `createAuthFetch` uses. A 401 to a request sent with
+ * an older token than the client now holds is replayed with the current one, at no refresh (unless the
+ * current token belongs to another `sub`: then the 401 stands). Otherwise the 401s share one refresh
+ * (the client's single flight). A 401 to a request that left before a refresh for its token failed
+ * starts no new one, so a burst of late 401s costs one refresh either way.
+ */
+export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
+  let failures = 0
+  let failedFor: string | null = null
+  return {
+    async acquire(signal) {
+      const token = await abortable(client.getAccessToken(), signal)
+      const { accessToken, claims } = client.getState()
+      return token ? { token, mark: failures, sub: accessToken === token ? claims?.sub : undefined } : null
+    },
+    async renew(sent, signal) {
+      const { accessToken, claims } = client.getState()
+      // Logged out or rejected; or someone else signed in meanwhile: their token must not carry this.
+      if (!accessToken || (sent.sub !== undefined && claims?.sub !== sent.sub)) return null
+      if (accessToken === sent.token && failedFor === sent.token && failures !== sent.mark) return null
+      const next = await abortable(
+        accessToken === sent.token
+          ? client.refresh().catch(() => {
+              failures++
+              failedFor = sent.token
+              return null
+            })
+          : client.getAccessToken(),
+        signal,
+      )
+      return next === sent.token ? null : next
+    },
+  }
+}
