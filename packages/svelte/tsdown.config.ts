@@ -5,7 +5,7 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   platform: 'neutral',
-  target: 'es2020',
+  target: 'es2022',
   sourcemap: false,
   clean: true,
 })

@@ -31,9 +31,19 @@ export function createOriginMatcher(
   origins?: OriginRule,
   caller = 'createAuthFetch',
 ): (url: string) => boolean {
-  if (typeof origins === 'function') {
-    // The predicate may look past the origin (at the path), so its answers are not cached.
-    return (url) => {
+  const list = Array.isArray(origins)
+    ? origins.map((o) =>
+        // A RegExp without `g`/`y`, whose `test` is stateless.
+        typeof o === 'string'
+          ? (originOf(o) ?? bad(caller, o))
+          : new RegExp(o.source, o.flags.replace(/[gy]/g, '')),
+      )
+    : undefined
+  const verdicts = new Map<string, boolean>()
+  let current: string | undefined
+  return (url) => {
+    if (typeof origins === 'function') {
+      // The predicate may look past the origin (at the path), so its answers are not cached.
       try {
         const parsed = new URL(url, base())
         return parsed.origin !== 'null' && origins(parsed)
@@ -41,14 +51,6 @@ export function createOriginMatcher(
         return false
       }
     }
-  }
-  const list = origins?.map((o) => {
-    if (typeof o !== 'string') return new RegExp(o.source, o.flags.replace(/[gy]/g, '')) // a stateless `test`
-    return originOf(o) ?? bad(caller, o)
-  })
-  const verdicts = new Map<string, boolean>()
-  let current: string | undefined
-  return (url) => {
     if (!list) {
       const origin = page.location?.origin
       if (!origin) {
@@ -63,14 +65,15 @@ export function createOriginMatcher(
     }
     // A path shares the base's verdict.
     const key = AUTHORITY.exec(url)?.[0] ?? (PATH.test(url) ? AUTHORITY.exec(base() ?? '')?.[0] : undefined)
-    const cached = key ? verdicts.get(key) : undefined
-    if (cached !== undefined) return cached
-    const origin = originOf(url, base())
-    const verdict =
-      !!origin &&
-      (list ? list.some((o) => (typeof o === 'string' ? o === origin : o.test(origin))) : origin === current)
-    if (verdicts.size > 99) verdicts.clear()
-    if (key) verdicts.set(key, verdict)
+    let verdict = key ? verdicts.get(key) : undefined
+    if (verdict === undefined) {
+      const origin = originOf(url, base())
+      verdict =
+        !!origin &&
+        (list ? list.some((o) => o === origin || (o as RegExp).test?.(origin)) : origin === current)
+      if (verdicts.size > 99) verdicts.clear()
+      if (key) verdicts.set(key, verdict)
+    }
     return verdict
   }
 }

@@ -1,0 +1,220 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  type AuthClient,
+  type AuthClientOptions,
+  createAuthClient,
+  type TokenSet,
+  type TokenStorage,
+} from '../src'
+import { token } from './helpers'
+
+/** An exclusive, first-come lock manager like `navigator.locks`, with `steal`. */
+function createLocks() {
+  let tail: Promise<unknown> = Promise.resolve()
+  const held: string[] = []
+  return {
+    held,
+    request(name: string, options: { steal?: boolean }, fn: () => Promise<unknown>) {
+      const run = async () => {
+        held.push(name)
+        try {
+          return await fn()
+        } finally {
+          held.splice(held.indexOf(name), 1)
+        }
+      }
+      if (options.steal) return run()
+      const result = tail.then(run, run)
+      tail = result.catch(() => {})
+      return result
+    },
+  }
+}
+
+const wait = (ms = 20) => new Promise((r) => setTimeout(r, ms))
+const clients: AuthClient[] = []
+function tab(options: AuthClientOptions = {}) {
+  const client = createAuthClient({ storage: 'localStorage', storageKey: 'tabs', ...options })
+  clients.push(client)
+  return client
+}
+
+/** A refresh endpoint with rotation and reuse detection, shared by every tab. */
+function server(ttl = 300, delay = 0) {
+  let current = 'rt-0'
+  const stats = { refreshes: 0, reused: 0 }
+  const refresh = vi.fn(async ({ refreshToken }: { refreshToken: string | null }): Promise<TokenSet> => {
+    await wait(delay)
+    if (refreshToken !== current) {
+      stats.reused++
+      throw Object.assign(new Error('reused'), { status: 401 })
+    }
+    stats.refreshes++
+    current = `rt-${stats.refreshes}`
+    return { accessToken: token(ttl, { n: stats.refreshes }), refreshToken: current }
+  })
+  return { refresh, stats, login: (): TokenSet => ({ accessToken: token(ttl), refreshToken: current }) }
+}
+
+beforeEach(() => {
+  localStorage.clear()
+})
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+})
+
+describe.each([
+  ['Web Locks', () => vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })],
+  [
+    'a localStorage lease (no Web Locks)',
+    () => vi.stubGlobal('navigator', { ...navigator, locks: undefined }),
+  ],
+])('tabs sharing localStorage, with %s', (_, install) => {
+  beforeEach(() => install())
+
+  it('propagates setTokens, refresh and logout to every tab without echo writes', async () => {
+    const { refresh, login } = server()
+    const [a, b, c] = [tab({ refresh }), tab({ refresh }), tab({ refresh })]
+    const events: string[] = []
+    b.on('login', () => events.push('b:login'))
+    b.on('refresh', () => events.push('b:refresh'))
+    b.on('logout', (e) => events.push(`b:logout:${e.reason}`))
+    const writes = vi.spyOn(localStorage, 'setItem')
+    a.setTokens(login())
+    await wait()
+    expect(b.getState().accessToken).toBe(a.getState().accessToken)
+    expect(c.getState().claims).toEqual(a.getState().claims)
+    expect(writes.mock.calls.filter((call) => call[0] === 'tabs')).toHaveLength(1)
+    await a.refresh()
+    await wait()
+    expect(b.getState().accessToken).toBe(a.getState().accessToken)
+    await a.logout()
+    await wait()
+    expect([b.getState().status, c.getState().status]).toEqual(['unauthenticated', 'unauthenticated'])
+    expect(events).toEqual(['b:login', 'b:refresh', 'b:logout:other_tab'])
+  })
+
+  it('five tabs whose token expires refresh exactly once, and every tab adopts the result', async () => {
+    const { refresh, stats, login } = server(300, 30)
+    const tabs = Array.from({ length: 5 }, () => tab({ refresh }))
+    tabs[0]!.setTokens(login())
+    await wait()
+    const results = await Promise.all(tabs.map((t) => t.getAccessToken({ minValidity: 1000 })))
+    expect(stats).toEqual({ refreshes: 1, reused: 0 })
+    expect(new Set(results).size).toBe(1)
+    expect(tabs.map((t) => t.getState().status)).toEqual(Array(5).fill('authenticated'))
+  })
+
+  it('a tab whose session ended while it waited for the lock does not refresh and logs out once', async () => {
+    let reject!: (e: unknown) => void
+    const refresh = vi.fn(() => new Promise<TokenSet>((_, r) => (reject = r)))
+    const a = tab({ refresh })
+    const b = tab({ refresh })
+    a.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    await wait()
+    const logouts: string[] = []
+    b.on('logout', (e) => logouts.push(e.reason))
+    const pa = a.refresh().catch((e) => e)
+    await wait()
+    const pb = b.refresh().catch((e) => e)
+    await wait()
+    reject(Object.assign(new Error('revoked'), { status: 401 }))
+    expect(await pa).toMatchObject({ code: 'refresh_rejected' })
+    expect(await pb).toMatchObject({ code: 'no_refresh' })
+    await wait()
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(logouts).toEqual(['other_tab'])
+    expect(b.getState().status).toBe('unauthenticated')
+  })
+})
+
+describe('the hand-off does not depend on storage catching up', () => {
+  it('a tab that reads a stale entry after taking the lock adopts the broadcast token instead', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    // Each tab's view of the shared entry lags: it sees writes only when told to (as Chromium's
+    // localStorage may, right after another tab wrote it).
+    const backing = new Map<string, string>()
+    const stale = new Map<string, string | null>()
+    const lagging = (name: string): TokenStorage => ({
+      get: (k) => (stale.has(name) ? stale.get(name)! : (backing.get(k) ?? null)),
+      set: (k, v) => {
+        for (const other of ['a', 'b']) if (other !== name) stale.set(other, backing.get(k) ?? null)
+        backing.set(k, v)
+      },
+      remove: (k) => {
+        backing.delete(k)
+      },
+      subscribe: () => () => {},
+    })
+    const { refresh, stats, login } = server(300, 10)
+    const a = tab({ refresh, storage: lagging('a') })
+    const b = tab({ refresh, storage: lagging('b') })
+    a.setTokens(login())
+    stale.clear()
+    await wait()
+    b.setTokens({ ...login() }) // b knows the same session
+    stale.clear()
+    await wait()
+    await Promise.all([a.getAccessToken({ minValidity: 1000 }), b.getAccessToken({ minValidity: 1000 })])
+    expect(stale.get('b') ?? stale.get('a')).toBeDefined() // one of them still sees the old entry
+    expect(stats).toEqual({ refreshes: 1, reused: 0 })
+    expect(a.getState().accessToken).toBe(b.getState().accessToken)
+  })
+})
+
+describe('lease takeover', () => {
+  it('a lease left by a dead tab blocks the others no longer than the wait bound', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: undefined })
+    localStorage.setItem('latchkey:tabs:lock', JSON.stringify({ o: 'dead-tab', x: Date.now() + 60_000 }))
+    const { refresh, stats, login } = server()
+    const a = tab({ refresh, refreshTimeout: 100 })
+    a.setTokens(login())
+    const started = Date.now()
+    await a.getAccessToken({ minValidity: 1000 })
+    expect(stats.refreshes).toBe(1)
+    // refreshTimeout + 5 s is the bound; the wait ends soon after it, not at the lease's 60 s.
+    expect(Date.now() - started).toBeLessThan(8_000)
+  }, 15_000)
+})
+
+describe('per-tab modes', () => {
+  it('memory and sessionStorage stay per tab; syncTabs: "memory" shares a memory session', async () => {
+    const a = tab({ storage: 'memory' })
+    const b = tab({ storage: 'memory' })
+    a.setTokens({ accessToken: token() })
+    await wait()
+    expect(b.getState().status).toBe('unauthenticated')
+    const s1 = tab({ storage: 'sessionStorage' })
+    const s2 = tab({ storage: 'sessionStorage', storageKey: 'other' })
+    s1.setTokens({ accessToken: token() })
+    await wait()
+    expect(s2.getState().status).toBe('unauthenticated')
+    const m1 = tab({ storage: 'memory', syncTabs: 'memory', storageKey: 'mem' })
+    const m2 = tab({ storage: 'memory', syncTabs: 'memory', storageKey: 'mem' })
+    m1.setTokens({ accessToken: token() })
+    await wait()
+    expect(m2.getState().accessToken).toBe(m1.getState().accessToken)
+  })
+
+  it('syncTabs: false ignores other tabs', async () => {
+    const a = tab()
+    const b = tab({ syncTabs: false })
+    a.setTokens({ accessToken: token() })
+    window.dispatchEvent(new StorageEvent('storage', { key: 'tabs', newValue: localStorage.getItem('tabs') }))
+    await wait()
+    expect(b.getState().status).toBe('unauthenticated')
+  })
+
+  it('destroy() closes the channel and the storage listener', async () => {
+    const a = tab()
+    const b = tab()
+    b.destroy()
+    a.setTokens({ accessToken: token() })
+    window.dispatchEvent(new StorageEvent('storage', { key: 'tabs', newValue: localStorage.getItem('tabs') }))
+    await wait()
+    expect(b.getState().status).toBe('unauthenticated')
+  })
+})
