@@ -9,6 +9,12 @@ export interface OAuth2RefreshOptions {
   fetch?: typeof fetch
   /** `'include'` sends cookies cross-origin (an HttpOnly refresh cookie). Default: fetch's default. */
   credentials?: RequestCredentials
+  /**
+   * More form parameters, such as `resource` (RFC 8707) or `audience`, so the refreshed token is for
+   * the same API as the first one.
+   * @example { resource: 'https://api.example.com' }
+   */
+  params?: Record<string, string>
 }
 
 /**
@@ -20,7 +26,11 @@ export interface OAuth2RefreshOptions {
  */
 export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshContext) => Promise<TokenSet> {
   return async ({ refreshToken, signal }) => {
-    const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: options.clientId })
+    const body = new URLSearchParams({
+      ...options.params,
+      grant_type: 'refresh_token',
+      client_id: options.clientId,
+    })
     if (refreshToken) body.set('refresh_token', refreshToken)
     if (options.scope) body.set('scope', options.scope)
     const init: RequestInit = {

@@ -58,6 +58,18 @@ describe('oauth2Refresh', () => {
     expect(await refresh(context())).toEqual({ accessToken: 'opaque-at', expiresIn: 60 })
   })
 
+  it('sends extra parameters such as resource', async () => {
+    const seen = answer(200, { access_token: token(), expires_in: 300 })
+    const withResource = oauth2Refresh({
+      tokenEndpoint: endpoint,
+      clientId: 'spa',
+      params: { resource: 'https://api' },
+    })
+    await withResource(context())
+    expect(seen[0]!.body.get('resource')).toBe('https://api')
+    expect(seen[0]!.body.get('grant_type')).toBe('refresh_token')
+  })
+
   it('sends no refresh_token with refreshWithoutToken (cookie-held)', async () => {
     const seen = answer(200, { access_token: token(), expires_in: 300 })
     await refresh(context(null))
