@@ -299,8 +299,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   // ---- start-up ----
   const sync =
     (shared && syncTabs) || (syncTabs === 'memory' && !storage)
-      ? createTabSync(key, adopt, now, refreshTimeout + 5_000)
+      ? createTabSync(
+          key,
+          (raw) => (raw === 0 ? session && sync!.post(lastRaw) : adopt(raw)),
+          now,
+          refreshTimeout + 5_000,
+        )
       : null
+  // A memory session lives only in open tabs: a new tab asks them for it.
+  if (sync && !storage) sync.post(0)
   const load = (raw: string | null) => {
     if (destroyed || loaded) return
     loaded = true

@@ -4,8 +4,8 @@ const HOLD = 50
 const LEASE = 15_000
 
 export interface TabSync {
-  /** Tells other tabs about a new stored entry (or its removal). */
-  post(raw: string | null): void
+  /** Tells other tabs about a new stored entry (or its removal); `0` asks them for theirs. */
+  post(raw: string | null | 0): void
   /** Runs `fn` holding the refresh lock shared by every tab of this origin and key. */
   lock<T>(fn: () => Promise<T>): Promise<T>
   close(): void
@@ -18,14 +18,15 @@ export interface TabSync {
  */
 export function createTabSync(
   key: string,
-  onMessage: (raw: string | null) => void,
+  onMessage: (raw: string | null | 0) => void,
   now: () => number,
   waitMs: number,
 ): TabSync {
   const name = `latchkey:${key}`
   const id = Math.random().toString(36).slice(2)
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
-  if (channel) channel.onmessage = (e) => onMessage(typeof e.data === 'string' ? e.data : null)
+  if (channel)
+    channel.onmessage = (e) => onMessage(typeof e.data === 'string' || e.data === 0 ? e.data : null)
   const pending = new Set<() => void>()
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {

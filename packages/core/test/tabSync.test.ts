@@ -197,6 +197,11 @@ describe('per-tab modes', () => {
     m1.setTokens({ accessToken: token() })
     await wait()
     expect(m2.getState().accessToken).toBe(m1.getState().accessToken)
+    // A tab opened later asks the open ones for the session.
+    const m3 = tab({ storage: 'memory', syncTabs: 'memory', storageKey: 'mem' })
+    expect(m3.getState().status).toBe('unauthenticated')
+    await wait()
+    expect(m3.getState().accessToken).toBe(m1.getState().accessToken)
   })
 
   it('syncTabs: false ignores other tabs', async () => {
