@@ -1,12 +1,16 @@
-import { HttpError, sendJson } from './http.mjs'
+import { HttpError, readBody, sendJson } from './http.mjs'
+import { checkSetting } from './settings.mjs'
 
 /** @typedef {import('./http.mjs').Req} Req */
 /** @typedef {import('./http.mjs').Res} Res */
 /** @typedef {import('./createAuthServer.mjs').ServerContext} ServerContext */
 /** @typedef {import('jose').JWTPayload & { roles?: unknown }} Claims */
 
+/** The settings `POST /__config` may change while the server runs. */
+const LIVE_SETTINGS = /** @type {const} */ (['accessTtl', 'grace', 'refreshDelay'])
+
 /**
- * The protected API (`/api/*`), the JWKS and the test-only `/__stats` and `/__reset`.
+ * The protected API (`/api/*`), the JWKS and the test-only `/__stats`, `/__reset` and `/__config`.
  * @param {ServerContext} ctx
  */
 export function createApiRoutes(ctx) {
@@ -83,6 +87,26 @@ export function createApiRoutes(ctx) {
     'POST /__reset': async (_req, res) => {
       for (const key of /** @type {(keyof typeof stats)[]} */ (Object.keys(stats))) stats[key] = 0
       sendJson(res, 200, stats)
+    },
+
+    /**
+     * Test-only: changes `accessTtl`, `grace` and `refreshDelay` for the requests that follow (one
+     * server serves a whole browser suite), and answers the values now in force. All or nothing.
+     * @param {Req} req @param {Res} res
+     */
+    'POST /__config': async (req, res) => {
+      const body = await readBody(req)
+      const unknown = Object.keys(body).filter(
+        (k) => !(/** @type {readonly string[]} */ (LIVE_SETTINGS).includes(k)),
+      )
+      if (unknown.length)
+        throw new HttpError(400, 'invalid_request', `Unknown setting: ${unknown.join(', ')}`)
+      for (const key of LIVE_SETTINGS) {
+        const problem = key in body ? checkSetting(key, body[key]) : null
+        if (problem) throw new HttpError(400, 'invalid_request', problem)
+      }
+      for (const key of LIVE_SETTINGS) if (key in body) ctx.config[key] = /** @type {number} */ (body[key])
+      sendJson(res, 200, Object.fromEntries(LIVE_SETTINGS.map((key) => [key, ctx.config[key]])))
     },
   }
 }

@@ -80,6 +80,9 @@ export function createAuthRoutes(ctx) {
     }
     if (outcome.replay) stats.graceReplays++
     else stats.refreshes++
+    // Test-only (`refreshDelay`): the token is spent but its successor not yet delivered, so a test can
+    // close the tab in that gap (the "orphaned refresh" hazard).
+    if (config.refreshDelay > 0) await new Promise((resolve) => setTimeout(resolve, config.refreshDelay))
     sendTokens(req, res, url, outcome.tokens)
   }
 

@@ -3,6 +3,7 @@ import { createApiRoutes } from './apiRoutes.mjs'
 import { createAuthRoutes } from './authRoutes.mjs'
 import { applyCors, HttpError, sendJson } from './http.mjs'
 import { createRefreshTokens } from './refreshTokens.mjs'
+import { checkSetting } from './settings.mjs'
 import { createTokenSigner } from './tokens.mjs'
 import { DEMO_USERS } from './users.mjs'
 
@@ -15,6 +16,7 @@ import { DEMO_USERS } from './users.mjs'
  * @property {string} [corsOrigin] the one app origin allowed by CORS (default http://127.0.0.1:5173)
  * @property {number} [grace] seconds during which a just-rotated refresh token replays its result (default 5)
  * @property {boolean} [cookieMode] always keep the refresh token in the HttpOnly cookie (default false)
+ * @property {number} [refreshDelay] test-only: ms a successful refresh waits after rotating, before it answers (default 0)
  * @property {string} [issuer] the `iss` claim (default 'latchkey-example-auth-server')
  * @property {string} [audience] the `aud` claim (default 'latchkey-example-app')
  * @property {readonly import('./users.mjs').DemoUser[]} [users] the accounts (default alice and bob)
@@ -42,6 +44,7 @@ function resolveConfig(options) {
     corsOrigin: 'http://127.0.0.1:5173',
     grace: 5,
     cookieMode: false,
+    refreshDelay: 0,
     issuer: 'latchkey-example-auth-server',
     audience: 'latchkey-example-app',
     users: DEMO_USERS,
@@ -51,12 +54,9 @@ function resolveConfig(options) {
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   }
   if (config.alg !== 'RS256' && config.alg !== 'HS256') throw new TypeError('alg must be RS256 or HS256')
-  for (const key of /** @type {const} */ (['accessTtl', 'refreshTtl', 'grace'])) {
-    if (!Number.isFinite(config[key]) || config[key] < 0 || (key !== 'grace' && config[key] === 0)) {
-      throw new TypeError(
-        `${key} must be a ${key === 'grace' ? 'non-negative' : 'positive'} number of seconds`,
-      )
-    }
+  for (const key of /** @type {const} */ (['accessTtl', 'refreshTtl', 'grace', 'refreshDelay'])) {
+    const problem = checkSetting(key, config[key])
+    if (problem) throw new TypeError(problem)
   }
   return config
 }

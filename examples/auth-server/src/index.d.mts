@@ -28,6 +28,11 @@ export interface AuthServerOptions {
   grace?: number
   /** Always keep the refresh token in the HttpOnly cookie `lk_refresh`. @defaultValue false */
   cookieMode?: boolean
+  /**
+   * Test-only: milliseconds a successful refresh (or grace replay) waits after spending the refresh
+   * token and before answering, so a test can lose the answer (the "orphaned refresh"). @defaultValue 0
+   */
+  refreshDelay?: number
   /** The `iss` claim. @defaultValue 'latchkey-example-auth-server' */
   issuer?: string
   /** The `aud` claim. @defaultValue 'latchkey-example-app' */
@@ -50,6 +55,16 @@ export interface AuthServerStats {
   graceReplays: number
   apiCalls: number
   api401: number
+}
+
+/** The settings the test-only `POST /__config` changes at run time, and answers. */
+export interface AuthServerSettings {
+  /** Seconds; used by the next token signed. */
+  accessTtl: number
+  /** Seconds; `0` makes any second use of a refresh token a detected reuse. */
+  grace: number
+  /** Milliseconds; see {@link AuthServerOptions.refreshDelay}. */
+  refreshDelay: number
 }
 
 /** What {@link createAuthServer} returns. */

@@ -19,7 +19,9 @@ import { randomBytes } from 'node:crypto'
  *
  * @param {{ now: () => number, grace: number, refreshTtl: number }} options
  */
-export function createRefreshTokens({ now, grace, refreshTtl }) {
+export function createRefreshTokens(options) {
+  // `grace` is read at each use, so the test-only `POST /__config` can change it.
+  const { now, refreshTtl } = options
   /** @type {Map<string, Entry>} */
   const entries = new Map()
 
@@ -51,7 +53,7 @@ export function createRefreshTokens({ now, grace, refreshTtl }) {
       if (!entry) return { ok: false, reason: 'unknown' }
       if (entry.family.revoked) return { ok: false, reason: 'revoked' }
       if (entry.spentAt !== null) {
-        if (entry.successor && now() - entry.spentAt <= grace * 1000) {
+        if (entry.successor && now() - entry.spentAt <= options.grace * 1000) {
           return { ok: true, tokens: await entry.successor, replay: true }
         }
         entry.family.revoked = true

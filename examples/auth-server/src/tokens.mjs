@@ -5,10 +5,12 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify, SignJWT 
 
 /**
  * Creates the access-token signer: an RS256 key pair made at start-up, or an HS256 secret.
+ * `accessTtl` is read at each signing, so the test-only `POST /__config` can change it.
  * @param {{ alg: 'RS256' | 'HS256', secret?: string | Uint8Array | undefined, issuer: string,
  *   audience: string, accessTtl: number, now: () => number }} options
  */
-export async function createTokenSigner({ alg, secret, issuer, audience, accessTtl, now }) {
+export async function createTokenSigner(options) {
+  const { alg, secret, issuer, audience, now } = options
   /** @type {CryptoKey | Uint8Array} */
   let signKey
   /** @type {CryptoKey | Uint8Array} */
@@ -42,7 +44,7 @@ export async function createTokenSigner({ alg, secret, issuer, audience, accessT
         .setIssuer(issuer)
         .setAudience(audience)
         .setIssuedAt(iat)
-        .setExpirationTime(iat + accessTtl)
+        .setExpirationTime(iat + options.accessTtl)
         .setJti(randomUUID())
         .sign(signKey)
     },

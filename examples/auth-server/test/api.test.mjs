@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { start } from './helpers.mjs'
+import { claimsOf, start } from './helpers.mjs'
 
 describe('/api/*', () => {
   it('returns the claims from /api/me to a valid token', async () => {
@@ -140,5 +140,51 @@ describe('stats and logging', () => {
     const res = await post('/api/me', {})
     expect(res.status).toBe(405)
     expect(res.headers.get('allow')).toBe('GET')
+  })
+})
+
+describe('POST /__config (test-only)', () => {
+  it('changes the access token lifetime and the grace window for the requests that follow', async () => {
+    const { login, post, refresh, server } = await start({ accessTtl: 30, grace: 5 })
+    const res = await post('/__config', { accessTtl: 5, grace: 0 })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ accessTtl: 5, grace: 0, refreshDelay: 0 })
+    const first = await login()
+    expect(first.expires_in).toBe(5)
+    expect(claimsOf(first.access_token).exp - claimsOf(first.access_token).iat).toBe(5)
+    expect((await refresh(first.refresh_token)).status).toBe(200)
+    // No grace window left: the second use is a detected reuse, not a replay.
+    expect((await refresh(first.refresh_token)).status).toBe(401)
+    expect(server.stats).toMatchObject({ refreshes: 1, graceReplays: 0, refreshReuseDetected: 1 })
+  })
+
+  it('delays a refresh answer after the token was spent (refreshDelay)', async () => {
+    const { login, post, refresh, server } = await start({ grace: 5 })
+    await post('/__config', { refreshDelay: 150 })
+    const { refresh_token } = await login()
+    const started = performance.now()
+    const pending = refresh(refresh_token)
+    await expect.poll(() => server.stats.refreshes).toBe(1)
+    expect(performance.now() - started).toBeLessThan(150)
+    const replay = await refresh(refresh_token)
+    const first = await pending
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145)
+    expect(await replay.json()).toEqual(await first.json())
+    expect(server.stats).toMatchObject({ refreshes: 1, graceReplays: 1 })
+  })
+
+  it('rejects unknown settings and bad values, changing nothing', async () => {
+    const { post } = await start({ accessTtl: 30 })
+    for (const body of [
+      { accessTtl: 0 },
+      { grace: -1 },
+      { refreshDelay: 'slow' },
+      { accessTtl: 5, ttl: 5 },
+    ]) {
+      const res = await post('/__config', body)
+      expect(res.status).toBe(400)
+      expect(await res.json()).toMatchObject({ error: 'invalid_request' })
+    }
+    expect(await (await post('/__config', {})).json()).toEqual({ accessTtl: 30, grace: 5, refreshDelay: 0 })
   })
 })

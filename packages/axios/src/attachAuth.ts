@@ -80,7 +80,12 @@ export function attachAuth(
   const onRequest = async (config: Config): Promise<Config> => {
     // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
     const headers = (config.headers = AxiosHeaders.from(config.headers))
-    if (config._latchkeyRetry || config.auth || headers.has('Authorization')) return config
+    // `has` also sees `null`/`false` (the caller removing the header); the trimmed names catch
+    // `'authorization '`, which axios trims before sending.
+    const callerSet =
+      headers.has('Authorization') ||
+      Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
+    if (config._latchkeyRetry || config.auth || callerSet) return config
     if (!allowed(fullPath(config))) return config
     const signal = signalOf(config)
     const sent = await tokens.acquire(signal).catch((error: unknown) => {

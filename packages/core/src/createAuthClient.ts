@@ -13,6 +13,9 @@ const noop = () => {}
 const isPromise = (v: unknown): v is Promise<unknown> => typeof (v as Promise<unknown>)?.then === 'function'
 const destroyedError = () => new AuthError('destroyed')
 const noRefresh = () => new RefreshError('Nothing to refresh with', { code: 'no_refresh' })
+/** A numeric option: NaN, a non-number or a missing value means the default. */
+const numeric = (value: unknown, fallback: number) =>
+  Number.isNaN(Number(value ?? Number.NaN)) ? fallback : Number(value)
 
 /**
  * Creates the client that holds the session: it stores and decodes the tokens, refreshes them
@@ -29,14 +32,10 @@ const noRefresh = () => new RefreshError('Nothing to refresh with', { code: 'no_
 export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   options: AuthClientOptions<Credentials> = {},
 ): AuthClient<C, Credentials> {
-  const {
-    storageKey: key = 'latchkey',
-    refreshLeeway = 60,
-    refreshTimeout = 10_000,
-    refreshWithoutToken,
-    syncTabs = true,
-    now = Date.now,
-  } = options
+  const { storageKey: key = 'latchkey', refreshWithoutToken, syncTabs = true, now = Date.now } = options
+  const refreshLeeway = numeric(options.refreshLeeway, 60)
+  const refreshTimeout = numeric(options.refreshTimeout, 10_000)
+  const refreshFn = typeof options.refresh === 'function' ? options.refresh : undefined
   const retry = { attempts: 4, baseDelay: 1_000, maxDelay: 30_000, ...options.retry }
   const events = createEmitter<AuthEvents<C>>()
   const emit = events.emit
@@ -59,7 +58,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const retryTimer = createTimer(now)
   const startupErrors: AuthError[] = []
 
-  const canRefresh = () => !!(session && options.refresh && (session.rt || refreshWithoutToken))
+  const canRefresh = () => !!(session && refreshFn && (session.rt || refreshWithoutToken))
   const live = (s: Session, margin = 0) => s.exp === null || now() + margin < s.exp
   const leeway = (s: Session) => leewayMs(s, refreshLeeway)
 
@@ -162,6 +161,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     lastRaw = raw
     const had = session
     if (!had && !next) return
+    // The same token stored again (by a tab that adopted it, say): nothing to announce.
+    if (next && had?.at === next.at) {
+      session = next
+      return
+    }
     replace(next, false)
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
@@ -217,6 +221,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
   async function exchange(base: Session | null, at: number): Promise<Session | null> {
+    // The client may have been destroyed while it waited for the lock: spend nothing.
+    if (destroyed) throw destroyedError()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
     const stored = peek()
     if (session && base && session.at !== base.at && live(session, leeway(session))) return stored ?? null
@@ -224,15 +230,14 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if ((base && !session) || at !== epoch) throw noRefresh()
     const c = (controller = new AbortController())
     const tokens = await callWithTimeout(
-      (signal) =>
-        options.refresh!({ refreshToken: session?.rt ?? null, accessToken: session?.at ?? null, signal }),
+      (signal) => refreshFn!({ refreshToken: session?.rt ?? null, accessToken: session?.at ?? null, signal }),
       refreshTimeout,
       c,
     )
     if (at !== epoch || destroyed) throw noRefresh()
     let next: Session
     try {
-      next = createSession(tokens, now(), session?.rt ?? null, (session?.g ?? 0) + 1)
+      next = createSession(tokens, now(), session?.rt ?? null, (session?.g ?? 0) + 1, true)
     } catch (cause) {
       throw new RefreshError('Refresh returned a malformed token', { permanent: true, cause })
     }
@@ -246,23 +251,25 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
 
   async function run(base: Session | null, n: number, at: number): Promise<string> {
-    let result: Session | RefreshError | null
+    let result: Session | null = null
+    // Not `instanceof`: a RefreshError from another copy of latchkey is a failure too.
+    let failure: RefreshError | undefined
     try {
       result = await (sync ? sync.lock(() => exchange(base, at)) : exchange(base, at))
     } catch (e) {
-      result = toRefreshError(e)
+      failure = toRefreshError(e)
     }
     inflight = controller = null
     refreshing = false
     if (destroyed) throw destroyedError()
-    if (!(result instanceof RefreshError)) {
+    if (!failure) {
       error = null
       resetFailures()
       check()
       if (result) emit(base ? 'refresh' : 'login', snapshot)
       return session!.at
     }
-    const e = result
+    const e = failure
     if (e.code === 'no_refresh' || at !== epoch) {
       commit()
       throw e
@@ -297,17 +304,6 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
 
   // ---- start-up ----
-  const sync =
-    (shared && syncTabs) || (syncTabs === 'memory' && !storage)
-      ? createTabSync(
-          key,
-          (raw) => (raw === 0 ? session && sync!.post(lastRaw) : adopt(raw)),
-          now,
-          refreshTimeout + 5_000,
-        )
-      : null
-  // A memory session lives only in open tabs: a new tab asks them for it.
-  if (sync && !storage) sync.post(0)
   const load = (raw: string | null) => {
     if (destroyed || loaded) return
     loaded = true
@@ -330,13 +326,30 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   } catch (cause) {
     unavailable(cause)
   }
+  let stopSubscription: unknown
+  try {
+    if (shared && syncTabs) stopSubscription = storage!.subscribe?.(key, adopt)
+  } catch (cause) {
+    // A storage that cannot report changes cannot be shared safely: keep the session in memory.
+    unavailable(cause)
+  }
+  const sync =
+    (shared && syncTabs) || (syncTabs === 'memory' && !storage)
+      ? createTabSync(
+          key,
+          (raw) => (raw === 0 ? session && sync!.post(lastRaw) : adopt(raw)),
+          now,
+          refreshTimeout + 5_000,
+        )
+      : null
+  // A memory session lives only in open tabs: a new tab asks them for it.
+  if (sync && !storage) sync.post(0)
   // Start-up errors are reported after a microtask, so listeners attached right after creation get them.
   ready = ready.then(() => {
     if (destroyed) return
     for (const e of startupErrors.splice(0)) emit('error', e)
     check()
   })
-  const stopSubscription = (sync && storage?.subscribe?.(key, adopt)) || noop
   const stopWake = listenForWake(
     () => {
       resync()
@@ -399,7 +412,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       await guard()
       const s = session
       if (!s) return null
-      if (live(s, minValidity === undefined ? leeway(s) : minValidity * 1000)) return s.at
+      // A negative minValidity would hand out a token the client knows has expired.
+      if (live(s, Math.max(0, numeric(minValidity, leeway(s) / 1000) * 1000))) return s.at
       if (inflight || (canRefresh() && !retryPending && !waitingOnline)) await start().catch(noop)
       if (destroyed) throw destroyedError()
       return session && live(session) ? session.at : null
@@ -408,7 +422,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.
       if (inflight && !destroyed) return inflight
       await guard()
-      if (!options.refresh || !(session?.rt || refreshWithoutToken)) throw noRefresh()
+      if (!refreshFn || !(session?.rt || refreshWithoutToken)) throw noRefresh()
       return start()
     },
     fetch: (input, init) => authFetch(input, init),
@@ -420,7 +434,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       retryTimer.cancel()
       controller?.abort(destroyedError())
       sync?.close()
-      stopSubscription()
+      if (typeof stopSubscription === 'function') stopSubscription()
       stopWake()
       events.clear()
     },

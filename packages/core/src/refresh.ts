@@ -1,5 +1,12 @@
 import { isAuthError, RefreshError } from './errors'
+import { MAX_TIMEOUT } from './scheduler'
 import type { TokenSet } from './types'
+
+type Thrown = {
+  status?: unknown
+  error?: unknown
+  response?: { status?: unknown; data?: { error?: unknown } }
+}
 
 /**
  * Turns whatever a `refresh` function threw into a `RefreshError`. Permanent: 400, 401, 403, OAuth
@@ -7,21 +14,24 @@ import type { TokenSet } from './types'
  * transient and retried.
  */
 export function toRefreshError(error: unknown): RefreshError {
-  if (isAuthError(error) && 'permanent' in error) return error as RefreshError
-  const e = error as {
-    status?: unknown
-    error?: unknown
-    response?: { status?: unknown; data?: { error?: unknown } }
+  let permanent = false
+  let status: number | undefined
+  try {
+    // A RefreshError, also from another copy of latchkey, is taken as it is.
+    if (isAuthError(error) && 'permanent' in error) return error as RefreshError
+    const e = error as Thrown
+    status = [e?.status, e?.response?.status].find((s) => typeof s === 'number' && Number.isFinite(s)) as
+      | number
+      | undefined
+    permanent =
+      status === 400 ||
+      status === 401 ||
+      status === 403 ||
+      e?.error === 'invalid_grant' ||
+      e?.response?.data?.error === 'invalid_grant'
+  } catch {
+    // A hostile error object (a getter or a Proxy that throws): a plain transient failure.
   }
-  const status = [e?.status, e?.response?.status].find((s) => typeof s === 'number' && Number.isFinite(s)) as
-    | number
-    | undefined
-  const permanent =
-    status === 400 ||
-    status === 401 ||
-    status === 403 ||
-    e?.error === 'invalid_grant' ||
-    e?.response?.data?.error === 'invalid_grant'
   return new RefreshError(permanent ? 'Refresh rejected' : 'Refresh failed', {
     permanent,
     status,
@@ -41,7 +51,7 @@ export function callWithTimeout(
   const { signal } = controller
   const timer = setTimeout(
     () => controller.abort(new RefreshError('Refresh timed out', { code: 'refresh_timeout' })),
-    timeout,
+    Math.min(timeout, MAX_TIMEOUT), // a larger delay would make setTimeout fire at once
   )
   return new Promise<TokenSet>((resolve, reject) => {
     signal.addEventListener('abort', () => reject(signal.reason))

@@ -31,6 +31,7 @@ function build(
   skew: number | null,
   g: number,
   x?: unknown,
+  storedLife?: number | null,
 ): Session {
   if (rt != null && (typeof rt !== 'string' || !rt)) throw new InvalidTokenError('Malformed refresh token')
   const claims = decodeToken(at, x ? 0 : expiresIn)
@@ -38,7 +39,12 @@ function build(
   const base = { at: at as string, rt: (rt as string | null) ?? null, claims, g }
   if (exp !== undefined) {
     const s = skew ?? (iat === undefined ? 0 : now - iat * 1000)
-    return { ...base, exp: exp * 1000 + s, life: iat === undefined ? null : (exp - iat) * 1000, skew: s }
+    return {
+      ...base,
+      exp: exp * 1000 + s,
+      life: iat === undefined ? (storedLife ?? null) : (exp - iat) * 1000,
+      skew: s,
+    }
   }
   if (x)
     return { ...base, exp: (x as number[])[0]!, life: (x as number[])[1]!, skew: 0, x: x as [number, number] }
@@ -47,16 +53,35 @@ function build(
   return { ...base, exp: now + life, life, skew: 0, x: [now + life, life] }
 }
 
-/** A session from freshly issued tokens; `previous` is kept when `refreshToken` is omitted. */
-export function createSession(tokens: TokenSet, now: number, previous: string | null, g: number): Session {
+/**
+ * A session from freshly issued tokens; `previous` is kept when `refreshToken` is omitted. A refresh
+ * result (`observed`) without `iat` gets the time left until `exp` as its lifetime, which caps the
+ * leeway: otherwise a token shorter than the leeway would be due at once, refresh after refresh.
+ */
+export function createSession(
+  tokens: TokenSet,
+  now: number,
+  previous: string | null,
+  g: number,
+  observed = false,
+): Session {
   if (typeof tokens !== 'object' || !tokens) throw new InvalidTokenError('Expected a token set')
   const { accessToken, refreshToken = previous, expiresIn } = tokens
-  return build(accessToken, refreshToken, expiresIn, now, null, g)
+  const s = build(accessToken, refreshToken, expiresIn, now, null, g)
+  return observed && s.life === null && s.exp !== null ? { ...s, life: s.exp - now } : s
 }
 
-/** The stored entry: `{ v: 1, at, rt, sk, g, x? }`. */
+/** The stored entry: `{ v: 1, at, rt, sk, g, x?, l? }` (`l`: an observed lifetime, for tokens without iat). */
 export const encodeSession = (s: Session): string =>
-  JSON.stringify({ v: 1, at: s.at, rt: s.rt, sk: s.skew, g: s.g, x: s.x })
+  JSON.stringify({
+    v: 1,
+    at: s.at,
+    rt: s.rt,
+    sk: s.skew,
+    g: s.g,
+    x: s.x,
+    l: s.x ? undefined : (s.life ?? undefined),
+  })
 
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
 
@@ -73,8 +98,9 @@ export function decodeSession(raw: string): Session {
     ) {
       throw 0
     }
-    return build(e.at, e.rt, undefined, 0, e.sk, e.g, x)
-  } catch (cause) {
-    throw new AuthError('storage_corrupt', 'Stored session is corrupt', { cause })
+    return build(e.at, e.rt, undefined, 0, e.sk, e.g, x, isNumber(e.l) ? e.l : null)
+  } catch {
+    // No `cause`: a JSON.parse message quotes the stored text, which may hold a token.
+    throw new AuthError('storage_corrupt', 'Stored session is corrupt')
   }
 }

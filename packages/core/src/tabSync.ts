@@ -28,8 +28,11 @@ export function createTabSync(
   if (channel)
     channel.onmessage = (e) => onMessage(typeof e.data === 'string' || e.data === 0 ? e.data : null)
   const pending = new Set<() => void>()
+  let closed = false
+  // After close() every wait ends at once, so no timer outlives the client.
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (closed) return resolve()
       const done = () => {
         clearTimeout(t)
         pending.delete(done)
@@ -63,12 +66,16 @@ export function createTabSync(
       }
     }
     const deadline = now() + waitMs
+    // Tabs whose timers fire together would race for the lease: spread them out, so the first one's
+    // broadcast usually arrives before the others try (a lease in storage is only as fast as storage).
+    await sleep(Math.random() * 200)
     for (;;) {
+      if (closed) throw new Error('closed')
       const current = owner()
       if (current === null || current === id || now() > deadline) {
         store.setItem(lockKey, JSON.stringify({ o: id, x: now() + LEASE }))
         // Another tab may have written in the same instant: keep the lease only if ours survived.
-        await sleep(20)
+        await sleep(60)
         if (owner() === id) break
       }
       await sleep(40 + Math.random() * 40)
@@ -94,6 +101,7 @@ export function createTabSync(
       return store ? withLease(fn, store) : fn()
     },
     close() {
+      closed = true
       channel?.close()
       for (const done of [...pending]) done()
     },

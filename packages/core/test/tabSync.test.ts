@@ -118,7 +118,7 @@ describe.each([
     const logouts: string[] = []
     b.on('logout', (e) => logouts.push(e.reason))
     const pa = a.refresh().catch((e) => e)
-    await wait()
+    await vi.waitFor(() => expect(refresh).toHaveBeenCalled())
     const pb = b.refresh().catch((e) => e)
     await wait()
     reject(Object.assign(new Error('revoked'), { status: 401 }))

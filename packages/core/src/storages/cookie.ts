@@ -15,7 +15,11 @@ export function cookieStorage({
   domain,
   secure,
 }: CookieOptions = {}): TokenStorage {
+  // An attribute value with `;` or a control character would add attributes of its own.
+  const unsafe =
+    [path, domain ?? '', sameSite].some((v) => /[;\p{Cc}]/u.test(String(v))) || !Number.isInteger(maxAge)
   const write = (key: string, value: string, age: number) => {
+    if (unsafe) throw new AuthError('storage_unavailable', 'Invalid cookie options')
     document.cookie = `${key}=${value}; Path=${path}; Max-Age=${age}; SameSite=${sameSite[0]!.toUpperCase() + sameSite.slice(1)}${
       domain ? `; Domain=${domain}` : ''
     }${(secure ?? location.protocol === 'https:') || sameSite === 'none' ? '; Secure' : ''}`

@@ -1,0 +1,181 @@
+// 2. Per-request overhead with a valid token: requests per second through an in-process axios adapter
+// and a stubbed fetch that both answer at once, so what is left is the interceptors' own cost.
+import axios, { AxiosHeaders } from 'axios'
+import { clients, latchkeyClient } from './lib/clients.mjs'
+import { alternate, fmt, isMain, median, report, runChild, table, throughput } from './lib/runner.mjs'
+import { sign } from './lib/tokens.mjs'
+
+const BASE = 'https://api.example.com'
+const URL_ = `${BASE}/items/1`
+
+let seen
+/** The axios adapter: a canned 200, keeping the config so the run can check the header it got. */
+const adapter = (config) => {
+  seen = config
+  return Promise.resolve({ data: '{}', status: 200, statusText: 'OK', headers: {}, config, request: {} })
+}
+const response = new Response('{}', { status: 200 })
+/** The stubbed fetch: the same canned Response every time (its body is never read). */
+const stub = (_input, init) => {
+  seen = init
+  return Promise.resolve(response)
+}
+
+const axiosConfig = { adapter }
+const axiosVariant = (name) => async (session) => {
+  const send = await clients[name].create({ base: BASE, session, axiosConfig })
+  return () => send('/items/1')
+}
+const fetchInit = () => ({ headers: { accept: 'application/json' } })
+
+/** Each returns `send()`; `group` names the baseline its ratio is taken against. */
+export const VARIANTS = {
+  'axios, no interceptor': {
+    group: 'axios',
+    async create() {
+      const api = axios.create({ baseURL: BASE, adapter })
+      return () => api.get('/items/1')
+    },
+  },
+  'axios + one-line header interceptor': {
+    group: 'axios',
+    baseline: true,
+    async create(session) {
+      const api = axios.create({ baseURL: BASE, adapter })
+      api.interceptors.request.use((config) => {
+        config.headers.Authorization = `Bearer ${session.accessToken}`
+        return config
+      })
+      return () => api.get('/items/1')
+    },
+  },
+  'axios + one-line interceptor awaiting getAccessToken()': {
+    group: 'axios',
+    async create(session) {
+      const auth = latchkeyClient({ base: BASE, session })
+      const api = axios.create({ baseURL: BASE, adapter })
+      api.interceptors.request.use(async (config) => {
+        config.headers.Authorization = `Bearer ${await auth.getAccessToken()}`
+        return config
+      })
+      return () => api.get('/items/1')
+    },
+  },
+  'axios + attachAuth (latchkey)': { group: 'axios', target: true, create: axiosVariant('latchkey axios') },
+  'axios + axios-jwt': { group: 'axios', create: axiosVariant('axios-jwt') },
+  'axios + axios-auth-refresh': { group: 'axios', create: axiosVariant('axios-auth-refresh') },
+  'fetch stub, raw': {
+    group: 'fetch',
+    async create() {
+      return () => stub(URL_, fetchInit())
+    },
+  },
+  'fetch stub + one-line header wrapper': {
+    group: 'fetch',
+    baseline: true,
+    async create(session) {
+      const authFetch = (input, init) =>
+        stub(input, {
+          ...init,
+          headers: { ...init?.headers, Authorization: `Bearer ${session.accessToken}` },
+        })
+      return () => authFetch(URL_, fetchInit())
+    },
+  },
+  'fetch stub + one-line wrapper awaiting getAccessToken()': {
+    group: 'fetch',
+    async create(session) {
+      const auth = latchkeyClient({ base: BASE, session })
+      const authFetch = async (input, init) =>
+        stub(input, {
+          ...init,
+          headers: { ...init?.headers, Authorization: `Bearer ${await auth.getAccessToken()}` },
+        })
+      return () => authFetch(URL_, fetchInit())
+    },
+  },
+  'fetch stub + createAuthFetch (latchkey)': {
+    group: 'fetch',
+    target: true,
+    async create(session) {
+      const send = clients['latchkey fetch'].create({ base: BASE, session, fetch: stub })
+      return () => send('/items/1', fetchInit())
+    },
+  },
+}
+
+/** The Authorization header the last request went out with. */
+const sentAuthorization = () =>
+  seen?.headers instanceof AxiosHeaders ? seen.headers.get('Authorization') : seen?.headers?.Authorization
+
+async function child(name, quick) {
+  const session = { accessToken: sign({ ttl: 3600 }), refreshToken: 'rt-alice' }
+  const send = await VARIANTS[name].create(session)
+  const timing = quick ? { warmupMs: 150, measureMs: 400 } : { warmupMs: 300, measureMs: 800 }
+  const perSecond = await throughput(send, timing)
+  report({ perSecond, authorization: sentAuthorization() === `Bearer ${session.accessToken}` })
+  process.exit(0)
+}
+
+export async function run({ quick, log }) {
+  const names = Object.keys(VARIANTS)
+  const rounds = quick ? 3 : 7
+  const perRound = await alternate(
+    names,
+    rounds,
+    (name) => runChild(new URL(import.meta.url), [name, quick ? 'quick' : 'full'], { timeoutMs: 30_000 }),
+    (name, r, result) =>
+      log(`overhead ${r + 1}/${rounds} ${name}: ${result.error ?? fmt.int(result.perSecond)}`),
+  )
+  const baselineOf = (group) => names.find((n) => VARIANTS[n].group === group && VARIANTS[n].baseline)
+  const rows = []
+  const failures = []
+  for (const name of names) {
+    const { group, target } = VARIANTS[name]
+    const base = baselineOf(group)
+    const perSecond = median(perRound.map((round) => round[name].perSecond))
+    // Time per request against the one-line baseline, taken within each round, then the median.
+    const ratio = median(perRound.map((round) => round[base].perSecond / round[name].perSecond))
+    // Microseconds per request beyond the baseline, within each round.
+    const added = median(perRound.map((round) => 1e6 / round[name].perSecond - 1e6 / round[base].perSecond))
+    const attached = perRound.every((round) => round[name].authorization)
+    rows.push([
+      name,
+      fmt.int(perSecond),
+      `${(1e6 / perSecond).toFixed(2)} µs`,
+      name === base ? '1.00× (baseline)' : `${fmt.ratio(ratio)} (${fmt.pct(ratio)})`,
+      name === base ? '' : `${added >= 0 ? '+' : '−'}${Math.abs(added).toFixed(2)} µs`,
+      attached ? 'yes' : 'no',
+    ])
+    if (target && !(ratio <= 1.1)) {
+      failures.push(
+        `${name}: ${fmt.ratio(ratio)} the time per request of "${base}" (${fmt.int(perSecond)} vs ${fmt.int(median(perRound.map((r) => r[base].perSecond)))} requests/s); target ≤ 1.10×`,
+      )
+    }
+  }
+  const markdown = [
+    `## 2. Per-request overhead, valid token (median of ${rounds} runs)`,
+    '',
+    `Sequential requests through an axios instance whose \`adapter\` resolves a canned response, and
+through a stubbed \`fetch\` that resolves a canned \`Response\`: no network, so only the interceptors
+differ. Rates are per second of the process's CPU time, so other load on the machine does not
+count. "Time vs one-line" is the time per request divided by the one-line header baseline's in the
+same round (median over rounds); latchkey's target is ≤ 1.10×. "Added" is the same difference in
+microseconds. The rows "awaiting getAccessToken()" are the least any interceptor that asks the
+client for its token can cost (an \`await\` per request, no origin check, no 401 replay): a reference
+for what the target leaves room for. "Bearer sent" checks the adapter saw the right
+\`Authorization\` header.`,
+    '',
+    table(['variant', 'requests/s', 'per request', 'time vs one-line', 'added', 'Bearer sent'], rows),
+    '',
+    failures.length
+      ? `**latchkey misses its overhead target (≤ 1.10× the one-line baseline):**\n\n${failures.map((f) => `- ${f}`).join('\n')}`
+      : '**latchkey meets its overhead target**: within 10% of the one-line header baseline.',
+  ].join('\n')
+  return { markdown, failures }
+}
+
+if (isMain(import.meta.url)) {
+  const [name, mode] = process.argv.slice(2)
+  await child(name, mode === 'quick')
+}

@@ -1,0 +1,94 @@
+// 1. Bundle cost: what an app pays to import each entry, measured by the helper the budget check
+// (`scripts/check-size.mjs`, run by `pnpm test`) uses, so the figures match it.
+import { fileURLToPath } from 'node:url'
+import { measure } from '../scripts/size.mjs'
+import { fmt, isMain, report, runChild, table } from './lib/runner.mjs'
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const dist = (name) => fileURLToPath(new URL(`../packages/${name}/dist/index.js`, import.meta.url))
+const core = dist('core')
+
+/** [name, entry module, gzip budget in bytes or null]: latchkey's entries and budgets as check-size.mjs has them. */
+export const ENTRIES = [
+  ['latchkey: createAuthClient', `export { createAuthClient } from '${core}'`, 4700],
+  [
+    'latchkey: createAuthClient + createAuthFetch',
+    `export { createAuthClient, createAuthFetch } from '${core}'`,
+    4700,
+  ],
+  ['latchkey: @latchkey/core (everything)', `export * from '${core}'`, 5500],
+  ['latchkey: @latchkey/axios (core external)', `export * from '${dist('axios')}'`, 1024],
+  ['latchkey: @latchkey/react (core external)', `export * from '${dist('react')}'`, 1024],
+  ['latchkey: @latchkey/vue (core external)', `export * from '${dist('vue')}'`, 1024],
+  ['latchkey: @latchkey/svelte (core external)', `export * from '${dist('svelte')}'`, 1024],
+  ['axios-jwt: applyAuthTokenInterceptor', `export { applyAuthTokenInterceptor } from 'axios-jwt'`, null],
+  ['axios-auth-refresh: createAuthRefresh', `export { createAuthRefresh } from 'axios-auth-refresh'`, null],
+  ['oidc-client-ts: UserManager', `export { UserManager } from 'oidc-client-ts'`, null],
+  ['@supabase/auth-js: GoTrueClient', `export { GoTrueClient } from '@supabase/auth-js'`, null],
+  ['@okta/okta-auth-js: OktaAuth', `export { OktaAuth } from '@okta/okta-auth-js'`, null],
+  ['@auth0/auth0-spa-js: createAuth0Client', `export { createAuth0Client } from '@auth0/auth0-spa-js'`, null],
+  [
+    'floor: jwt-decode + mitt',
+    `export { jwtDecode } from 'jwt-decode'\nexport { default as mitt } from 'mitt'`,
+    null,
+  ],
+]
+
+async function child() {
+  const sizes = {}
+  for (const [name, code] of ENTRIES) {
+    try {
+      sizes[name] = await measure(code, here)
+    } catch (error) {
+      sizes[name] = { error: String(error.message ?? error).split('\n')[0] }
+    }
+  }
+  report(sizes)
+}
+
+export async function run({ log }) {
+  // Byte counts are deterministic: two fresh processes must agree, or the table says so.
+  const runs = [await runChild(new URL(import.meta.url), []), await runChild(new URL(import.meta.url), [])]
+  log('size: measured twice')
+  const reference = 'axios-jwt: applyAuthTokenInterceptor'
+  const rows = []
+  const failures = []
+  for (const [name, , budget] of ENTRIES) {
+    const [a, b] = runs.map((r) => r[name] ?? { error: r.error })
+    if (a.error || b.error) {
+      rows.push([name, 'error', a.error ?? b.error, '', '', ''])
+      continue
+    }
+    const same = a.min === b.min && a.gzip === b.gzip && a.brotli === b.brotli
+    const vs = runs[0][reference]?.gzip
+    rows.push([
+      name,
+      fmt.int(a.min),
+      `${fmt.int(a.gzip)}${same ? '' : ' (runs differ!)'}`,
+      fmt.int(a.brotli),
+      fmt.ratio(a.gzip / vs),
+      budget ? `${fmt.int(budget)}${a.gzip <= budget ? '' : ' **over**'}` : '',
+    ])
+    if (budget && a.gzip > budget) failures.push(`${name}: ${a.gzip} B gzip, budget ${budget} B`)
+  }
+  const markdown = [
+    '## 1. Bundle cost (bytes)',
+    '',
+    `\`esbuild --bundle --minify --format=esm --platform=browser\`, then gzip -9 and brotli (quality 11),
+with react, vue, svelte, axios and \`@latchkey/core\` external (\`scripts/size.mjs\`, the helper the budget
+check in \`pnpm test\` uses). latchkey is measured from its built \`packages/*/dist\`; the adapters
+without core, which the app already has. Byte counts are deterministic (measured in two fresh
+processes; a difference would be flagged). \`createAuthClient\` alone already holds \`createAuthFetch\`:
+the client's \`fetch\` property is \`createAuthFetch(auth)\`. The budget column holds the project's targets;
+\`scripts/check-size.mjs\` enforces today's sizes so that nothing grows unnoticed.`,
+    '',
+    table(['entry', 'min', 'gzip -9', 'brotli', 'gzip vs axios-jwt', 'budget (gzip)'], rows),
+    '',
+    failures.length
+      ? `**latchkey over budget:**\n\n${failures.map((f) => `- ${f}`).join('\n')}`
+      : '**latchkey is within every budget.**',
+  ].join('\n')
+  return { markdown, failures }
+}
+
+if (isMain(import.meta.url)) await child()

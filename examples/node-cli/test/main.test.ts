@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { createAuthServer } from '@latchkey/example-auth-server'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+
+const server = createAuthServer({ accessTtl: 2, quiet: true })
+let url = ''
+beforeAll(async () => {
+  url = (await server.listen(0, '127.0.0.1')).url
+})
+afterAll(() => server.close())
+
+it('logs in, calls the API through real refreshes and prints a timeline without any token', async () => {
+  const main = fileURLToPath(new URL('../src/main.mjs', import.meta.url))
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [main, '--url', url, '--seconds', '5', '--interval', '400'],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+    ),
+  )
+  expect(output).toMatch(/login\s+sub=alice/)
+  expect(output).toMatch(/refresh\s+new token/)
+  expect(output).toMatch(/GET \/api\/data → 200/)
+  expect(output).not.toMatch(/→ 401/)
+  expect(output).toMatch(/logout\s+user/)
+  expect(server.stats.refreshes).toBeGreaterThanOrEqual(2)
+  // No JWT-shaped string anywhere in the timeline.
+  expect(output).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)
+})
