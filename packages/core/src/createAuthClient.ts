@@ -363,6 +363,20 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   )
   check()
 
+  /** Valid for at least `minValidity` seconds (default: the leeway); a negative one counts as 0. */
+  const fresh = (s: Session, minValidity: unknown) =>
+    live(s, Math.max(0, numeric(minValidity, leeway(s) / 1000) * 1000))
+
+  async function tokenLater(minValidity: unknown): Promise<string | null> {
+    await guard()
+    const s = session
+    if (!s) return null
+    if (fresh(s, minValidity)) return s.at
+    if (inflight || (canRefresh() && !retryPending && !waitingOnline)) await start().catch(noop)
+    if (destroyed) throw destroyedError()
+    return session && live(session) ? session.at : null
+  }
+
   const guard = async () => {
     if (destroyed) throw destroyedError()
     await ready
@@ -408,15 +422,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
         }
       })()
     },
-    async getAccessToken({ minValidity } = {}) {
-      await guard()
-      const s = session
-      if (!s) return null
-      // A negative minValidity would hand out a token the client knows has expired.
-      if (live(s, Math.max(0, numeric(minValidity, leeway(s) / 1000) * 1000))) return s.at
-      if (inflight || (canRefresh() && !retryPending && !waitingOnline)) await start().catch(noop)
-      if (destroyed) throw destroyedError()
-      return session && live(session) ? session.at : null
+    getAccessToken(options) {
+      // The hot path (a loaded, valid token) answers without waiting on anything.
+      const s = loaded && !destroyed ? session : undefined
+      return s && fresh(s, options?.minValidity) ? Promise.resolve(s.at) : tokenLater(options?.minValidity)
     },
     async refresh() {
       // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.

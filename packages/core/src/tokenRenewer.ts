@@ -39,10 +39,11 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
   let failures = 0
   let failedFor: string | null = null
   return {
-    async acquire(signal) {
-      const token = await abortable(client.getAccessToken(), signal)
-      const { accessToken, claims } = client.getState()
-      return token ? { token, mark: failures, sub: accessToken === token ? claims?.sub : undefined } : null
+    acquire(signal) {
+      return abortable(client.getAccessToken(), signal).then((token) => {
+        const { accessToken, claims } = client.getState()
+        return token ? { token, mark: failures, sub: accessToken === token ? claims?.sub : undefined } : null
+      })
     },
     async renew(sent, signal) {
       const { accessToken, claims } = client.getState()
