@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
 import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { createTestToken as makeToken } from '@latchkey/testing'
 import { act, cleanup, render, screen } from '@testing-library/react'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AuthProvider, RequireAuth } from '../src/index'
-import { deferred, makeToken } from './helpers'
+import { deferred } from './helpers'
 
 const clients: AuthClient[] = []
 afterEach(() => {

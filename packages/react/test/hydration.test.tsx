@@ -1,12 +1,13 @@
 // @vitest-environment happy-dom
 import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
+import { createTestToken as makeToken } from '@latchkey/testing'
 import { act } from '@testing-library/react'
 import type { ReactNode } from 'react'
 import { hydrateRoot, type Root } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AuthProvider, useAuth, useAuthSelector } from '../src/index'
-import { deferred, makeToken } from './helpers'
+import { deferred } from './helpers'
 
 function Page() {
   const { status } = useAuth()

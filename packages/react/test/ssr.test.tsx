@@ -1,8 +1,8 @@
 import { createAuthClient } from '@latchkey/core'
+import { createTestToken as makeToken } from '@latchkey/testing'
 import { renderToString } from 'react-dom/server'
 import { describe, expect, it } from 'vitest'
 import { AuthProvider, RequireAuth, useAuth, useAuthSelector } from '../src/index'
-import { makeToken } from './helpers'
 
 function Page() {
   const { status } = useAuth()

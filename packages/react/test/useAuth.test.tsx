@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { countSubscriptions, createTestToken as makeToken } from '@latchkey/testing'
 import { act, cleanup, render, renderHook, screen } from '@testing-library/react'
 import { StrictMode } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AuthProvider, useAuth, useAuthClient } from '../src/index'
-import { countSubscriptions, makeToken } from './helpers'
 
 const clients: AuthClient[] = []
 function client(options: Parameters<typeof createAuthClient>[0] = {}): AuthClient {

@@ -1,10 +1,15 @@
 // @vitest-environment happy-dom
 import { type AuthClient, createAuthClient } from '@latchkey/core'
+import {
+  controlledRefresh,
+  countSubscriptions,
+  createTestToken as makeToken,
+  startRefresh,
+} from '@latchkey/testing'
 import { act, cleanup, render, renderHook, screen } from '@testing-library/react'
 import { StrictMode } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AuthProvider, useAuthSelector } from '../src/index'
-import { controlledRefresh, countSubscriptions, makeToken, startRefresh } from './helpers'
 
 const clients: AuthClient[] = []
 afterEach(() => {

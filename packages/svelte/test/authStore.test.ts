@@ -1,8 +1,8 @@
 import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { countSubscriptions, createTestToken as makeToken } from '@latchkey/testing'
 import { derived, get } from 'svelte/store'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { authStore } from '../src/index'
-import { countSubscriptions, makeToken } from './helpers'
 
 const clients: AuthClient[] = []
 function client(options: Parameters<typeof createAuthClient>[0] = {}): AuthClient {

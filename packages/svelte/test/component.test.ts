@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { countSubscriptions, createTestToken as makeToken } from '@latchkey/testing'
 import { flushSync, mount, unmount } from 'svelte'
 import { afterEach, describe, expect, it } from 'vitest'
 import { authStore } from '../src/index'
 import AuthStatus from './fixtures/AuthStatus.svelte'
-import { countSubscriptions, makeToken } from './helpers'
 
 const clients: AuthClient[] = []
 afterEach(() => {

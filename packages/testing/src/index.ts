@@ -1,3 +1,6 @@
+export type { ControlledRefresh } from './controlledRefresh'
+export { controlledRefresh, startRefresh } from './controlledRefresh'
+export { countSubscriptions } from './countSubscriptions'
 export type {
   MockAuthCalls,
   MockAuthServer,

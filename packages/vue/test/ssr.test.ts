@@ -1,9 +1,9 @@
 import { createAuthClient } from '@latchkey/core'
+import { createTestToken as makeToken } from '@latchkey/testing'
 import { describe, expect, it } from 'vitest'
 import { createSSRApp, defineComponent, h } from 'vue'
 import { renderToString } from 'vue/server-renderer'
 import { createAuthPlugin, useAuth } from '../src/index'
-import { makeToken } from './helpers'
 
 describe('server rendering', () => {
   it('renders the client state without browser globals', async () => {

@@ -1,10 +1,15 @@
 // @vitest-environment happy-dom
 import { type AuthClient, createAuthClient } from '@latchkey/core'
+import {
+  controlledRefresh,
+  countSubscriptions,
+  createTestToken as makeToken,
+  startRefresh,
+} from '@latchkey/testing'
 import { mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createApp, defineComponent, h, isProxy, isReadonly, nextTick, onUpdated, toRefs } from 'vue'
 import { createAuthPlugin, type UseAuthReturn, useAuth } from '../src/index'
-import { controlledRefresh, countSubscriptions, makeToken, startRefresh } from './helpers'
 
 const clients: AuthClient[] = []
 function client(options: Parameters<typeof createAuthClient>[0] = {}): AuthClient {

@@ -1,0 +1,31 @@
+import type { AuthClient } from '@latchkey/core'
+
+/**
+ * The same client with `subscribe` wrapped to count the subscriptions still open: a component that
+ * leaves one behind after unmounting (or two under React's StrictMode) shows up as `active() > 0`.
+ * @example
+ * const { client, active } = countSubscriptions(auth)
+ * const view = render(<AuthProvider client={client}><Profile /></AuthProvider>)
+ * view.unmount()
+ * expect(active()).toBe(0)
+ */
+export function countSubscriptions<C>(client: AuthClient<C, any>): {
+  client: AuthClient<C, any>
+  active: () => number
+} {
+  let active = 0
+  const counted: AuthClient<C, any> = {
+    ...client,
+    subscribe: (listener) => {
+      active++
+      const off = client.subscribe(listener)
+      let open = true
+      return () => {
+        if (open) active--
+        open = false
+        off()
+      }
+    },
+  }
+  return { client: counted, active: () => active }
+}
