@@ -19,6 +19,7 @@ export interface JwtClaims {
   [claim: string]: unknown
 }
 
+/** `loading` while an async storage is read; `expired` while a refreshable session waits for a new token. */
 export type AuthStatus = 'loading' | 'authenticated' | 'expired' | 'unauthenticated'
 
 /** An immutable snapshot of the client. The same object is returned until something changes. */
@@ -46,6 +47,7 @@ export interface TokenStorage {
   subscribe?(key: string, onChange: (value: string | null) => void): () => void
 }
 
+/** Attributes of the cookie the `'cookie'` storage writes. */
 export interface CookieOptions {
   path?: string
   sameSite?: 'strict' | 'lax' | 'none'
@@ -56,6 +58,7 @@ export interface CookieOptions {
   secure?: boolean | undefined
 }
 
+/** What the `refresh` option is called with. */
 export interface RefreshContext {
   refreshToken: string | null
   accessToken: string | null
@@ -63,6 +66,7 @@ export interface RefreshContext {
   signal: AbortSignal
 }
 
+/** Retries of transient refresh failures: exponential backoff with full jitter. */
 export interface RetryOptions {
   /** Total tries including the first. Default 4. */
   attempts?: number
@@ -72,8 +76,10 @@ export interface RetryOptions {
   maxDelay?: number
 }
 
+/** Where the session is kept: a built-in storage by name, or your own `TokenStorage`. */
 export type StorageOption = 'memory' | 'localStorage' | 'sessionStorage' | 'cookie' | TokenStorage
 
+/** Options of `createAuthClient`. Every one is optional. */
 export interface AuthClientOptions<Credentials = unknown> {
   /** Where the session lives. Default `'memory'`. */
   storage?: StorageOption
@@ -101,6 +107,7 @@ export interface AuthClientOptions<Credentials = unknown> {
   now?: () => number
 }
 
+/** The events `on()` delivers, by name, with their payloads. */
 export type AuthEvents<C = JwtClaims> = {
   login: AuthState<C>
   refresh: AuthState<C>
@@ -113,15 +120,29 @@ export type AuthEvents<C = JwtClaims> = {
 
 /** The client `createAuthClient` returns. Methods do not use `this`; they may be destructured. */
 export interface AuthClient<C = JwtClaims, Credentials = unknown> {
+  /** The current snapshot; the same object until something changes (fit for `useSyncExternalStore`). */
   getState(): AuthState<C>
+  /** Calls `listener` with every new snapshot. Returns an unsubscribe function. */
   subscribe(listener: (state: AuthState<C>) => void): () => void
+  /** Listens to one event type. Returns an unsubscribe function. */
   on<K extends keyof AuthEvents<C>>(type: K, handler: (payload: AuthEvents<C>[K]) => void): () => void
+  /** Validates and stores tokens. A malformed token throws `InvalidTokenError` and changes nothing. */
   setTokens(tokens: TokenSet): AuthState<C>
+  /** Calls `options.login`, stores the result and emits `login`; throws `login_failed` if it throws. */
   login(credentials: Credentials): Promise<AuthState<C>>
+  /** Clears the session at once (in every tab), then calls `options.logout`. Never rejects. */
   logout(): Promise<void>
+  /**
+   * A token valid for at least `minValidity` seconds (default: the leeway), refreshed first when
+   * needed; `null` without a session. Concurrent callers share one refresh.
+   */
   getAccessToken(options?: { minValidity?: number }): Promise<string | null>
+  /** Refreshes now, joining a refresh in flight. Rejects with that attempt's `RefreshError`. */
   refresh(): Promise<string>
+  /** `fetch` with the Bearer token for the page's origin: `createAuthFetch(client)`. */
   fetch: typeof fetch
+  /** Resolves once the storage has been read. */
   ready: Promise<void>
+  /** Stops timers, listeners and channels. Later calls fail with `destroyed`. */
   destroy(): void
 }
