@@ -36,10 +36,15 @@ type Config = InternalAxiosRequestConfig & { [SENT]?: SentToken; _latchkeyRetry?
 // axios's own test: `scheme://` or `//` makes a url absolute.
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i
 
-/** The URL axios will request, as its `buildFullPath` builds it, without merging the config again. */
-function fullPath({ baseURL, url = '', allowAbsoluteUrls }: Config): string {
+/**
+ * The URL axios will request, as its `buildFullPath` builds it, without merging the config again.
+ * With `originOnly`, a relative `url` is left off: `baseURL` + `/` + a path has `baseURL`'s origin,
+ * and skipping the join keeps the hot path free of string building.
+ */
+function fullPath({ baseURL, url = '', allowAbsoluteUrls }: Config, originOnly: boolean): string {
   if (!baseURL || (ABSOLUTE.test(url) && allowAbsoluteUrls !== false)) return url
-  return url ? `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : baseURL
+  if (originOnly || !url) return baseURL
+  return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
 }
 
 /** A body the first send consumed (a stream), so it cannot be replayed. */
@@ -86,11 +91,15 @@ export function attachAuth(
       headers.has('Authorization') ||
       Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
     if (config._latchkeyRetry || config.auth || callerSet) return config
-    if (!allowed(fullPath(config))) return config
+    // A predicate may look at the path; origin lists need only the origin.
+    if (!allowed(fullPath(config, typeof options.origins !== 'function'))) return config
     const signal = signalOf(config)
-    const sent = await tokens.acquire(signal).catch((error: unknown) => {
+    let sent: SentToken | null
+    try {
+      sent = await tokens.acquire(signal)
+    } catch (error) {
       throw signal?.aborted ? new CanceledError(undefined, config) : error
-    })
+    }
     if (sent) {
       headers.set('Authorization', `Bearer ${sent.token}`)
       config[SENT] = sent

@@ -102,7 +102,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     storage = null
     shared = false
     loaded = true
-    return new AuthError('storage_unavailable', 'Storage failed; keeping the session in memory', { cause })
+    return new AuthError('storage_unavailable', 'Storage failed; session kept in memory', { cause })
   }
 
   function write(raw: string | null): void {
@@ -418,7 +418,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
         try {
           await options.logout?.(tokens)
         } catch (cause) {
-          if (!destroyed) report(new AuthError('logout_failed', 'Server-side logout failed', { cause }))
+          if (!destroyed) report(new AuthError('logout_failed', 'Logout failed', { cause }))
         }
       })()
     },

@@ -1,5 +1,5 @@
 import { createOriginMatcher, type OriginRule } from './originMatcher'
-import { createTokenRenewer } from './tokenRenewer'
+import { abortable, createTokenRenewer } from './tokenRenewer'
 import type { AuthClient } from './types'
 
 export interface AuthFetchOptions {
@@ -78,8 +78,10 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
     const headers = init?.headers ?? request?.headers
     if (!allowed(request ? request.url : String(input)) || hasAuthorization(headers)) return send(input, init)
     const signal = init?.signal ?? request?.signal
-    const sent = await tokens.acquire(signal)
-    if (!sent) return send(input, init)
+    // One wait on the hot path: the token (a valid one is already resolved).
+    const token = await abortable(client.getAccessToken(), signal)
+    if (!token) return send(input, init)
+    const sent = tokens.sent(token)
     const body = init?.body
     // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
     // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.

@@ -13,12 +13,14 @@ export interface SentToken {
 export interface TokenRenewer {
   /** The token to send now (refreshed first when about to expire), or `null` when there is none. */
   acquire(signal?: AbortSignal | null): Promise<SentToken | null>
+  /** Records `token` (from `getAccessToken()`) as sent now: what `acquire` does after its wait. */
+  sent(token: string): SentToken
   /** After a 401 to a request sent with `sent`: the token to replay with, or `null` to return the 401. */
   renew(sent: SentToken, signal?: AbortSignal | null): Promise<string | null>
 }
 
 /** Waits for `promise`, or rejects with the signal's reason when it aborts first. */
-const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> =>
+export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> =>
   signal
     ? new Promise<T>((resolve, reject) => {
         const abort = () => reject(signal.reason)
@@ -38,12 +40,13 @@ const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise
 export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
   let failures = 0
   let failedFor: string | null = null
-  return {
+  const renewer: TokenRenewer = {
+    sent(token) {
+      const { accessToken, claims } = client.getState()
+      return { token, mark: failures, sub: accessToken === token ? claims?.sub : undefined }
+    },
     acquire(signal) {
-      return abortable(client.getAccessToken(), signal).then((token) => {
-        const { accessToken, claims } = client.getState()
-        return token ? { token, mark: failures, sub: accessToken === token ? claims?.sub : undefined } : null
-      })
+      return abortable(client.getAccessToken(), signal).then((token) => (token ? renewer.sent(token) : null))
     },
     async renew(sent, signal) {
       const { accessToken, claims } = client.getState()
@@ -63,4 +66,5 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
       return next === sent.token ? null : next
     },
   }
+  return renewer
 }
