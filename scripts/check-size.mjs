@@ -10,9 +10,9 @@ const core = dist('core')
 // jwt-decode + mitt alone take 634 B, and cross-tab locking, cookie storage and the 401 rules are
 // most of the rest. Lower these numbers whenever a change makes core smaller.
 const budgets = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 6800],
-  ['createAuthClient + createAuthFetch', `export { createAuthClient, createAuthFetch } from '${core}'`, 6800],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 7250],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 6870],
+  ['createAuthClient + createAuthFetch', `export { createAuthClient, createAuthFetch } from '${core}'`, 6870],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 7320],
   ['@latchkey/axios', `export * from '${dist('axios')}'`, 1024],
   ['@latchkey/react', `export * from '${dist('react')}'`, 1024],
   ['@latchkey/vue', `export * from '${dist('vue')}'`, 1024],

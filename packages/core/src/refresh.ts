@@ -54,7 +54,11 @@ export function callWithTimeout(
     Math.min(timeout, MAX_TIMEOUT), // a larger delay would make setTimeout fire at once
   )
   return new Promise<TokenSet>((resolve, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason))
+    signal.addEventListener('abort', () => {
+      // At once, not in a later microtask: destroy() leaves no timer behind.
+      clearTimeout(timer)
+      reject(signal.reason)
+    })
     Promise.resolve()
       .then(() => call(signal))
       .then(resolve, reject)
