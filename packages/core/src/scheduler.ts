@@ -9,11 +9,6 @@ export function leewayMs(session: Session, refreshLeeway: number): number {
   return session.life === null ? leeway : Math.min(leeway, Math.max(0, session.life / 2))
 }
 
-/** When to refresh, on the local clock; `null` for a token that never expires. */
-export function refreshAt(session: Session, refreshLeeway: number): number | null {
-  return session.exp === null ? null : session.exp - leewayMs(session, refreshLeeway)
-}
-
 /** Full-jitter exponential backoff: a random delay in [0, min(maxDelay, baseDelay·2^(attempt−1))). */
 export function backoff(attempt: number, baseDelay: number, maxDelay: number, random = Math.random): number {
   return Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1)))
