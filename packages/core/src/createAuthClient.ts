@@ -427,6 +427,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       const s = loaded && !destroyed ? session : undefined
       return s && fresh(s, options?.minValidity) ? Promise.resolve(s.at) : tokenLater(options?.minValidity)
     },
+    peekAccessToken() {
+      const s = loaded && !destroyed ? session : undefined
+      return s && fresh(s, undefined) ? s.at : null
+    },
     async refresh() {
       // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.
       if (inflight && !destroyed) return inflight

@@ -72,32 +72,48 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
   const allowed = createOriginMatcher(options.origins)
   const tokens = createTokenRenewer(client)
 
-  return async (input: Input, init?: RequestInit): Promise<Response> => {
-    const send = options.fetch ?? globalThis.fetch
-    const request = typeof input === 'object' && 'method' in input ? input : undefined
-    const headers = init?.headers ?? request?.headers
-    if (!allowed(request ? request.url : String(input)) || hasAuthorization(headers)) return send(input, init)
-    const signal = init?.signal ?? request?.signal
-    // One wait on the hot path: the token (a valid one is already resolved).
-    const token = await abortable(client.getAccessToken(), signal)
-    if (!token) return send(input, init)
-    const sent = tokens.sent(token)
-    const body = init?.body
-    // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
-    // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
-    const spare = retryOn401 && body == null && request?.body ? request.clone() : request
-    const response = await send(input, withToken(init, headers, sent.token))
-    const next =
-      response.status === 401 && retryOn401 && !isOneShot(body)
-        ? await tokens.renew(sent, signal).catch((error: unknown) => {
-            if (spare !== request) cancel(spare)
-            throw error
-          })
-        : null
-    if (spare !== request && !next) cancel(spare)
-    if (!next) return response
-    // Free the connection of the 401 we are not returning.
-    cancel(response)
-    return send(spare ?? input, withToken(init, headers, next))
+  return (input: Input, init?: RequestInit): Promise<Response> => {
+    try {
+      const send = options.fetch ?? globalThis.fetch
+      const request = typeof input === 'object' && 'method' in input ? input : undefined
+      const headers = init?.headers ?? request?.headers
+      if (!allowed(request ? request.url : String(input)) || hasAuthorization(headers))
+        return send(input, init)
+      const signal = init?.signal ?? request?.signal
+
+      const attempt = (token: string): Promise<Response> => {
+        const sent = tokens.sent(token)
+        const body = init?.body
+        // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
+        // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
+        const spare = retryOn401 && body == null && request?.body ? request.clone() : request
+        const drop = () => spare !== request && cancel(spare)
+        const replay = async (response: Response) => {
+          let next: string | null = null
+          try {
+            next = await tokens.renew(sent, signal)
+          } finally {
+            if (!next) drop()
+          }
+          if (!next) return response
+          // Free the connection of the 401 we are not returning.
+          cancel(response)
+          return send(spare ?? input, withToken(init, headers, next))
+        }
+        return send(input, withToken(init, headers, token)).then((response) => {
+          if (response.status === 401 && retryOn401 && !isOneShot(body)) return replay(response)
+          drop()
+          return response
+        })
+      }
+      // The hot path: a valid token is read without waiting, so a request costs no extra await.
+      const token = signal?.aborted ? null : client.peekAccessToken()
+      return token
+        ? attempt(token)
+        : abortable(client.getAccessToken(), signal).then((t) => (t ? attempt(t) : send(input, init)))
+    } catch (error) {
+      // Like fetch: failures are rejections, never synchronous throws.
+      return Promise.reject(error)
+    }
   }
 }

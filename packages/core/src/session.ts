@@ -16,7 +16,7 @@ export interface Session {
   /** Generation: grows with every new token set, so a stale copy from another tab is never adopted. */
   readonly g: number
   /** Expiry and lifetime of a token without `exp`, kept so storage can restore them. */
-  readonly x?: [number, number]
+  readonly x?: [number, number] | undefined
 }
 
 /**
@@ -30,27 +30,28 @@ function build(
   now: number,
   skew: number | null,
   g: number,
-  x?: unknown,
-  storedLife?: number | null,
+  x?: [number, number],
+  storedLife: number | null = null,
 ): Session {
   if (rt != null && (typeof rt !== 'string' || !rt)) throw new InvalidTokenError('Malformed refresh token')
   const claims = decodeToken(at, x ? 0 : expiresIn)
   const { exp, iat } = claims ?? {}
-  const base = { at: at as string, rt: (rt as string | null) ?? null, claims, g }
+  let expires: number | null = null
+  let life: number | null = null
+  let s = 0
   if (exp !== undefined) {
-    const s = skew ?? (iat === undefined ? 0 : now - iat * 1000)
-    return {
-      ...base,
-      exp: exp * 1000 + s,
-      life: iat === undefined ? (storedLife ?? null) : (exp - iat) * 1000,
-      skew: s,
-    }
+    // A JWT's own times win; `x` is only for tokens without `exp`.
+    s = skew ?? (iat === undefined ? 0 : now - iat * 1000)
+    expires = exp * 1000 + s
+    life = iat === undefined ? storedLife : (exp - iat) * 1000
+    x = undefined
+  } else if (x) [expires, life] = x
+  else if (expiresIn !== undefined) {
+    life = (expiresIn as number) * 1000
+    expires = now + life
+    x = [expires, life]
   }
-  if (x)
-    return { ...base, exp: (x as number[])[0]!, life: (x as number[])[1]!, skew: 0, x: x as [number, number] }
-  if (expiresIn === undefined) return { ...base, exp: null, life: null, skew: 0 }
-  const life = (expiresIn as number) * 1000
-  return { ...base, exp: now + life, life, skew: 0, x: [now + life, life] }
+  return { at: at as string, rt: (rt as string | null) ?? null, claims, g, exp: expires, life, skew: s, x }
 }
 
 /**

@@ -137,6 +137,13 @@ export interface AuthClient<C = JwtClaims, Credentials = unknown> {
    * needed; `null` without a session. Concurrent callers share one refresh.
    */
   getAccessToken(options?: { minValidity?: number }): Promise<string | null>
+  /**
+   * The access token, synchronously, when it is valid for at least the leeway; else `null` (then
+   * `getAccessToken()` refreshes). Never refreshes or waits. For code that cannot await (a WebSocket
+   * URL built in a constructor) and interceptors' fast path.
+   * @example const url = `wss://api.example.com/live?token=${auth.peekAccessToken() ?? ''}`
+   */
+  peekAccessToken(): string | null
   /** Refreshes now, joining a refresh in flight. Rejects with that attempt's `RefreshError`. */
   refresh(): Promise<string>
   /** `fetch` with the Bearer token for the page's origin: `createAuthFetch(client)`. */

@@ -246,6 +246,39 @@ describe('destroy', () => {
   })
 })
 
+describe('peekAccessToken', () => {
+  it('answers synchronously with a token valid past the leeway, else null, and never refreshes', async () => {
+    const refresh = vi.fn(async () => ({ accessToken: token(300) }))
+    const auth = createAuthClient({ refresh, refreshLeeway: 60 })
+    expect(auth.peekAccessToken()).toBeNull()
+    const first = token(300)
+    auth.setTokens({ accessToken: first, refreshToken: 'rt' })
+    expect(auth.peekAccessToken()).toBe(first)
+    // Inside the leeway the token still works but is due for renewal: peek says so with null.
+    vi.setSystemTime(T0 + 241_000)
+    expect(auth.peekAccessToken()).toBeNull()
+    expect(refresh).not.toHaveBeenCalled()
+    const renewed = await auth.getAccessToken()
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(auth.peekAccessToken()).toBe(renewed)
+    auth.destroy()
+    expect(auth.peekAccessToken()).toBeNull()
+  })
+
+  it('is null while an async storage loads', async () => {
+    let release!: (v: string | null) => void
+    const stored = new Promise<string | null>((r) => {
+      release = r
+    })
+    const auth = createAuthClient({ storage: { get: () => stored, set() {}, remove() {} } })
+    expect(auth.getState().status).toBe('loading')
+    expect(auth.peekAccessToken()).toBeNull()
+    release(null)
+    await auth.ready
+    expect(auth.peekAccessToken()).toBeNull()
+  })
+})
+
 describe('state walk', () => {
   it('status fields stay consistent', () => {
     const auth = createAuthClient()

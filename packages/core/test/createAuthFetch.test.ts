@@ -172,6 +172,40 @@ describe('createAuthFetch', () => {
       expect(JSON.stringify(headers instanceof Headers ? [...headers] : headers)).toBe(before)
     })
 
+    it('turns a fetch that throws synchronously into a rejection, like fetch itself', async () => {
+      const { auth } = setup()
+      const boom = new TypeError('sync failure')
+      const api = createAuthFetch(auth, {
+        origins: [API],
+        fetch: () => {
+          throw boom
+        },
+      })
+      for (const url of [`${API}/me`, 'https://other.example.com/me']) {
+        let result: Promise<Response> | undefined
+        expect(() => {
+          result = api(url)
+        }).not.toThrow()
+        await expect(result).rejects.toBe(boom)
+      }
+    })
+
+    it('sends a valid token without waiting a microtask for it', async () => {
+      const { auth, first } = setup()
+      let sent: string | null = null
+      const api = createAuthFetch(auth, {
+        origins: [API],
+        fetch: async (_input, init) => {
+          sent = new Headers(init?.headers).get('authorization')
+          return new Response(null)
+        },
+      })
+      const pending = api(`${API}/me`)
+      // The request has left before anything awaited: the hot path reads the token synchronously.
+      expect(sent).toBe(`Bearer ${first}`)
+      await pending
+    })
+
     it('accepts a string, a URL and a Request', async () => {
       const { auth } = setup()
       const api = createAuthFetch(auth, { origins: [API] })
