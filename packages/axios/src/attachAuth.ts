@@ -82,29 +82,32 @@ export function attachAuth(
   const allowed = createOriginMatcher(options.origins, 'attachAuth')
   const tokens = createTokenRenewer(client)
 
-  const onRequest = async (config: Config): Promise<Config> => {
-    // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
+  /** Puts the token on the request and remembers which one it was, for a 401. */
+  const attach = (config: Config, sent: SentToken | null): Config => {
+    if (sent) {
+      config.headers.set('Authorization', `Bearer ${sent.token}`)
+      config[SENT] = sent
+    }
+    return config
+  }
+
+  const onRequest = (config: Config): Config | Promise<Config> => {
     const headers = (config.headers = AxiosHeaders.from(config.headers))
-    // `has` also sees `null`/`false` (the caller removing the header); the trimmed names catch
-    // `'authorization '`, which axios trims before sending.
     const callerSet =
       headers.has('Authorization') ||
       Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
     if (config._latchkeyRetry || config.auth || callerSet) return config
-    // A predicate may look at the path; origin lists need only the origin.
     if (!allowed(fullPath(config, typeof options.origins !== 'function'))) return config
     const signal = signalOf(config)
-    let sent: SentToken | null
-    try {
-      sent = await tokens.acquire(signal)
-    } catch (error) {
-      throw signal?.aborted ? new CanceledError(undefined, config) : error
-    }
-    if (sent) {
-      headers.set('Authorization', `Bearer ${sent.token}`)
-      config[SENT] = sent
-    }
-    return config
+    // The hot path: a valid token is read without waiting.
+    const token = signal?.aborted ? null : client.peekAccessToken()
+    if (token) return attach(config, tokens.sent(token))
+    return tokens.acquire(signal).then(
+      (sent) => attach(config, sent),
+      (error) => {
+        throw signal?.aborted ? new CanceledError(undefined, config) : error
+      },
+    )
   }
 
   const onError = async (error: AxiosError): Promise<unknown> => {

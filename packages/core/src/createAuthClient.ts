@@ -182,11 +182,6 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     }
   }
 
-  function resync(): void {
-    const raw = read()
-    if (raw !== undefined) adopt(raw)
-  }
-
   /** A newer session another tab stored, taken without events (the caller announces it). */
   function peek(): Session | undefined {
     const raw = read()
@@ -350,17 +345,13 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     for (const e of startupErrors.splice(0)) emit('error', e)
     check()
   })
-  const stopWake = listenForWake(
-    () => {
-      resync()
-      check()
-    },
-    () => {
-      resync()
-      if (waitingOnline) start().catch(noop)
-      else check()
-    },
-  )
+  // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
+  const stopWake = listenForWake((online) => {
+    const raw = read()
+    if (raw !== undefined) adopt(raw)
+    if (online && waitingOnline) start().catch(noop)
+    else check()
+  })
   check()
 
   /** Valid for at least `minValidity` seconds (default: the leeway); a negative one counts as 0. */
@@ -429,7 +420,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     },
     peekAccessToken() {
       const s = loaded && !destroyed ? session : undefined
-      return s && fresh(s, undefined) ? s.at : null
+      return s && live(s, leeway(s)) ? s.at : null
     },
     async refresh() {
       // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.

@@ -81,21 +81,24 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
         return send(input, init)
       const signal = init?.signal ?? request?.signal
 
-      const attempt = (token: string): Promise<Response> => {
+      const attempt = (token: string | null): Promise<Response> => {
+        if (!token) return send(input, init)
         const sent = tokens.sent(token)
         const body = init?.body
         // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
         // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
         const spare = retryOn401 && body == null && request?.body ? request.clone() : request
+        // The copy is not needed when the request is not replayed.
         const drop = () => spare !== request && cancel(spare)
         const replay = async (response: Response) => {
-          let next: string | null = null
-          try {
-            next = await tokens.renew(sent, signal)
-          } finally {
-            if (!next) drop()
+          const next = await tokens.renew(sent, signal).catch((error: unknown) => {
+            drop()
+            throw error
+          })
+          if (!next) {
+            drop()
+            return response
           }
-          if (!next) return response
           // Free the connection of the 401 we are not returning.
           cancel(response)
           return send(spare ?? input, withToken(init, headers, next))
@@ -108,9 +111,7 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
       }
       // The hot path: a valid token is read without waiting, so a request costs no extra await.
       const token = signal?.aborted ? null : client.peekAccessToken()
-      return token
-        ? attempt(token)
-        : abortable(client.getAccessToken(), signal).then((t) => (t ? attempt(t) : send(input, init)))
+      return token ? attempt(token) : abortable(client.getAccessToken(), signal).then(attempt)
     } catch (error) {
       // Like fetch: failures are rejections, never synchronous throws.
       return Promise.reject(error)

@@ -40,6 +40,9 @@ export function createOriginMatcher(
       )
     : undefined
   const verdicts = new Map<string, boolean>()
+  // The last authority and its verdict: comparing strings is cheaper than hashing one for the Map.
+  let last: string | undefined
+  let lastVerdict = false
   let current: string | undefined
   return (url) => {
     if (typeof origins === 'function') {
@@ -60,11 +63,15 @@ export function createOriginMatcher(
         return false
       }
       // The default rule depends on the page: a new page starts with no verdicts.
-      if (origin !== current) verdicts.clear()
+      if (origin !== current) {
+        verdicts.clear()
+        last = undefined
+      }
       current = origin
     }
     // A path shares the base's verdict.
     const key = AUTHORITY.exec(url)?.[0] ?? (PATH.test(url) ? AUTHORITY.exec(base() ?? '')?.[0] : undefined)
+    if (key && key === last) return lastVerdict
     let verdict = key ? verdicts.get(key) : undefined
     if (verdict === undefined) {
       const origin = originOf(url, base())
@@ -74,6 +81,8 @@ export function createOriginMatcher(
       if (verdicts.size > 99) verdicts.clear()
       if (key) verdicts.set(key, verdict)
     }
+    last = key
+    lastVerdict = verdict
     return verdict
   }
 }

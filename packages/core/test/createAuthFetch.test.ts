@@ -614,6 +614,58 @@ describe('createAuthFetch', () => {
     })
   })
 
+  describe("a Request's body", () => {
+    /** A fetch answering `statuses` in turn, that reads every body it is sent. */
+    function answering(...statuses: number[]) {
+      const bodies: string[] = []
+      const send = async (input: RequestInfo | URL, init?: RequestInit) => {
+        bodies.push(await new Request(input, init).text())
+        return new Response('x', { status: statuses.shift() ?? 200 })
+      }
+      return { send, bodies }
+    }
+    /** Captures the copies createAuthFetch makes of a Request, to see whether they are released. */
+    function copies() {
+      const made: Request[] = []
+      const clone = Request.prototype.clone
+      vi.spyOn(Request.prototype, 'clone').mockImplementation(function (this: Request) {
+        const copy = clone.call(this)
+        made.push(copy)
+        return copy
+      })
+      return made
+    }
+
+    it('keeps a copy for the replay and sends the same body twice', async () => {
+      const { auth } = setup()
+      const made = copies()
+      const { send, bodies } = answering(401, 200)
+      const api = createAuthFetch(auth, { origins: [API], fetch: send })
+      const res = await api(new Request(`${API}/a`, { method: 'POST', body: 'payload' }))
+      expect(res.status).toBe(200)
+      expect(bodies).toEqual(['payload', 'payload'])
+      expect(made).toHaveLength(1)
+    })
+
+    it.each([
+      ['the request succeeds', [200], 'ok'],
+      ['the refresh fails', [401], 'refresh fails'],
+    ])('releases the copy when %s', async (_, statuses, mode) => {
+      const failing = async () => {
+        throw Object.assign(new Error('down'), { status: 503 })
+      }
+      const { auth } = setup(mode === 'refresh fails' ? { refresh: failing } : {})
+      const made = copies()
+      const { send } = answering(...statuses)
+      const api = createAuthFetch(auth, { origins: [API], fetch: send })
+      const res = await api(new Request(`${API}/a`, { method: 'POST', body: 'payload' }))
+      expect(res.status).toBe(statuses[0])
+      expect(made).toHaveLength(1)
+      // Cancelling a body disturbs it: the copy's stream was released, not left waiting.
+      await vi.waitUntil(() => made[0]?.bodyUsed)
+    })
+  })
+
   describe('hot path', () => {
     it('with a valid token constructs no Request and hands fetch the caller’s input', async () => {
       const { auth } = setup()

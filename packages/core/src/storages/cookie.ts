@@ -16,8 +16,7 @@ export function cookieStorage({
   secure,
 }: CookieOptions = {}): TokenStorage {
   // An attribute value with `;` or a control character would add attributes of its own.
-  const unsafe =
-    [path, domain ?? '', sameSite].some((v) => /[;\p{Cc}]/u.test(String(v))) || !Number.isInteger(maxAge)
+  const unsafe = /[;\p{Cc}]/u.test(`${path}${domain ?? ''}${sameSite}`) || !Number.isInteger(maxAge)
   const write = (key: string, value: string, age: number) => {
     if (unsafe) throw new AuthError('storage_unavailable', 'Invalid cookie options')
     document.cookie = `${key}=${value}; Path=${path}; Max-Age=${age}; SameSite=${sameSite[0]!.toUpperCase() + sameSite.slice(1)}${
