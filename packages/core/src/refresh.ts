@@ -1,5 +1,6 @@
 import { isAuthError, RefreshError } from './errors'
 import { MAX_TIMEOUT } from './scheduler'
+import { abortable } from './tokenRenewer'
 import type { TokenSet } from './types'
 
 type Thrown = {
@@ -53,14 +54,10 @@ export function callWithTimeout(
     () => controller.abort(new RefreshError('Refresh timed out', { code: 'refresh_timeout' })),
     Math.min(timeout, MAX_TIMEOUT), // a larger delay would make setTimeout fire at once
   )
-  return new Promise<TokenSet>((resolve, reject) => {
-    signal.addEventListener('abort', () => {
-      // At once, not in a later microtask: destroy() leaves no timer behind.
-      clearTimeout(timer)
-      reject(signal.reason)
-    })
-    Promise.resolve()
-      .then(() => call(signal))
-      .then(resolve, reject)
-  }).finally(() => clearTimeout(timer))
+  // At once, not in a later microtask: destroy() leaves no timer behind.
+  signal.addEventListener('abort', () => clearTimeout(timer))
+  return abortable(
+    Promise.resolve().then(() => call(signal)),
+    signal,
+  ).finally(() => clearTimeout(timer))
 }
