@@ -1,4 +1,4 @@
-// 4. Hot paths: getAccessToken() on a valid token, setTokens() (which decodes), jwt-decode alone, and a
+// 4. Hot paths: getAccessToken() and peekAccessToken() on a valid token, setTokens() (which decodes), jwt-decode alone, and a
 // count of jwt-decode calls through a wrapped module, to show decoding happens per token, not per request.
 import { createRequire, register } from 'node:module'
 import { alternate, fmt, isMain, median, report, runChild, table, throughput } from './lib/runner.mjs'
@@ -14,6 +14,12 @@ const TIMED = {
     const auth = createAuthClient({ refresh: async () => ({ accessToken: tokens[1] }) })
     auth.setTokens({ accessToken: tokens[0], refreshToken: 'rt' })
     return { fn: () => auth.getAccessToken() }
+  },
+  'peekAccessToken(), valid token': async (tokens) => {
+    const { createAuthClient } = await import('@latchkey/core')
+    const auth = createAuthClient({ refresh: async () => ({ accessToken: tokens[1] }) })
+    auth.setTokens({ accessToken: tokens[0], refreshToken: 'rt' })
+    return { fn: () => auth.peekAccessToken(), sync: true }
   },
   'setTokens(), a new token each call': async (tokens) => {
     const { createAuthClient } = await import('@latchkey/core')

@@ -6,7 +6,7 @@ import { build } from 'esbuild'
 export const EXTERNAL = ['react', 'react-dom', 'vue', 'svelte', 'svelte/*', 'axios', '@latchkey/core']
 
 /** Bundles `code` (an ES module importing what is measured) and returns its sizes in bytes. */
-export async function measure(code, resolveDir, external = EXTERNAL) {
+export async function measure(code, resolveDir, external = EXTERNAL, plugins = []) {
   const result = await build({
     stdin: { contents: code, resolveDir, loader: 'js' },
     bundle: true,
@@ -17,6 +17,7 @@ export async function measure(code, resolveDir, external = EXTERNAL) {
     external,
     logLevel: 'silent',
     legalComments: 'none',
+    plugins,
   })
   const bytes = result.outputFiles[0].contents
   return {
