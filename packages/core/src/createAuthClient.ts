@@ -43,7 +43,6 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let session: Session | null = null
   let lastRaw: string | null = null
   let loaded = !storage
-  let refreshing = false
   let destroyed = false
   let error: AuthError | null = null
   let expiredFor: Session | null = null
@@ -51,8 +50,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let epoch = 0
   let inflight: Promise<string> | null = null
   let attempt = 0
-  let waitingOnline = false
-  let retryPending = false
+  // A failed refresh waits: for its retry timer, or (retries spent) for the network to return.
+  let paused: 'retry' | 'online' | null = null
   let controller: AbortController | null = null
   const timer = createTimer(now)
   const retryTimer = createTimer(now)
@@ -68,7 +67,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     return {
       status,
       isAuthenticated: status === 'authenticated',
-      isRefreshing: refreshing,
+      isRefreshing: !!inflight,
       accessToken: s?.at ?? null,
       canRefresh: canRefresh(),
       claims: (s?.claims ?? null) as C | null,
@@ -128,7 +127,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   function resetFailures(): void {
     attempt = 0
-    waitingOnline = retryPending = false
+    paused = null
     retryTimer.cancel()
   }
 
@@ -210,7 +209,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     commit()
     if (destroyed || s?.exp == null) return
     const due = s.exp - leeway(s)
-    if (t >= due && !inflight && !retryPending && !waitingOnline && canRefresh()) start().catch(noop)
+    if (t >= due && !inflight && !paused && canRefresh()) start().catch(noop)
     else if (t < s.exp) timer.at(t < due ? due : s.exp, check)
   }
 
@@ -255,7 +254,6 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       failure = toRefreshError(e)
     }
     inflight = controller = null
-    refreshing = false
     if (destroyed) throw destroyedError()
     if (!failure) {
       error = null
@@ -273,12 +271,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const had = session
     if (e.permanent) replace(null)
     else if (willRetry) {
-      retryPending = true
-      retryTimer.at(now() + backoff(n, retry.baseDelay, retry.maxDelay), () => {
-        retryPending = false
-        start().catch(noop)
-      })
-    } else waitingOnline = true
+      paused = 'retry'
+      retryTimer.at(now() + backoff(n, retry.baseDelay, retry.maxDelay), () => start().catch(noop))
+    } else paused = 'online'
     error = e
     check()
     emit('refreshError', { error: e, attempt: n, willRetry })
@@ -289,8 +284,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   function start(): Promise<string> {
     if (!inflight) {
       retryTimer.cancel()
-      retryPending = waitingOnline = false
-      refreshing = true
+      paused = null
       inflight = run(session, ++attempt, epoch)
       inflight.catch(noop)
       commit()
@@ -349,7 +343,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const stopWake = listenForWake((online) => {
     const raw = read()
     if (raw !== undefined) adopt(raw)
-    if (online && waitingOnline) start().catch(noop)
+    if (online && paused === 'online') start().catch(noop)
     else check()
   })
   check()
@@ -363,7 +357,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const s = session
     if (!s) return null
     if (fresh(s, minValidity)) return s.at
-    if (inflight || (canRefresh() && !retryPending && !waitingOnline)) await start().catch(noop)
+    if (inflight || (canRefresh() && !paused)) await start().catch(noop)
     if (destroyed) throw destroyedError()
     return session && live(session) ? session.at : null
   }
