@@ -147,7 +147,7 @@ same way. jwt-decode and mitt (both required) are in every row. ${
         return [
           name,
           fmt.int(size.min),
-          fmt.int(size.gzip),
+          `${fmt.int(size.gzip)}${runs[1].parts[name]?.gzip === size.gzip ? '' : ' (runs differ!)'}`,
           saved ? fmt.int(saved) : '',
           `${size.gzip - 4700 > 0 ? '+' : ''}${fmt.int(size.gzip - 4700)}`,
         ]
