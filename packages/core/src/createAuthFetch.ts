@@ -56,6 +56,8 @@ const isOneShot = (body: any) =>
   typeof body?.getReader === 'function' || typeof body?.pipe === 'function' || !!body?.[Symbol.asyncIterator]
 
 const cancel = (r?: Request | Response | null) => r?.body?.cancel().catch(() => {})
+/** Frees the copy kept for a replay that will not happen. */
+const release = (spare?: Request, request?: Request) => spare !== request && cancel(spare)
 
 /**
  * Wraps `fetch` so requests to allowed origins carry `Authorization: Bearer <token>`, refreshed first
@@ -88,25 +90,26 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
         // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
         // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
         const spare = retryOn401 && body == null && request?.body ? request.clone() : request
-        // The copy is not needed when the request is not replayed.
-        const drop = () => spare !== request && cancel(spare)
-        const replay = async (response: Response) => {
-          const next = await tokens.renew(sent, signal).catch((error: unknown) => {
-            drop()
-            throw error
-          })
-          if (!next) {
-            drop()
+        return send(input, withToken(init, headers, token)).then((response) => {
+          if (response.status !== 401 || !retryOn401 || isOneShot(body)) {
+            release(spare, request)
             return response
           }
-          // Free the connection of the 401 we are not returning.
-          cancel(response)
-          return send(spare ?? input, withToken(init, headers, next))
-        }
-        return send(input, withToken(init, headers, token)).then((response) => {
-          if (response.status === 401 && retryOn401 && !isOneShot(body)) return replay(response)
-          drop()
-          return response
+          return tokens.renew(sent, signal).then(
+            (next) => {
+              if (!next) {
+                release(spare, request)
+                return response
+              }
+              // Free the connection of the 401 we are not returning.
+              cancel(response)
+              return send(spare ?? input, withToken(init, headers, next))
+            },
+            (error: unknown) => {
+              release(spare, request)
+              throw error
+            },
+          )
         })
       }
       // The hot path: a valid token is read without waiting, so a request costs no extra await.
