@@ -25,7 +25,8 @@ export class AuthError extends Error {
   readonly code: AuthErrorCode
   constructor(code: AuthErrorCode, message: string = code, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = new.target.name
+    // Literal names, not `new.target.name`: a minifier renames classes, and `name` is API.
+    this.name = 'AuthError'
     this.code = code
   }
 }
@@ -34,6 +35,7 @@ export class AuthError extends Error {
 export class InvalidTokenError extends AuthError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_token', message, options)
+    this.name = 'InvalidTokenError'
   }
 }
 
@@ -50,6 +52,7 @@ export class RefreshError extends AuthError {
     options: { permanent?: boolean; status?: number | undefined; cause?: unknown; code?: AuthErrorCode } = {},
   ) {
     super(options.code ?? (options.permanent ? 'refresh_rejected' : 'refresh_failed'), message, options)
+    this.name = 'RefreshError'
     this.permanent = !!options.permanent
     this.status = options.status
   }

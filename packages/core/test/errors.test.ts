@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import { AuthError, InvalidTokenError, isAuthError, RefreshError } from '../src'
 
@@ -27,5 +29,29 @@ describe('errors', () => {
     expect(isAuthError(new Error('invalid_token'))).toBe(false)
     expect(isAuthError(null)).toBe(false)
     expect(isAuthError('invalid_token')).toBe(false)
+  })
+
+  it('keep their names in a minified bundle, where class names are mangled', async () => {
+    // What an app's production build does to core: every identifier renamed.
+    const bundled = await build({
+      entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'neutral',
+      write: false,
+      logLevel: 'silent',
+    })
+    const code = bundled.outputFiles[0]!.text
+    const minified = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)
+    const errors = [
+      new minified.AuthError('destroyed'),
+      new minified.InvalidTokenError('bad'),
+      new minified.RefreshError('nope', { permanent: true }),
+    ]
+    expect(errors.map((e) => e.name)).toEqual(['AuthError', 'InvalidTokenError', 'RefreshError'])
+    // Another copy (this unminified one) recognises them, and the minified copy recognises ours.
+    expect(errors.every((e) => isAuthError(e) && !(e instanceof AuthError))).toBe(true)
+    expect(minified.isAuthError(new RefreshError('x'))).toBe(true)
   })
 })
