@@ -85,7 +85,8 @@ export function attachAuth(
   /** Puts the token on the request and remembers which one it was, for a 401. */
   const attach = (config: Config, sent: SentToken | null): Config => {
     if (sent) {
-      config.headers.set('Authorization', `Bearer ${sent.token}`)
+      // onRequest found no Authorization under any spelling, so this is the key set() would write.
+      config.headers.Authorization = `Bearer ${sent.token}`
       config[SENT] = sent
     }
     return config
@@ -93,9 +94,8 @@ export function attachAuth(
 
   const onRequest = (config: Config): Config | Promise<Config> => {
     const headers = (config.headers = AxiosHeaders.from(config.headers))
-    const callerSet =
-      headers.has('Authorization') ||
-      Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
+    // Every spelling axios would send as Authorization (any case, padded with spaces), set or not.
+    const callerSet = Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
     if (config._latchkeyRetry || config.auth || callerSet) return config
     if (!allowed(fullPath(config, typeof options.origins !== 'function'))) return config
     const signal = signalOf(config)
