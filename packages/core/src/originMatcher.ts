@@ -40,7 +40,7 @@ export function createOriginMatcher(
       )
     : undefined
   const verdicts = new Map<string, boolean>()
-  // The last authority and its verdict: comparing strings is cheaper than hashing one for the Map.
+  // The last authority and its verdict: a prefix check is cheaper than a RegExp and a Map lookup.
   let last: string | undefined
   let lastVerdict = false
   let current: string | undefined
@@ -69,9 +69,11 @@ export function createOriginMatcher(
       }
       current = origin
     }
+    // The authority of the last URL, then the end of it (end, `/`, `?` or `#`): the same origin.
+    if (last && url.startsWith(last) && (url.length === last.length || '/?#'.includes(url[last.length]!)))
+      return lastVerdict
     // A path shares the base's verdict.
     const key = AUTHORITY.exec(url)?.[0] ?? (PATH.test(url) ? AUTHORITY.exec(base() ?? '')?.[0] : undefined)
-    if (key && key === last) return lastVerdict
     let verdict = key ? verdicts.get(key) : undefined
     if (verdict === undefined) {
       const origin = originOf(url, base())
