@@ -93,10 +93,13 @@ export function attachAuth(
   }
 
   const onRequest = (config: Config): Config | Promise<Config> => {
+    // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
     const headers = (config.headers = AxiosHeaders.from(config.headers))
-    // Every spelling axios would send as Authorization (any case, padded with spaces), set or not.
+    // Every spelling axios would send as Authorization (any case, padded with spaces, as axios trims),
+    // also one set to `null`/`false` (the caller removing the header).
     const callerSet = Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
     if (config._latchkeyRetry || config.auth || callerSet) return config
+    // A predicate may look at the path; origin lists need only the origin.
     if (!allowed(fullPath(config, typeof options.origins !== 'function'))) return config
     const signal = signalOf(config)
     // The hot path: a valid token is read without waiting.
