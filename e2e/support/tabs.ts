@@ -1,6 +1,8 @@
 import type { AuthServerSettings, AuthServerStats } from '@latchkey/example-auth-server'
-import type { BrowserContext, Page, Request } from 'playwright-core'
-import { appUrl, authUrl, serverStats } from './app'
+import type { Browser, BrowserContext, BrowserContextOptions, Page, Request } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
+import { appUrl, authUrl, resetStats, serverStats } from './app'
+import { launchChromium } from './browser'
 
 /** The storage modes tabs share a session through. */
 export type SharedMode = 'localStorage' | 'cookie'
@@ -14,6 +16,41 @@ export async function configureServer(settings: Partial<AuthServerSettings>): Pr
   })
   if (!res.ok) throw new Error(`POST /__config answered ${res.status}: ${await res.text()}`)
   return (await res.json()) as AuthServerSettings
+}
+
+/** What a tabs test file works with; `context` and `tabs` are new for every test. */
+export interface TabsHarness {
+  browser: Browser
+  context: BrowserContext
+  tabs: Tab[]
+}
+
+/**
+ * Registers the hooks every tabs test file needs: one Chromium for the file, a fresh context and no
+ * tabs for each test with the server's counters reset, and afterwards the server's settings restored
+ * and no page error left in any tab.
+ */
+export function useTabsHarness(contextOptions: BrowserContextOptions = {}): TabsHarness {
+  const harness = { tabs: [] } as unknown as TabsHarness
+  let defaults: AuthServerSettings
+  beforeAll(async () => {
+    harness.browser = await launchChromium()
+    defaults = await configureServer({})
+  })
+  afterAll(async () => {
+    await harness.browser?.close()
+  })
+  beforeEach(async () => {
+    await resetStats()
+    harness.context = await harness.browser.newContext(contextOptions)
+    harness.tabs = []
+  })
+  afterEach(async () => {
+    await harness.context?.close()
+    await configureServer(defaults)
+    expect(harness.tabs.flatMap((t) => t.errors)).toEqual([])
+  })
+  return harness
 }
 
 /** One `POST /auth/refresh` a tab sent, as Playwright saw it. */

@@ -1,8 +1,6 @@
-import type { AuthServerSettings } from '@latchkey/example-auth-server'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { appUrl, logIn, resetStats, serverStats } from '../support/app'
-import { launchChromium } from '../support/browser'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { appUrl, logIn, serverStats } from '../support/app'
 import { histogram, measureHandOff, measureLeaseRace } from '../support/hazards'
 import {
   byCycle,
@@ -12,7 +10,7 @@ import {
   openTabs,
   report,
   settle,
-  type Tab,
+  useTabsHarness,
   waitFor,
   waitForOneSession,
 } from '../support/tabs'
@@ -23,37 +21,16 @@ import {
 const TTL = 5
 const CYCLE = (TTL * 1000) / 2
 
-let browser: Browser
-let context: BrowserContext
-let tabs: Tab[] = []
-let defaults: AuthServerSettings
-
-beforeAll(async () => {
-  browser = await launchChromium()
-  defaults = await configureServer({})
-})
-afterAll(async () => {
-  await browser?.close()
-})
-beforeEach(async () => {
-  await resetStats()
-  context = await browser.newContext()
-  tabs = []
-})
-afterEach(async () => {
-  await context?.close()
-  await configureServer(defaults)
-  expect(tabs.flatMap((t) => t.errors)).toEqual([])
-})
+const harness = useTabsHarness()
 
 /** Blank pages of the app's origin (for its localStorage, Web Locks and BroadcastChannel). */
 async function pagesOfTheOrigin(count: number): Promise<Page[]> {
-  await context.route(`${appUrl}/__blank`, (route) =>
+  await harness.context.route(`${appUrl}/__blank`, (route) =>
     route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>measure</title>' }),
   )
   const pages: Page[] = []
   for (let i = 0; i < count; i++) {
-    const page = await context.newPage()
+    const page = await harness.context.newPage()
     await page.goto(`${appUrl}/__blank`)
     pages.push(page)
   }
@@ -62,7 +39,7 @@ async function pagesOfTheOrigin(count: number): Promise<Page[]> {
 
 /** How many renderer processes Chromium runs now: pages sharing one also share localStorage's cache. */
 async function rendererProcesses(): Promise<number> {
-  const cdp = await browser.newBrowserCDPSession()
+  const cdp = await harness.browser.newBrowserCDPSession()
   try {
     const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
       processInfo: { type: string }[]
@@ -114,14 +91,14 @@ describe('measured in Chromium: the hazards behind the cross-tab design', () => 
     // with the same set (counted as graceReplays) instead of a reuse-detected logout, so the session
     // survives every cycle and each one can be counted.
     await configureServer({ accessTtl: TTL, grace: 5 })
-    tabs = await openTabs(context, 5, 'localStorage', { withoutWebLocks: true })
+    harness.tabs = await openTabs(harness.context, 5, 'localStorage', { withoutWebLocks: true })
     await explained(
-      () => tabs,
+      () => harness.tabs,
       async () => {
-        await logIn(tabs[0]!.page)
-        await waitForOneSession(tabs)
+        await logIn(harness.tabs[0]!.page)
+        await waitForOneSession(harness.tabs)
         await waitFor('4 rotations', async () => (await serverStats()).refreshes >= 4, 4 * CYCLE + 10_000)
-        const { stats, views, calls } = await settle(tabs)
+        const { stats, views, calls } = await settle(harness.tabs)
         const cycles = byCycle(calls)
         const spread = cycles.map((c) => c.at(-1)!.at - c[0]!.at)
         report(

@@ -1,8 +1,6 @@
-import type { AuthServerSettings } from '@latchkey/example-auth-server'
-import type { Browser, BrowserContext, Route } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { authUrl, logIn, resetStats, serverStats } from '../support/app'
-import { launchChromium } from '../support/browser'
+import type { Route } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { authUrl, logIn, serverStats } from '../support/app'
 import {
   allRefreshCalls,
   byCycle,
@@ -15,6 +13,7 @@ import {
   type SharedMode,
   settle,
   type Tab,
+  useTabsHarness,
   viewTab,
   waitFor,
   waitForOneSession,
@@ -26,31 +25,10 @@ const TTL = 5
 const CYCLE = (TTL * 1000) / 2
 const TABS = 5
 
-let browser: Browser
-let context: BrowserContext
-let tabs: Tab[] = []
-let defaults: AuthServerSettings
-
-beforeAll(async () => {
-  browser = await launchChromium()
-  defaults = await configureServer({})
-})
-afterAll(async () => {
-  await browser?.close()
-})
-beforeEach(async () => {
-  await resetStats()
-  context = await browser.newContext({ viewport: { width: 1000, height: 800 } })
-  tabs = []
-})
-afterEach(async () => {
-  await context?.close()
-  await configureServer(defaults)
-  expect(tabs.flatMap((t) => t.errors)).toEqual([])
-})
+const harness = useTabsHarness({ viewport: { width: 1000, height: 800 } })
 
 /** Runs a test body with the tabs' state and the server's counters added to any failure. */
-const withTabs = (body: () => Promise<void>) => explained(() => tabs, body)
+const withTabs = (body: () => Promise<void>) => explained(() => harness.tabs, body)
 
 const statusesOf = (calls: { status: number | null }[]) => calls.map((c) => c.status)
 
@@ -58,17 +36,17 @@ describe.each<SharedMode>(['localStorage', 'cookie'])('five tabs sharing a sessi
   it('refresh once per cycle through 3 cycles of a 5 s token: one refresh per cycle, no reuse, one token in every tab', async () => {
     // No grace window: any second use of a refresh token shows up as refreshReuseDetected.
     await configureServer({ accessTtl: TTL, grace: 0 })
-    tabs = await openTabs(context, TABS, mode)
+    harness.tabs = await openTabs(harness.context, TABS, mode)
     await withTabs(async () => {
-      await logIn(tabs[0]!.page)
-      await waitForOneSession(tabs)
+      await logIn(harness.tabs[0]!.page)
+      await waitForOneSession(harness.tabs)
       const loggedInAt = Date.now()
       await waitFor(
         '3 refreshes on the server',
         async () => (await serverStats()).refreshes >= 3,
         3 * CYCLE + 10_000,
       )
-      const { stats, views, calls } = await settle(tabs)
+      const { stats, views, calls } = await settle(harness.tabs)
       const cycles = byCycle(calls)
       report(
         `${mode}, Web Locks, grace 0: ${stats.refreshes} refreshes in ${cycles.length} cycles over ` +
@@ -98,35 +76,35 @@ describe.each<SharedMode>(['localStorage', 'cookie'])('five tabs sharing a sessi
 
   it('logout in one tab logs out all five, and login in one tab logs in the others', async () => {
     await configureServer({ accessTtl: TTL })
-    tabs = await openTabs(context, TABS, mode)
+    harness.tabs = await openTabs(harness.context, TABS, mode)
     await withTabs(async () => {
       let started = Date.now()
-      await logIn(tabs[0]!.page)
-      const first = await waitForOneSession(tabs)
+      await logIn(harness.tabs[0]!.page)
+      const first = await waitForOneSession(harness.tabs)
       const loginMs = Date.now() - started
 
       started = Date.now()
-      await tabs[2]!.page.getByTestId('logout-button').click()
-      let views = await waitForStatusEverywhere(tabs, 'unauthenticated')
+      await harness.tabs[2]!.page.getByTestId('logout-button').click()
+      let views = await waitForStatusEverywhere(harness.tabs, 'unauthenticated')
       const logoutMs = Date.now() - started
       for (const view of views) {
         expect(eventsOf(view, 'logout')).toEqual([view.tab === 2 ? 'reason: user' : 'reason: other_tab'])
       }
       // Only the tab the user logged out in revokes the session on the server.
-      await waitFor('the logout request', () => tabs[2]!.logoutCalls === 1)
-      expect(tabs.map((t) => t.logoutCalls)).toEqual([0, 0, 1, 0, 0])
-      const stored = await tabs[0]!.page.evaluate(() => ({
+      await waitFor('the logout request', () => harness.tabs[2]!.logoutCalls === 1)
+      expect(harness.tabs.map((t) => t.logoutCalls)).toEqual([0, 0, 1, 0, 0])
+      const stored = await harness.tabs[0]!.page.evaluate(() => ({
         local: localStorage.getItem('latchkey'),
         cookie: document.cookie.split('; ').some((c) => c.startsWith('latchkey=')),
       }))
       expect(stored).toEqual({ local: null, cookie: false })
 
       started = Date.now()
-      await logIn(tabs[4]!.page)
-      const second = await waitForOneSession(tabs)
+      await logIn(harness.tabs[4]!.page)
+      const second = await waitForOneSession(harness.tabs)
       const secondLoginMs = Date.now() - started
       expect(second).not.toBe(first)
-      views = await Promise.all(tabs.map(viewTab))
+      views = await Promise.all(harness.tabs.map(viewTab))
       for (const view of views) expect(eventsOf(view, 'login')).toHaveLength(2)
       expect((await serverStats()).logins).toBe(2)
       report(
@@ -140,9 +118,9 @@ describe.each<SharedMode>(['localStorage', 'cookie'])('five tabs sharing a sessi
 describe('closing the tab that holds the refresh lock mid-refresh (localStorage, Web Locks)', () => {
   it('before its request left the browser: the lock dies with the tab and another tab refreshes with the unspent token (no wedge)', async () => {
     await configureServer({ accessTtl: TTL, grace: 0 })
-    tabs = await openTabs(context, TABS, 'localStorage')
+    harness.tabs = await openTabs(harness.context, TABS, 'localStorage')
     let held: { tab: Tab; route: Route; at: number } | undefined
-    for (const tab of tabs) {
+    for (const tab of harness.tabs) {
       await tab.page.route(`${authUrl}/auth/refresh`, (route: Route) => {
         if (route.request().method() !== 'POST' || held) return route.continue().catch(() => {})
         // Not continued: the first refresh (sent by the lock holder) waits in the browser.
@@ -150,8 +128,8 @@ describe('closing the tab that holds the refresh lock mid-refresh (localStorage,
       })
     }
     await withTabs(async () => {
-      await logIn(tabs[0]!.page)
-      await waitForOneSession(tabs)
+      await logIn(harness.tabs[0]!.page)
+      await waitForOneSession(harness.tabs)
       const {
         tab: lockHolder,
         route,
@@ -159,7 +137,7 @@ describe('closing the tab that holds the refresh lock mid-refresh (localStorage,
       } = await waitFor('the lock holder to send its refresh', () => held, CYCLE + 5_000)
       // While it is held, the other tabs wait for the lock instead of refreshing.
       await new Promise((resolve) => setTimeout(resolve, 500))
-      expect(allRefreshCalls(tabs)).toHaveLength(1)
+      expect(allRefreshCalls(harness.tabs)).toHaveLength(1)
       expect((await serverStats()).refreshes).toBe(0)
 
       // Chromium lets a paused request go on when its tab closes (it then reaches the server: the
@@ -167,9 +145,12 @@ describe('closing the tab that holds the refresh lock mid-refresh (localStorage,
       const closedAt = Date.now()
       void route.abort('aborted').catch(() => {})
       await lockHolder.page.close()
-      const takeover = await waitFor('another tab to refresh', () => allRefreshCalls(openTabsOf(tabs))[0])
-      await waitForOneSession(tabs)
-      const { stats, views, calls } = await settle(tabs)
+      const takeover = await waitFor(
+        'another tab to refresh',
+        () => allRefreshCalls(openTabsOf(harness.tabs))[0],
+      )
+      await waitForOneSession(harness.tabs)
+      const { stats, views, calls } = await settle(harness.tabs)
       report(
         `orphan-free close: tab ${lockHolder.index} held the lock ${closedAt - heldAt} ms with its request ` +
           `held; tab ${takeover.tab} refreshed ${takeover.at - closedAt} ms after the close; ` +
@@ -191,15 +172,19 @@ describe('closing the tab that holds the refresh lock mid-refresh (localStorage,
   /** Logs in five tabs, delays the server's answer to the first refresh and closes its sender once the token is spent. */
   async function orphanTheFirstRefresh(grace: number): Promise<{ orphaner: Tab; closedAt: number }> {
     await configureServer({ accessTtl: TTL, grace })
-    tabs = await openTabs(context, TABS, 'localStorage')
-    await logIn(tabs[0]!.page)
-    await waitForOneSession(tabs)
+    harness.tabs = await openTabs(harness.context, TABS, 'localStorage')
+    await logIn(harness.tabs[0]!.page)
+    await waitForOneSession(harness.tabs)
     // Long enough to close the tab after the rotation, whatever the load; only this answer waits.
     await configureServer({ refreshDelay: 3_000 })
-    const first = await waitFor('the first refresh call', () => allRefreshCalls(tabs)[0], CYCLE + 5_000)
+    const first = await waitFor(
+      'the first refresh call',
+      () => allRefreshCalls(harness.tabs)[0],
+      CYCLE + 5_000,
+    )
     await waitFor('the server to spend the token', async () => (await serverStats()).refreshes === 1)
     await configureServer({ refreshDelay: 0 })
-    const orphaner = tabs[first.tab]!
+    const orphaner = harness.tabs[first.tab]!
     // The server has rotated, its answer is still on hold: closing now loses the new tokens.
     expect(first.status).toBeNull()
     const closedAt = Date.now()
@@ -212,11 +197,11 @@ describe('closing the tab that holds the refresh lock mid-refresh (localStorage,
     await withTabs(async () => {
       const { orphaner, closedAt } = await orphanTheFirstRefresh(5)
       await waitFor('a grace replay', async () => (await serverStats()).graceReplays >= 1, 8_000)
-      const replayer = allRefreshCalls(openTabsOf(tabs))[0]!
-      await waitForOneSession(tabs)
+      const replayer = allRefreshCalls(openTabsOf(harness.tabs))[0]!
+      await waitForOneSession(harness.tabs)
       // The replayed set is live: the next cycle rotates it as usual.
       await waitFor('the next cycle', async () => (await serverStats()).refreshes >= 2, CYCLE + 5_000)
-      const { stats, views, calls } = await settle(tabs)
+      const { stats, views, calls } = await settle(harness.tabs)
       report(
         `orphan with grace 5 s: tab ${orphaner.index} closed after the server rotated; tab ${replayer.tab} ` +
           `spent the old token ${replayer.at - closedAt} ms later → grace replay; stats ${JSON.stringify(stats)}`,
@@ -236,8 +221,8 @@ describe('closing the tab that holds the refresh lock mid-refresh (localStorage,
   it('after the server rotated, without a grace window (the orphan hazard no client can fix alone): reuse is detected and every tab logs out exactly once', async () => {
     await withTabs(async () => {
       const { closedAt } = await orphanTheFirstRefresh(0)
-      const views = await waitForStatusEverywhere(tabs, 'unauthenticated', 8_000)
-      const { stats, calls } = await settle(tabs)
+      const views = await waitForStatusEverywhere(harness.tabs, 'unauthenticated', 8_000)
+      const { stats, calls } = await settle(harness.tabs)
       report(
         `orphan with grace 0: ${calls.length} tab(s) spent the old token after the close ` +
           `(first ${calls[0] ? calls[0].at - closedAt : '?'} ms after); stats ${JSON.stringify(stats)}`,
