@@ -70,7 +70,9 @@ export function createOriginMatcher(
       current = origin
     }
     // The authority of the last URL, then the end of it (end, `/`, `?` or `#`): the same origin.
-    if (last && url.startsWith(last) && (url.length === last.length || '/?#'.includes(url[last.length]!)))
+    // `indexOf(…) === 0`, not `startsWith`: V8's startsWith is several times slower on URLs built
+    // with a template literal, which is how most requests are made (bench/overhead.mjs).
+    if (last && url.indexOf(last) === 0 && (url.length === last.length || '/?#'.includes(url[last.length]!)))
       return lastVerdict
     // A path shares the base's verdict.
     const key = AUTHORITY.exec(url)?.[0] ?? (PATH.test(url) ? AUTHORITY.exec(base() ?? '')?.[0] : undefined)
