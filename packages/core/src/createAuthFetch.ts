@@ -73,48 +73,62 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
   const { retryOn401 = true } = options
   const allowed = createOriginMatcher(options.origins)
   const tokens = createTokenRenewer(client)
+  // Looked up at call time, so test mocks of `globalThis.fetch` apply.
+  const send: typeof fetch = (input, init) => (options.fetch ?? globalThis.fetch)(input, init)
+
+  /** Sends with `token` (none: as it is); a 401 is answered by one shared refresh and one replay. */
+  const attempt = (
+    input: Input,
+    init: RequestInit | undefined,
+    request: Request | undefined,
+    headers: HeadersInit | undefined,
+    signal: AbortSignal | null | undefined,
+    token: string | null,
+  ): Promise<Response> => {
+    if (!token) return send(input, init)
+    const sent = tokens.sent(token)
+    const body = init?.body
+    // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
+    // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
+    const spare = retryOn401 && body == null && request?.body ? request.clone() : request
+    return send(input, withToken(init, headers, token)).then((response) => {
+      if (response.status !== 401 || !retryOn401 || isOneShot(body)) {
+        release(spare, request)
+        return response
+      }
+      return tokens.renew(sent, signal).then(
+        (next) => {
+          if (!next) {
+            release(spare, request)
+            return response
+          }
+          // Free the connection of the 401 we are not returning.
+          cancel(response)
+          return send(spare ?? input, withToken(init, headers, next))
+        },
+        (error: unknown) => {
+          release(spare, request)
+          throw error
+        },
+      )
+    })
+  }
 
   return (input: Input, init?: RequestInit): Promise<Response> => {
     try {
-      const send = options.fetch ?? globalThis.fetch
       const request = typeof input === 'object' && 'method' in input ? input : undefined
       const headers = init?.headers ?? request?.headers
       if (!allowed(request ? request.url : String(input)) || hasAuthorization(headers))
         return send(input, init)
       const signal = init?.signal ?? request?.signal
-
-      const attempt = (token: string | null): Promise<Response> => {
-        if (!token) return send(input, init)
-        const sent = tokens.sent(token)
-        const body = init?.body
-        // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
-        // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
-        const spare = retryOn401 && body == null && request?.body ? request.clone() : request
-        return send(input, withToken(init, headers, token)).then((response) => {
-          if (response.status !== 401 || !retryOn401 || isOneShot(body)) {
-            release(spare, request)
-            return response
-          }
-          return tokens.renew(sent, signal).then(
-            (next) => {
-              if (!next) {
-                release(spare, request)
-                return response
-              }
-              // Free the connection of the 401 we are not returning.
-              cancel(response)
-              return send(spare ?? input, withToken(init, headers, next))
-            },
-            (error: unknown) => {
-              release(spare, request)
-              throw error
-            },
-          )
-        })
-      }
-      // The hot path: a valid token is read without waiting, so a request costs no extra await.
+      // The hot path: a valid token is read without waiting, so a request costs no extra await (and
+      // no closure: the wait below is the only one that needs one).
       const token = signal?.aborted ? null : client.peekAccessToken()
-      return token ? attempt(token) : abortable(client.getAccessToken(), signal).then(attempt)
+      return token
+        ? attempt(input, init, request, headers, signal, token)
+        : abortable(client.getAccessToken(), signal).then((t) =>
+            attempt(input, init, request, headers, signal, t),
+          )
     } catch (error) {
       // Like fetch: failures are rejections, never synchronous throws.
       return Promise.reject(error)
