@@ -121,8 +121,8 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
       if (!allowed(request ? request.url : String(input)) || hasAuthorization(headers))
         return send(input, init)
       const signal = init?.signal ?? request?.signal
-      // The hot path: a valid token is read without waiting, so a request costs no extra await (and
-      // no closure: the wait below is the only one that needs one).
+      // The hot path: a valid token is read without waiting, so a request costs no extra await and no
+      // callback; only the wait for a token being refreshed builds one.
       const token = signal?.aborted ? null : client.peekAccessToken()
       return token
         ? attempt(input, init, request, headers, signal, token)
