@@ -48,6 +48,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let expiredFor: Session | null = null
   // Bumped whenever the session is replaced outside a refresh, so a late refresh result is dropped.
   let epoch = 0
+  // The highest generation seen, kept across logouts: a new session always outranks older copies.
+  let generation = 0
+  const nextGeneration = () => Math.max(generation, session?.g ?? 0) + 1
   let inflight: Promise<string> | null = null
   let attempt = 0
   // A failed refresh waits: for its retry timer, or (retries spent) for the network to return.
@@ -55,7 +58,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let controller: AbortController | null = null
   const timer = createTimer(now)
   const retryTimer = createTimer(now)
+  // Errors found while this function runs wait for a microtask, so listeners attached right after
+  // creation get them (see `ready` below).
   const startupErrors: AuthError[] = []
+  let constructing = true
 
   const canRefresh = () => !!(session && refreshFn && (session.rt || refreshWithoutToken))
   const live = (s: Session, margin = 0) => s.exp === null || now() + margin < s.exp
@@ -93,11 +99,17 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   function report(e: AuthError): void {
     error = e
     commit()
-    emit('error', e)
+    if (constructing) startupErrors.push(e)
+    else emit('error', e)
   }
 
   /** The storage cannot be used: keep the session in memory and keep working. */
   function fallBack(cause: unknown): AuthError {
+    // What it still holds is older than the session in memory: it must not come back on a reload.
+    try {
+      const done = storage?.remove(key)
+      if (isPromise(done)) done.catch(noop)
+    } catch {}
     storage = null
     shared = false
     loaded = true
@@ -133,8 +145,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   /** Takes a session from outside a refresh (setTokens, login, logout, expiry, another tab). */
   function replace(next: Session | null, store = true): void {
+    generation = Math.max(generation, session?.g ?? 0)
     epoch++
+    // The refresh in flight belongs to the old session: end it, and let the new one start its own.
     controller?.abort(noRefresh())
+    inflight = controller = null
     timer.cancel()
     session = next
     loaded = true
@@ -210,7 +225,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (destroyed || s?.exp == null) return
     const due = s.exp - leeway(s)
     if (t >= due && !inflight && !paused && canRefresh()) start().catch(noop)
-    else if (t < s.exp) timer.at(t < due ? due : s.exp, check)
+    // Also while a refresh runs: should it outlast the token, the status turns `expired` at exp.
+    if (t < s.exp) timer.at(t < due ? due : s.exp, check)
   }
 
   /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
@@ -231,7 +247,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (at !== epoch || destroyed) throw noRefresh()
     let next: Session
     try {
-      next = createSession(tokens, now(), session?.rt ?? null, (session?.g ?? 0) + 1, true)
+      next = createSession(tokens, now(), session?.rt ?? null, nextGeneration(), true)
     } catch (cause) {
       throw new RefreshError('Refresh returned a malformed token', { permanent: true, cause })
     }
@@ -253,8 +269,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     } catch (e) {
       failure = toRefreshError(e)
     }
-    inflight = controller = null
     if (destroyed) throw destroyedError()
+    // The session was replaced meanwhile (`replace()` detached this run): nothing here is ours.
+    if (at !== epoch) throw failure ?? noRefresh()
+    inflight = controller = null
     if (!failure) {
       error = null
       resetFailures()
@@ -263,7 +281,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       return session!.at
     }
     const e = failure
-    if (e.code === 'no_refresh' || at !== epoch) {
+    if (e.code === 'no_refresh') {
       commit()
       throw e
     }
@@ -328,7 +346,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
           key,
           (raw) => (raw === 0 ? session && sync!.post(lastRaw) : adopt(raw)),
           now,
-          refreshTimeout + 5_000,
+          // A timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
+          Math.min(refreshTimeout + 5_000, 2 ** 31 - 1),
         )
       : null
   // A memory session lives only in open tabs: a new tab asks them for it.
@@ -347,6 +366,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     else check()
   })
   check()
+  constructing = false
 
   /** Valid for at least `minValidity` seconds (default: the leeway); a negative one counts as 0. */
   const fresh = (s: Session, minValidity: unknown) =>
@@ -374,7 +394,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     on: events.on,
     setTokens(tokens) {
       if (destroyed) throw destroyedError()
-      replace(createSession(tokens, now(), null, (session?.g ?? 0) + 1))
+      replace(createSession(tokens, now(), null, nextGeneration()))
       check()
       return snapshot
     },

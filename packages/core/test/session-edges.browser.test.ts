@@ -1,0 +1,91 @@
+// @vitest-environment happy-dom
+import { afterEach, expect, it, vi } from 'vitest'
+import { createAuthClient, type RefreshContext, type TokenStorage } from '../src'
+import { token } from './helpers'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
+  localStorage.clear()
+})
+
+/** One shared entry (like localStorage) seen by several tabs, whose change events can be put to sleep. */
+function sharedStore() {
+  let value: string | null = null
+  const tabs: Array<{ asleep: boolean; listener?: ((v: string | null) => void) | undefined }> = []
+  const view = (): TokenStorage & { sleep(on: boolean): void } => {
+    const me: (typeof tabs)[number] = { asleep: false }
+    tabs.push(me)
+    const tell = () => {
+      for (const t of tabs) if (t !== me && !t.asleep) t.listener?.(value)
+    }
+    return {
+      get: () => value,
+      set: (_k, v) => {
+        value = v
+        tell()
+      },
+      remove: () => {
+        value = null
+        tell()
+      },
+      subscribe: (_k, listener) => {
+        me.listener = listener
+        return () => (me.listener = undefined)
+      },
+      sleep: (on) => (me.asleep = on),
+    }
+  }
+  return { view, get: () => value }
+}
+
+it('a tab that slept through a logout and a new login adopts the new session when it wakes', async () => {
+  vi.stubGlobal('BroadcastChannel', undefined) // storage events only
+  const store = sharedStore()
+  const refresh = vi.fn(async (_: RefreshContext) => ({ accessToken: token(300, { n: 9 }) }))
+  const a = createAuthClient({ storage: store.view(), refresh })
+  a.setTokens({ accessToken: token(300, { n: 1 }), refreshToken: 'rt-1' })
+  a.setTokens({ accessToken: token(300, { n: 2 }), refreshToken: 'rt-2' })
+  const bView = store.view()
+  const b = createAuthClient({ storage: bView, refresh })
+  expect(b.getState().claims).toMatchObject({ sub: 'user-1' })
+
+  bView.sleep(true) // frozen, or in the back-forward cache: no storage events
+  await a.logout()
+  a.setTokens({ accessToken: token(300, { sub: 'user-2' }), refreshToken: 'rt-user2' })
+  bView.sleep(false)
+  window.dispatchEvent(new Event('pageshow'))
+
+  // The new login outranks what B held, although the session it replaced was logged out.
+  expect(b.getState().claims).toMatchObject({ sub: 'user-2' })
+  await b.refresh()
+  expect(refresh.mock.calls.map(([c]) => c.refreshToken)).toEqual(['rt-user2'])
+  expect(a.getState().accessToken).toBe(b.getState().accessToken)
+  a.destroy()
+  b.destroy()
+})
+
+it('after falling back to memory, the entry left in storage is removed: a reload does not restore it', async () => {
+  const refresh = vi.fn(async () => ({ accessToken: token(300, { n: 2 }), refreshToken: 'rt-2' }))
+  const tab = createAuthClient({ storage: 'localStorage', syncTabs: false, refresh })
+  const errors: string[] = []
+  tab.on('error', (e) => errors.push(e.code))
+  tab.setTokens({ accessToken: token(300), refreshToken: 'rt-1' })
+  expect(localStorage.getItem('latchkey')).not.toBeNull()
+
+  // Quota exceeded from now on: setItem throws, removeItem still works.
+  vi.spyOn(localStorage, 'setItem').mockImplementation(() => {
+    throw new DOMException('quota', 'QuotaExceededError')
+  })
+  await tab.refresh()
+  expect(errors).toEqual(['storage_unavailable'])
+  // rt-1 is spent: an entry holding it must not outlive the fallback.
+  expect(localStorage.getItem('latchkey')).toBeNull()
+  await tab.logout()
+
+  vi.restoreAllMocks()
+  const reloaded = createAuthClient({ storage: 'localStorage', syncTabs: false, refresh })
+  expect(reloaded.getState().status).toBe('unauthenticated')
+  tab.destroy()
+  reloaded.destroy()
+})

@@ -1,0 +1,166 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createAuthClient, type RefreshContext, type TokenSet, type TokenStorage } from '../src'
+import { flush, rawJwt, T0, token } from './helpers'
+
+/**
+ * Edges of the session engine found in review: a refresh that outlives its token or its session,
+ * errors found while the client is created, and a lock wait longer than a timer allows.
+ */
+describe('a refresh in flight', () => {
+  beforeEach(() => vi.useFakeTimers({ now: T0 }))
+  afterEach(() => vi.useRealTimers())
+
+  it('does not keep the status authenticated past exp: it turns expired (with the event) on time', async () => {
+    // A refresh that takes 8 s (under the 10 s timeout), started 5 s before exp.
+    const refresh = vi.fn(
+      () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('slow 503')), 8_000)),
+    )
+    const auth = createAuthClient({ refresh, syncTabs: false })
+    const expired = vi.fn()
+    auth.on('expired', expired)
+    auth.setTokens({ accessToken: token(10), refreshToken: 'rt' }) // leeway capped at 5 s
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    await vi.advanceTimersByTimeAsync(6_000) // the token expired 1 s ago; the refresh still runs
+    expect(auth.getState()).toMatchObject({ status: 'expired', isRefreshing: true })
+    expect(expired).toHaveBeenCalledTimes(1)
+    auth.destroy()
+  })
+
+  it("belongs to its session: after setTokens, refresh() refreshes the new session, not the old one's", async () => {
+    const seen: Array<string | null> = []
+    const refresh = vi.fn(async ({ refreshToken }: RefreshContext) => {
+      seen.push(refreshToken)
+      if (refreshToken === 'rt-old') return new Promise<never>(() => {}) // hangs
+      return { accessToken: token(300, { n: 2 }), refreshToken: 'rt-new-2' }
+    })
+    const auth = createAuthClient({ refresh, syncTabs: false })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt-old' })
+    const old = auth.refresh()
+    await flush()
+    expect(auth.getState().isRefreshing).toBe(true)
+    auth.setTokens({ accessToken: token(300, { sub: 'user-2' }), refreshToken: 'rt-new' })
+    expect(auth.getState().isRefreshing).toBe(false)
+    await expect(auth.refresh()).resolves.toEqual(expect.any(String))
+    await expect(old).rejects.toMatchObject({ code: 'no_refresh' })
+    expect(seen).toEqual(['rt-old', 'rt-new'])
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', error: null })
+    auth.destroy()
+  })
+
+  it('of the old session does not hold back a new session that is due at once', async () => {
+    const seen: Array<[string | null, number]> = []
+    const refresh = vi.fn(async ({ refreshToken }: RefreshContext) => {
+      seen.push([refreshToken, Date.now() - T0])
+      if (refreshToken === 'rt-old') return new Promise<never>(() => {})
+      return { accessToken: token(300, { n: 2 }), refreshToken: 'rt-new-2' }
+    })
+    const auth = createAuthClient({ refresh, syncTabs: false })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt-old' })
+    auth.refresh().catch(() => {})
+    await flush()
+    // No iat and 30 s left: due at once (leeway 60 s, not capped).
+    const exp = Math.floor(T0 / 1000) + 30
+    auth.setTokens({ accessToken: rawJwt({ alg: 'HS256' }, { sub: 'u2', exp }), refreshToken: 'rt-new' })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(seen).toEqual([
+      ['rt-old', 0],
+      ['rt-new', 0],
+    ])
+    auth.destroy()
+  })
+})
+
+describe('start-up errors', () => {
+  it('reach listeners attached right after creation, also one found while removing corrupt data', async () => {
+    // A corrupt entry, and a storage that cannot remove it (read-only).
+    const storage: TokenStorage = {
+      get: () => '{"garbage":true}',
+      set: () => {},
+      remove: () => {
+        throw new Error('read-only')
+      },
+    }
+    const auth = createAuthClient({ storage })
+    const received: string[] = []
+    auth.on('error', (e) => received.push(e.code))
+    await flush()
+    expect(received).toEqual(['storage_corrupt', 'storage_unavailable'])
+    expect(auth.getState()).toMatchObject({
+      status: 'unauthenticated',
+      error: { code: 'storage_unavailable' },
+    })
+    auth.destroy()
+  })
+})
+
+describe('the cross-tab lock with a long refreshTimeout', () => {
+  /** An exclusive lock manager like `navigator.locks`, honouring `signal` and `steal`. */
+  function createLocks() {
+    let tail: Promise<unknown> = Promise.resolve()
+    const log: string[] = []
+    return {
+      log,
+      request(_name: string, options: { steal?: boolean; signal?: AbortSignal }, fn: () => Promise<unknown>) {
+        if (options.steal) {
+          log.push('steal')
+          return fn()
+        }
+        return new Promise((resolve, reject) => {
+          let granted = false
+          options.signal?.addEventListener('abort', () => !granted && reject(options.signal!.reason))
+          const result = tail.then(() => {
+            if (options.signal?.aborted) return
+            granted = true
+            return fn().then(resolve, reject)
+          })
+          tail = result.catch(() => {})
+        })
+      },
+    }
+  }
+  /** A custom storage with `subscribe` counts as shared, so the client takes the cross-tab lock. */
+  function sharedStorage(): TokenStorage {
+    const m = new Map<string, string>()
+    return {
+      get: (k) => m.get(k) ?? null,
+      set: (k, v) => void m.set(k, v),
+      remove: (k) => void m.delete(k),
+      subscribe: () => () => {},
+    }
+  }
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('refreshTimeout: Infinity still refreshes (AbortSignal.timeout refuses Infinity)', async () => {
+    vi.stubGlobal('navigator', { locks: createLocks() })
+    const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: token(300, { n: 2 }) }))
+    const auth = createAuthClient({ storage: sharedStorage(), refresh, refreshTimeout: Infinity })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await expect(auth.refresh()).resolves.toEqual(expect.any(String))
+    expect(refresh).toHaveBeenCalledTimes(1)
+    auth.destroy()
+  })
+
+  it('a refreshTimeout near 2^31−1 ms does not make the lock wait end at once (and a tab steal it)', async () => {
+    const locks = createLocks()
+    vi.stubGlobal('navigator', { locks })
+    let concurrent = 0
+    let most = 0
+    const refresh = vi.fn(async (): Promise<TokenSet> => {
+      most = Math.max(most, ++concurrent)
+      await new Promise((r) => setTimeout(r, 50))
+      concurrent--
+      return { accessToken: token(300, { n: 2 }) }
+    })
+    const options = { refresh, refreshTimeout: 2 ** 31 - 1 }
+    const a = createAuthClient({ storage: sharedStorage(), ...options })
+    const b = createAuthClient({ storage: sharedStorage(), ...options })
+    a.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    b.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await Promise.allSettled([a.refresh(), b.refresh()])
+    expect(locks.log).not.toContain('steal')
+    expect(most).toBe(1)
+    a.destroy()
+    b.destroy()
+  })
+})
