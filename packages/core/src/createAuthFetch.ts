@@ -28,13 +28,13 @@ type Input = Parameters<typeof fetch>[0]
 
 const isHeaders = (h: HeadersInit): h is Headers => typeof (h as Headers).has === 'function'
 
+/** Any spelling of Authorization, in a plain object or in pairs (an array, Headers, a Map). */
 const hasAuthorization = (headers?: HeadersInit) =>
   !!headers &&
-  (isHeaders(headers)
-    ? headers.has('authorization')
-    : (Array.isArray(headers) ? headers.map((h) => h[0]) : Object.keys(headers)).some(
-        (k) => k?.toLowerCase() === 'authorization',
-      ))
+  (Symbol.iterator in headers
+    ? Array.from(headers as Iterable<string[]>, (h) => h[0])
+    : Object.keys(headers)
+  ).some((k) => k?.toLowerCase() === 'authorization')
 
 function withToken(
   init: RequestInit | undefined,
@@ -55,7 +55,8 @@ function withToken(
 const isOneShot = (body: any) =>
   typeof body?.getReader === 'function' || typeof body?.pipe === 'function' || !!body?.[Symbol.asyncIterator]
 
-const cancel = (r?: Request | Response | null) => r?.body?.cancel().catch(() => {})
+// A body that is not a web stream (a Node stream from a fetch polyfill) has no cancel.
+const cancel = (r?: Request | Response | null) => r?.body?.cancel?.().catch(() => {})
 /** Frees the copy kept for a replay that will not happen. */
 const release = (spare?: Request, request?: Request) => spare !== request && cancel(spare)
 

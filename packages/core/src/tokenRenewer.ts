@@ -7,6 +7,8 @@ export interface SentToken {
   readonly mark: number
   /** The token's `sub` claim: a 401 is never replayed with another user's token. */
   readonly sub?: unknown
+  /** Logins and logouts seen before the request left: opaque tokens have no `sub` to compare. */
+  readonly session?: number
 }
 
 /** For adapters: hands out tokens for requests and decides what a 401 is replayed with. */
@@ -40,10 +42,22 @@ export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): 
 export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
   let failures = 0
   let failedFor: string | null = null
+  let sessions = 0
+  const ended = () => sessions++
+  client.on('login', ended)
+  client.on('logout', ended)
+  /** Still the session (and the user) the request was sent in. */
+  const same = (sent: SentToken, claims: { sub?: unknown } | null) =>
+    sent.session === sessions && (sent.sub === undefined || claims?.sub === sent.sub)
   const renewer: TokenRenewer = {
     sent(token) {
       const { accessToken, claims } = client.getState()
-      return { token, mark: failures, sub: accessToken === token ? claims?.sub : undefined }
+      return {
+        token,
+        mark: failures,
+        session: sessions,
+        sub: accessToken === token ? claims?.sub : undefined,
+      }
     },
     acquire(signal) {
       return abortable(client.getAccessToken(), signal).then((token) => (token ? renewer.sent(token) : null))
@@ -51,7 +65,7 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
     async renew(sent, signal) {
       const { accessToken, claims } = client.getState()
       // Logged out or rejected; or someone else signed in meanwhile: their token must not carry this.
-      if (!accessToken || (sent.sub !== undefined && claims?.sub !== sent.sub)) return null
+      if (!accessToken || !same(sent, claims)) return null
       if (accessToken === sent.token && failedFor === sent.token && failures !== sent.mark) return null
       const next = await abortable(
         accessToken === sent.token
@@ -63,7 +77,9 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
           : client.getAccessToken(),
         signal,
       )
-      return next === sent.token ? null : next
+      // The wait may have ended in another session (a logout and a login meanwhile).
+      const now = client.getState()
+      return next === sent.token || now.accessToken !== next || !same(sent, now.claims) ? null : next
     },
   }
   return renewer
