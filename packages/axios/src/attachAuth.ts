@@ -31,19 +31,27 @@ export interface AttachAuthOptions {
 /** The token a request went out with. A symbol: axios copies it with the config, and it stays out of its keys. */
 const SENT = Symbol('latchkey.sent')
 
-type Config = InternalAxiosRequestConfig & { [SENT]?: SentToken; _latchkeyRetry?: boolean }
+/** The body as the request interceptors left it, before axios's `transformRequest` rewrote it. */
+const DATA = Symbol('latchkey.data')
+
+type Config = InternalAxiosRequestConfig & { [SENT]?: SentToken; [DATA]?: unknown; _latchkeyRetry?: boolean }
 
 // axios's own test: `scheme://` or `//` makes a url absolute.
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i
 
 /**
  * The URL axios will request, as its `buildFullPath` builds it, without merging the config again.
- * With `originOnly`, a relative `url` is left off: `baseURL` + `/` + a path has `baseURL`'s origin,
- * and skipping the join keeps the hot path free of string building.
+ * With `originOnly` and an absolute `baseURL`, a relative `url` is left off: `baseURL` + `/` + a path
+ * has `baseURL`'s origin, and skipping the join keeps the hot path free of string building. A
+ * relative `baseURL` is always joined: `'/'` + `'\\evil.com'` is `/\evil.com`, which browsers send
+ * to evil.com.
  */
-function fullPath({ baseURL, url = '', allowAbsoluteUrls }: Config, originOnly: boolean): string {
+function fullPath(config: Config, originOnly: boolean): string {
+  const { baseURL, allowAbsoluteUrls } = config
+  // axios also takes a URL object.
+  const url = config.url == null ? '' : String(config.url)
   if (!baseURL || (ABSOLUTE.test(url) && allowAbsoluteUrls !== false)) return url
-  if (originOnly || !url) return baseURL
+  if ((originOnly && ABSOLUTE.test(baseURL)) || !url) return baseURL
   return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
 }
 
@@ -88,6 +96,7 @@ export function attachAuth(
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       config.headers.Authorization = `Bearer ${sent.token}`
       config[SENT] = sent
+      config[DATA] = config.data
     }
     return config
   }
@@ -126,6 +135,8 @@ export function attachAuth(
     if (!next) throw error
     // Marked with a string key: axios's config merge keeps it, so the replay is never replayed.
     config._latchkeyRetry = true
+    // axios transforms the body again on the replay: start from the body it transformed the first time.
+    config.data = config[DATA]
     config.headers = AxiosHeaders.from(config.headers)
     config.headers.set('Authorization', `Bearer ${next}`)
     return instance.request(config)
