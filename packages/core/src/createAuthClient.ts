@@ -6,6 +6,7 @@ import { backoff, createTimer, leewayMs } from './scheduler'
 import { createSession, decodeSession, encodeSession, type Session } from './session'
 import { resolveStorage } from './storages/resolveStorage'
 import { createTabSync } from './tabSync'
+import { abortable } from './tokenRenewer'
 import type { AuthClient, AuthClientOptions, AuthEvents, AuthState, JwtClaims } from './types'
 import { listenForWake } from './wake'
 
@@ -56,6 +57,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   // A failed refresh waits: for its retry timer, or (retries spent) for the network to return.
   let paused: 'retry' | 'online' | null = null
   let controller: AbortController | null = null
+  // Aborted by destroy(): ends the waits on a storage read and on options.login.
+  const life = new AbortController()
   const timer = createTimer(now)
   const retryTimer = createTimer(now)
   // Errors found while this function runs wait for a microtask, so listeners attached right after
@@ -384,7 +387,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   const guard = async () => {
     if (destroyed) throw destroyedError()
-    await ready
+    await abortable(ready, life.signal).catch(noop)
     if (destroyed) throw destroyedError()
   }
 
@@ -402,7 +405,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       await guard()
       let tokens: Awaited<ReturnType<NonNullable<typeof options.login>>>
       try {
-        tokens = await options.login!(credentials, { signal: new AbortController().signal })
+        tokens = await abortable(options.login!(credentials, { signal: life.signal }), life.signal)
       } catch (cause) {
         if (destroyed) throw destroyedError()
         error = new AuthError('login_failed', 'Login failed', { cause })
@@ -451,6 +454,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       timer.cancel()
       retryTimer.cancel()
       controller?.abort(destroyedError())
+      life.abort(destroyedError())
       sync?.close()
       if (typeof stopSubscription === 'function') stopSubscription()
       stopWake()

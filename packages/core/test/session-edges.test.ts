@@ -71,6 +71,43 @@ describe('a refresh in flight', () => {
   })
 })
 
+describe('destroy()', () => {
+  const settle = (p: Promise<unknown>) =>
+    Promise.race([
+      p.then(
+        (value) => ({ value }),
+        (e) => ({ rejected: e?.code }),
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still pending'), 50)),
+    ])
+
+  it('settles calls waiting on a storage read that never finishes', async () => {
+    const storage: TokenStorage = { get: () => new Promise<never>(() => {}), set: () => {}, remove: () => {} }
+    const auth = createAuthClient({ storage })
+    expect(auth.getState().status).toBe('loading')
+    const token = auth.getAccessToken()
+    const refreshed = auth.refresh()
+    auth.destroy()
+    expect(await settle(token)).toEqual({ rejected: 'destroyed' })
+    expect(await settle(refreshed)).toEqual({ rejected: 'destroyed' })
+  })
+
+  it('aborts the signal given to options.login, and login() rejects with destroyed', async () => {
+    let signal: AbortSignal | undefined
+    const login = vi.fn((_credentials: unknown, context: { signal: AbortSignal }) => {
+      signal = context.signal
+      return new Promise<never>(() => {}) // a login request that never answers
+    })
+    const auth = createAuthClient({ login })
+    const pending = auth.login({ user: 'x' })
+    await flush()
+    expect(signal?.aborted).toBe(false)
+    auth.destroy()
+    expect(signal?.aborted).toBe(true)
+    expect(await settle(pending)).toEqual({ rejected: 'destroyed' })
+  })
+})
+
 describe('start-up errors', () => {
   it('reach listeners attached right after creation, also one found while removing corrupt data', async () => {
     // A corrupt entry, and a storage that cannot remove it (read-only).
