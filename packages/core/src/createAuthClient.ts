@@ -12,6 +12,9 @@ import { listenForWake } from './wake'
 
 const noop = () => {}
 const isPromise = (v: unknown): v is Promise<unknown> => typeof (v as Promise<unknown>)?.then === 'function'
+/** What a storage read may give: an entry, none, or (unreadable, not a string) undefined. */
+type Stored = string | null | undefined
+const valid = (raw: unknown): Stored => (typeof raw === 'string' || raw === null ? raw : undefined)
 const destroyedError = () => new AuthError('destroyed')
 const noRefresh = () => new RefreshError('Nothing to refresh with', { code: 'no_refresh' })
 /** A numeric option: NaN, a non-number or a missing value means the default. */
@@ -119,7 +122,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     return new AuthError('storage_unavailable', 'Storage failed; session kept in memory', { cause })
   }
 
-  function write(raw: string | null): void {
+  /** Writes the entry; for an async storage, the returned promise settles (never rejects) when it lands. */
+  function write(raw: string | null): Promise<void> | undefined {
     lastRaw = raw
     const failed = (cause: unknown) => {
       // `keep`: the storage works but this entry does not fit (a cookie over 4 KB); later ones may.
@@ -127,17 +131,18 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     }
     try {
       const done = storage && (raw === null ? storage.remove(key) : storage.set(key, raw))
-      if (isPromise(done)) done.then(noop, failed)
+      if (isPromise(done)) return done.then(noop, failed)
     } catch (cause) {
       failed(cause)
     }
   }
 
   /** Stores the current session and tells other tabs. */
-  function persist(): void {
+  function persist(): Promise<void> | undefined {
     const raw = session && encodeSession(session)
-    write(raw)
+    const done = write(raw)
     sync?.post(raw)
+    return done
   }
 
   function resetFailures(): void {
@@ -160,6 +165,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     resetFailures()
     if (store) persist()
   }
+
+  const adoptRead = (raw: Stored) => raw !== undefined && adopt(raw)
 
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {
@@ -189,19 +196,18 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     else emit('logout', { reason: 'other_tab' })
   }
 
-  /** Reads a synchronous shared storage now: timers and storage events may have slept. */
-  function read(): string | null | undefined {
+  /** Reads shared storage now (timers and storage events may have slept); undefined when unreadable. */
+  function read(): Stored | Promise<Stored> {
     try {
       const raw = shared ? storage!.get(key) : undefined
-      return typeof raw === 'string' || raw === null ? raw : undefined
+      return isPromise(raw) ? raw.then(valid, () => undefined) : valid(raw)
     } catch {
       // Unreadable right now: the next write reports it.
     }
   }
 
   /** A newer session another tab stored, taken without events (the caller announces it). */
-  function peek(): Session | undefined {
-    const raw = read()
+  function peek(raw: Stored): Session | undefined {
     try {
       const s = raw && raw !== lastRaw ? decodeSession(raw) : undefined
       if (s && (!session || s.g > session.g)) {
@@ -234,10 +240,12 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
   async function exchange(base: Session | null, at: number): Promise<Session | null> {
+    let raw = read()
+    if (isPromise(raw)) raw = await raw
     // The client may have been destroyed while it waited for the lock: spend nothing.
     if (destroyed) throw destroyedError()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
-    const stored = peek()
+    const stored = peek(raw)
     if (session && base && session.at !== base.at && live(session, leeway(session))) return stored ?? null
     // The session ended (logout, another tab) while waiting: there is nothing to refresh.
     if ((base && !session) || at !== epoch) throw noRefresh()
@@ -259,7 +267,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     }
     // Store and broadcast while still holding the lock, so the next holder finds the new tokens.
     session = next
-    persist()
+    const written = persist()
+    if (written) await written
     return next
   }
 
@@ -364,7 +373,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
   const stopWake = listenForWake((online) => {
     const raw = read()
-    if (raw !== undefined) adopt(raw)
+    if (isPromise(raw)) raw.then(adoptRead)
+    else adoptRead(raw)
     if (online && paused === 'online') start().catch(noop)
     else check()
   })

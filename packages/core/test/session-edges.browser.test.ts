@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { afterEach, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type RefreshContext, type TokenStorage } from '../src'
 import { token } from './helpers'
 
@@ -73,9 +73,15 @@ it('after falling back to memory, the entry left in storage is removed: a reload
   tab.setTokens({ accessToken: token(300), refreshToken: 'rt-1' })
   expect(localStorage.getItem('latchkey')).not.toBeNull()
 
-  // Quota exceeded from now on: setItem throws, removeItem still works.
-  vi.spyOn(localStorage, 'setItem').mockImplementation(() => {
-    throw new DOMException('quota', 'QuotaExceededError')
+  // Quota exceeded from now on: setItem throws, removeItem still works. (A stub, not a spy: a spy on
+  // happy-dom's localStorage is not undone by restoreAllMocks.)
+  const real = localStorage
+  vi.stubGlobal('localStorage', {
+    getItem: (k: string) => real.getItem(k),
+    removeItem: (k: string) => real.removeItem(k),
+    setItem: () => {
+      throw new DOMException('quota', 'QuotaExceededError')
+    },
   })
   await tab.refresh()
   expect(errors).toEqual(['storage_unavailable'])
@@ -83,9 +89,72 @@ it('after falling back to memory, the entry left in storage is removed: a reload
   expect(localStorage.getItem('latchkey')).toBeNull()
   await tab.logout()
 
-  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
   const reloaded = createAuthClient({ storage: 'localStorage', syncTabs: false, refresh })
   expect(reloaded.getState().status).toBe('unauthenticated')
   tab.destroy()
   reloaded.destroy()
+})
+
+describe('an async shared storage (IndexedDB with a change feed, say)', () => {
+  const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms))
+  /** Async methods and `subscribe`, so it counts as shared; its change events never arrive. */
+  function idb(backing: Map<string, string>): TokenStorage {
+    return {
+      get: async (k) => backing.get(k) ?? null,
+      set: async (k, v) => void backing.set(k, v),
+      remove: async (k) => void backing.delete(k),
+      subscribe: () => () => {},
+    }
+  }
+
+  it('is re-read on wake, like localStorage', async () => {
+    vi.stubGlobal('BroadcastChannel', undefined)
+    const backing = new Map<string, string>()
+    const refresh = vi.fn(async (_: RefreshContext) => ({ accessToken: token(300) }))
+    const auth = createAuthClient({ storage: idb(backing), refresh })
+    await auth.ready
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await tick()
+    const other = createAuthClient({ storage: idb(backing), refresh })
+    await other.ready
+    other.setTokens({ accessToken: token(300, { sub: 'other' }), refreshToken: 'rt2' })
+    await tick()
+    expect(auth.getState().claims).toMatchObject({ sub: 'user-1' })
+    document.dispatchEvent(new Event('visibilitychange'))
+    await tick(10)
+    expect(auth.getState().claims).toMatchObject({ sub: 'other' })
+    auth.destroy()
+    other.destroy()
+  })
+
+  it('is re-read by the lock holder, which adopts a rotated token instead of spending the old one', async () => {
+    vi.stubGlobal('BroadcastChannel', undefined)
+    vi.stubGlobal('navigator', { ...navigator, locks: undefined }) // the localStorage lease
+    const backing = new Map<string, string>()
+    let current = 'rt-0'
+    const spent: Array<string | null> = []
+    const refresh = vi.fn(async ({ refreshToken }: RefreshContext) => {
+      spent.push(refreshToken)
+      if (refreshToken !== current) throw Object.assign(new Error('reused'), { status: 401 })
+      current = `rt-${spent.length}`
+      return { accessToken: token(300, { n: spent.length }), refreshToken: current }
+    })
+    const a = createAuthClient({ storage: idb(backing), refresh })
+    await a.ready
+    a.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await tick()
+    const b = createAuthClient({ storage: idb(backing), refresh })
+    await b.ready
+    await a.refresh() // rt-0 → rt-1, stored
+    await tick(10)
+    const logouts: string[] = []
+    b.on('logout', (e) => logouts.push(e.reason))
+    await b.refresh()
+    expect(spent).toEqual(['rt-0'])
+    expect(logouts).toEqual([])
+    expect(b.getState().accessToken).toBe(a.getState().accessToken)
+    a.destroy()
+    b.destroy()
+  })
 })
