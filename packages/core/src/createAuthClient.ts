@@ -403,8 +403,14 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   const client: AuthClient<C, Credentials> = {
     getState: () => snapshot,
-    subscribe: (listener) => events.on('change', listener),
-    on: events.on,
+    subscribe: (listener) => client.on('change', listener),
+    // A listener that changes the state while a change is delivered makes that snapshot stale: the
+    // newer one has reached every listener already, so the older one must not arrive after it.
+    on: (type, handler) =>
+      events.on(
+        type,
+        type === 'change' ? (s) => s === snapshot && (handler as (s: unknown) => void)(s) : handler,
+      ),
     setTokens(tokens) {
       if (destroyed) throw destroyedError()
       replace(createSession(tokens, now(), null, nextGeneration()))

@@ -201,3 +201,23 @@ describe('the cross-tab lock with a long refreshTimeout', () => {
     b.destroy()
   })
 })
+
+describe('a listener that changes the state while a change is delivered', () => {
+  it('does not make later listeners receive the older snapshot after the newer one', () => {
+    const auth = createAuthClient({ syncTabs: false })
+    // An app rule registered first: a token without a tenant claim is signed out at once.
+    auth.subscribe((s) => {
+      if (s.isAuthenticated && !(s.claims as { tenant?: string } | null)?.tenant) void auth.logout()
+    })
+    const seen: string[] = []
+    auth.subscribe((s) => seen.push(s.status))
+    const changes: string[] = []
+    auth.on('change', (s) => changes.push(s.status))
+    auth.setTokens({ accessToken: token(300) })
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(seen).toEqual(['unauthenticated'])
+    expect(changes).toEqual(['unauthenticated'])
+    expect(seen.at(-1)).toBe(auth.getState().status)
+    auth.destroy()
+  })
+})
