@@ -1,5 +1,13 @@
 import type { AuthClient, AuthState, JwtClaims } from '@latchkey/core'
-import { createContext, createElement, type ReactElement, type ReactNode, useContext, useMemo } from 'react'
+import {
+  createContext,
+  createElement,
+  type ReactElement,
+  type ReactNode,
+  useContext,
+  useMemo,
+  useState,
+} from 'react'
 
 /** What `<AuthProvider>` shares with the hooks below it. */
 interface AuthContextValue {
@@ -59,10 +67,13 @@ export function AuthProvider<C = JwtClaims, Credentials = unknown>({
   serverState,
   children,
 }: AuthProviderProps<C, Credentials>): ReactElement {
+  // Only the server render and hydration read it: keep the first one, so a new object on a later
+  // render (an inline literal, a fresh getState()) does not re-render every consumer.
+  const [initial] = useState(serverState)
   const value = useMemo<AuthContextValue>(() => {
-    const snapshot = serverState ?? LOADING
+    const snapshot = initial ?? LOADING
     return { client, getServerSnapshot: () => snapshot }
-  }, [client, serverState])
+  }, [client, initial])
   return createElement(AuthContext.Provider, { value }, children)
 }
 

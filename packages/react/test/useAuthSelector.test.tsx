@@ -7,7 +7,7 @@ import {
   startRefresh,
 } from '@latchkey/testing'
 import { act, cleanup, render, renderHook, screen } from '@testing-library/react'
-import { StrictMode } from 'react'
+import { memo, StrictMode, useState } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AuthProvider, useAuthSelector } from '../src/index'
 
@@ -153,4 +153,37 @@ describe('useAuthSelector', () => {
     expect(() => renderHook(() => useAuthSelector((s) => s.status))).toThrow(/AuthProvider/)
     spy.mockRestore()
   })
+})
+
+const claimRenders = vi.fn()
+const SubClaim = memo(function SubClaim() {
+  const sub = useAuthSelector((s) => s.claims?.sub)
+  claimRenders(sub)
+  return <p>{String(sub)}</p>
+})
+let bumpRoot = () => {}
+/** Passes a new serverState object on every render, as the README suggests for the browser. */
+function ServerStateRoot({ auth }: { auth: AuthClient }) {
+  const [n, setN] = useState(0)
+  bumpRoot = () => setN(n + 1)
+  return (
+    <AuthProvider client={auth} serverState={auth.getState()}>
+      <SubClaim />
+    </AuthProvider>
+  )
+}
+
+it('a memoized consumer does not re-render when the provider re-renders with a new serverState object', () => {
+  const auth = createAuthClient()
+  clients.push(auth)
+  auth.setTokens({ accessToken: makeToken({ sub: 'ada' }) })
+  claimRenders.mockClear()
+  render(<ServerStateRoot auth={auth} />)
+  // A new token with the same sub: the selection is unchanged, so nothing re-renders.
+  act(() => {
+    auth.setTokens({ accessToken: makeToken({ sub: 'ada', jti: 'next' }) })
+  })
+  // The root re-renders for a reason of its own.
+  act(() => bumpRoot())
+  expect(claimRenders).toHaveBeenCalledTimes(1)
 })
