@@ -46,6 +46,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let { storage, shared } = resolveStorage(options.storage, options.cookie)
   let session: Session | null = null
   let lastRaw: string | null = null
+  // The last write did not fit (a cookie over 4 KB): the session lives in memory, storage is empty.
+  let inMemoryOnly = false
   let loaded = !storage
   let destroyed = false
   let error: AuthError | null = null
@@ -125,9 +127,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   /** Writes the entry; for an async storage, the returned promise settles (never rejects) when it lands. */
   function write(raw: string | null): Promise<void> | undefined {
     lastRaw = raw
+    inMemoryOnly = false
     const failed = (cause: unknown) => {
       // `keep`: the storage works but this entry does not fit (a cookie over 4 KB); later ones may.
-      if (!destroyed) report((cause as { keep?: boolean })?.keep ? (cause as AuthError) : fallBack(cause))
+      inMemoryOnly = !!(cause as { keep?: boolean })?.keep
+      if (!destroyed) report(inMemoryOnly ? (cause as AuthError) : fallBack(cause))
     }
     try {
       const done = storage && (raw === null ? storage.remove(key) : storage.set(key, raw))
@@ -166,7 +170,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (store) persist()
   }
 
-  const adoptRead = (raw: Stored) => raw !== undefined && adopt(raw)
+  // An empty storage says nothing of a session it could not take (kept in memory): not a logout.
+  const adoptRead = (raw: Stored) => raw !== undefined && !(raw === null && inMemoryOnly) && adopt(raw)
 
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {

@@ -1,7 +1,5 @@
 /** How long a lock is kept after the refresh ends, so the broadcast reaches waiting tabs first. */
 const HOLD = 50
-/** A lease (no Web Locks) expires after this long: a tab that died holding it blocks no one for long. */
-const LEASE = 15_000
 
 export interface TabSync {
   /** Tells other tabs about a new stored entry (or its removal); `0` asks them for theirs. */
@@ -25,8 +23,10 @@ export function createTabSync(
   const name = `latchkey:${key}`
   const id = Math.random().toString(36).slice(2)
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
+  // Anything else on the channel (another version, another script) is not ours: ignored.
   if (channel)
-    channel.onmessage = (e) => onMessage(typeof e.data === 'string' || e.data === 0 ? e.data : null)
+    channel.onmessage = ({ data }) =>
+      (typeof data === 'string' || data === null || data === 0) && onMessage(data)
   const pending = new Set<() => void>()
   let closed = false
   // After close() every wait ends at once, so no timer outlives the client.
@@ -73,7 +73,13 @@ export function createTabSync(
       if (closed) throw new Error('closed')
       const current = owner()
       if (current === null || current === id || now() > deadline) {
-        store.setItem(lockKey, JSON.stringify({ o: id, x: now() + LEASE }))
+        // The lease lasts as long as others wait (longer than a refresh may take), so it never expires
+        // under a live holder. A storage that takes no writes (quota) cannot hold one: go on alone.
+        try {
+          store.setItem(lockKey, JSON.stringify({ o: id, x: now() + waitMs }))
+        } catch {
+          break
+        }
         // Another tab may have written in the same instant: keep the lease only if ours survived.
         await sleep(60)
         if (owner() === id) break

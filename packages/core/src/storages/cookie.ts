@@ -41,7 +41,7 @@ export function cookieStorage({
     remove,
     set(key, value) {
       const encoded = encodeURIComponent(value)
-      if (key.length + encoded.length >= COOKIE_LIMIT) {
+      if (key.length + encoded.length > COOKIE_LIMIT) {
         remove(key)
         // `keep`: the storage works, this one entry does not fit; later entries may.
         throw Object.assign(new AuthError('storage_unavailable', 'Session too large for a cookie'), {

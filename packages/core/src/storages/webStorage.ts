@@ -14,6 +14,8 @@ export function webStorage(name: 'localStorage' | 'sessionStorage'): TokenStorag
   if (name === 'localStorage') {
     storage.subscribe = (key, onChange) => {
       const listener = (e: StorageEvent) => {
+        // Only this area's changes: a sessionStorage change (an iframe's, say) fires the same event.
+        if (e.storageArea && e.storageArea !== area()) return
         if (e.key === key || e.key === null) onChange(e.key === null ? null : e.newValue)
       }
       globalThis.addEventListener?.('storage', listener)
