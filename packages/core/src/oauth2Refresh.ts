@@ -47,11 +47,11 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     try {
       data = await res.json()
       if (typeof data !== 'object' || data === null) throw 0
-    } catch (cause) {
+    } catch {
+      // No `cause`: a JSON.parse message quotes the body, which may hold a token.
       throw new RefreshError(`Token endpoint answered ${status} without JSON`, {
         permanent: rejected,
         status,
-        cause,
       })
     }
     if (!res.ok || typeof data.error === 'string') {
@@ -64,7 +64,8 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     }
     const expiresIn = Number(data.expires_in)
     const tokens: TokenSet = { accessToken: data.access_token as string }
-    if (data.refresh_token !== undefined) tokens.refreshToken = data.refresh_token as string | null
+    // An absent or null refresh_token keeps the current one (RFC 6749 §6: the server may issue none).
+    if (data.refresh_token != null) tokens.refreshToken = data.refresh_token as string
     if (data.expires_in != null && Number.isFinite(expiresIn)) tokens.expiresIn = expiresIn
     return tokens
   }

@@ -101,6 +101,36 @@ describe('oauth2Refresh', () => {
     expect(e).toMatchObject({ name: 'RefreshError', permanent, status })
   })
 
+  it('a body that is not JSON leaves no trace of itself in the error (it may hold a token)', async () => {
+    for (const body of ['at-Q7xK2s', '{"access_token":opaqueSECRET}']) {
+      answer(200, body, 'text/plain')
+      const e = (await refresh(context()).catch((x) => x)) as RefreshError
+      expect(e).toMatchObject({ name: 'RefreshError', status: 200 })
+      const printed = `${e.message} ${String(e.cause)} ${JSON.stringify(e)}`
+      expect(printed).not.toMatch(/Q7xK2s|SECRET/)
+    }
+  })
+
+  it.each([
+    ['omitted', {}],
+    ['null', { refresh_token: null }],
+  ])('a refresh_token that is %s keeps the current one (RFC 6749 §6)', async (_, extra) => {
+    const seen: Array<string | null> = []
+    server.use(
+      http.post(endpoint, async ({ request }) => {
+        seen.push(new URLSearchParams(await request.text()).get('refresh_token'))
+        return HttpResponse.json({ access_token: token(300), expires_in: 300, ...extra })
+      }),
+    )
+    const auth = createAuthClient({ refresh })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt-1' })
+    await auth.refresh()
+    await auth.refresh()
+    expect(seen).toEqual(['rt-1', 'rt-1'])
+    expect(auth.getState().canRefresh).toBe(true)
+    auth.destroy()
+  })
+
   it('a success without access_token is handed to the client, which rejects it as permanent', async () => {
     answer(200, { token_type: 'Bearer' })
     const auth = createAuthClient({ refresh })
