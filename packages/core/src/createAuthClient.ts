@@ -93,12 +93,20 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   /** Publishes a new snapshot if anything changed, then tells listeners. */
   function commit(): void {
+    const s = session
     const next = build()
     const prev = snapshot
     if ((Object.keys(next) as Array<keyof AuthState>).every((k) => next[k] === prev[k])) return
     snapshot = Object.freeze(next)
     emit('change', snapshot)
-    if (next.status === 'expired' && expiredFor !== session) {
+    // A listener may have replaced the session meanwhile: then its own commit said what there was to say.
+    if (s === session) announceExpiry()
+  }
+
+  /** Emits `expired` once per session, when its token expired without a successful refresh. */
+  function announceExpiry(): void {
+    // While the client is created nobody listens yet: the start-up flush announces it.
+    if (!constructing && snapshot.status === 'expired' && expiredFor !== session) {
       expiredFor = session
       emit('expired', snapshot)
     }
@@ -233,10 +241,12 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       // Nothing can renew it: the session is over.
       replace(null)
       commit()
-      return emit('expired', snapshot)
+      if (!session) emit('expired', snapshot)
+      return
     }
     commit()
-    if (destroyed || s?.exp == null) return
+    // A listener may have replaced the session during commit(): the new one was checked then.
+    if (destroyed || s?.exp == null || s !== session) return
     const due = s.exp - leeway(s)
     if (t >= due && !inflight && !paused && canRefresh()) start().catch(noop)
     // Also while a refresh runs: should it outlast the token, the status turns `expired` at exp.
@@ -320,9 +330,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (!inflight) {
       retryTimer.cancel()
       paused = null
-      inflight = run(session, ++attempt, epoch)
-      inflight.catch(noop)
+      const running = (inflight = run(session, ++attempt, epoch))
+      running.catch(noop)
       commit()
+      // A listener may have replaced the session during commit(), detaching this run: it still settles.
+      return running
     }
     return inflight
   }
@@ -374,6 +386,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (destroyed) return
     for (const e of startupErrors.splice(0)) emit('error', e)
     check()
+    announceExpiry()
   })
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
   const stopWake = listenForWake((online) => {

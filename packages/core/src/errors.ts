@@ -51,9 +51,11 @@ export class RefreshError extends AuthError {
     message: string,
     options: { permanent?: boolean; status?: number | undefined; cause?: unknown; code?: AuthErrorCode } = {},
   ) {
-    super(options.code ?? (options.permanent ? 'refresh_rejected' : 'refresh_failed'), message, options)
+    // Unless said otherwise, 400, 401 and 403 are permanent, as for any error a refresh throws.
+    const permanent = options.permanent ?? [400, 401, 403].includes(options.status!)
+    super(options.code ?? (permanent ? 'refresh_rejected' : 'refresh_failed'), message, options)
     this.name = 'RefreshError'
-    this.permanent = !!options.permanent
+    this.permanent = permanent
     this.status = options.status
   }
 }

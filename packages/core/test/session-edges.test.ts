@@ -221,3 +221,109 @@ describe('a listener that changes the state while a change is delivered', () => 
     auth.destroy()
   })
 })
+
+describe('a listener that replaces the session while the client commits', () => {
+  beforeEach(() => vi.useFakeTimers({ now: T0 }))
+  afterEach(() => vi.useRealTimers())
+
+  /** A change listener that logs out as soon as a refresh starts. */
+  function loggingOutOnRefresh() {
+    const refresh = vi.fn(() => new Promise<never>(() => {}))
+    const auth = createAuthClient({ refresh, syncTabs: false })
+    let armed = false
+    auth.subscribe((s) => {
+      if (armed && s.isRefreshing) {
+        armed = false
+        void auth.logout()
+      }
+    })
+    return { auth, arm: () => (armed = true) }
+  }
+
+  it('leaves refresh(), setTokens() and getAccessToken() settling as documented', async () => {
+    let { auth, arm } = loggingOutOnRefresh()
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    arm()
+    await expect(auth.refresh()).rejects.toMatchObject({ code: 'no_refresh' })
+    auth.destroy()
+    ;({ auth, arm } = loggingOutOnRefresh())
+    arm()
+    const expired = rawJwt({ alg: 'HS256' }, { sub: 'u', exp: T0 / 1000 - 10 })
+    expect(auth.setTokens({ accessToken: expired, refreshToken: 'rt' }).status).toBe('unauthenticated')
+    auth.destroy()
+    ;({ auth, arm } = loggingOutOnRefresh())
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    arm()
+    await expect(auth.getAccessToken({ minValidity: 600 })).resolves.toBeNull()
+    auth.destroy()
+  })
+
+  it('schedules the session the listener set, not the one it replaced', async () => {
+    const refresh = vi.fn(async () => ({ accessToken: token(3600) }))
+    const auth = createAuthClient({ refresh, syncTabs: false })
+    let once = true
+    auth.subscribe(() => {
+      if (once) {
+        once = false
+        auth.setTokens({ accessToken: token(120), refreshToken: 'rt-b' })
+      }
+    })
+    await flush() // past the start-up check, which would re-arm the timer anyway
+    auth.setTokens({ accessToken: token(3600), refreshToken: 'rt-a' })
+    expect(auth.getState().expiresAt).toBe(T0 + 120_000)
+    await vi.advanceTimersByTimeAsync(61_000) // the 120 s session is due at +60 s
+    expect(refresh).toHaveBeenCalledTimes(1)
+    auth.destroy()
+  })
+
+  it('ends the session the listener set at its exp, with the expired event', async () => {
+    const auth = createAuthClient({ syncTabs: false }) // nothing can refresh: the session ends at exp
+    let once = true
+    auth.subscribe(() => {
+      if (once) {
+        once = false
+        auth.setTokens({ accessToken: token(120) })
+      }
+    })
+    const expired = vi.fn()
+    auth.on('expired', expired)
+    await flush()
+    auth.setTokens({ accessToken: token(3600) })
+    await vi.advanceTimersByTimeAsync(121_000)
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(expired).toHaveBeenCalledTimes(1)
+    auth.destroy()
+  })
+})
+
+it('a RefreshError thrown with status 401 (and no `permanent`) is permanent, like any error with that status', async () => {
+  const { RefreshError } = await import('../src')
+  for (const status of [400, 401, 403]) {
+    const auth = createAuthClient({
+      syncTabs: false,
+      refresh: async () => {
+        throw new RefreshError('rejected by the server', { status })
+      },
+    })
+    const logouts: string[] = []
+    auth.on('logout', (e) => logouts.push(e.reason))
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await expect(auth.refresh()).rejects.toMatchObject({ code: 'refresh_rejected', permanent: true, status })
+    expect(logouts).toEqual(['refresh_rejected'])
+    auth.destroy()
+  }
+  expect(new RefreshError('x', { status: 401, permanent: false })).toMatchObject({ code: 'refresh_failed' })
+})
+
+it('an expired session found at start-up is announced (`expired`) to listeners attached right after creation', async () => {
+  // A stored session whose token expired long ago; a refresh can renew it (and hangs here).
+  const raw = { v: 1, at: rawJwt({ alg: 'HS256' }, { sub: 'u', iat: 1, exp: 2 }), rt: 'rt', sk: 0, g: 1 }
+  const storage: TokenStorage = { get: () => JSON.stringify(raw), set: () => {}, remove: () => {} }
+  const auth = createAuthClient({ storage, refresh: () => new Promise<never>(() => {}) })
+  const expired = vi.fn()
+  auth.on('expired', expired)
+  await flush()
+  expect(auth.getState().status).toBe('expired')
+  expect(expired).toHaveBeenCalledTimes(1)
+  auth.destroy()
+})
