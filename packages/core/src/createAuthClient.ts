@@ -6,7 +6,7 @@ import { backoff, createTimer, leewayMs } from './scheduler'
 import { createSession, decodeSession, encodeSession, type Session } from './session'
 import { resolveStorage } from './storages/resolveStorage'
 import { createTabSync } from './tabSync'
-import { abortable } from './tokenRenewer'
+import { abortable, SESSIONS } from './tokenRenewer'
 import type { AuthClient, AuthClientOptions, AuthEvents, AuthState, JwtClaims } from './types'
 import { listenForWake } from './wake'
 
@@ -42,7 +42,12 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const refreshFn = typeof options.refresh === 'function' ? options.refresh : undefined
   const retry = { attempts: 4, baseDelay: 1_000, maxDelay: 30_000, ...options.retry }
   const events = createEmitter<AuthEvents<C>>()
-  const emit = events.emit
+  // Logins and logouts announced: the 401 rules replay nothing across one (see SESSIONS).
+  let sessions = 0
+  const emit: typeof events.emit = (type, payload) => {
+    if (type === 'login' || type === 'logout') sessions++
+    events.emit(type, payload)
+  }
   let { storage, shared } = resolveStorage(options.storage, options.cookie)
   let session: Session | null = null
   let lastRaw: string | null = null
@@ -419,8 +424,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (destroyed) throw destroyedError()
   }
 
-  const client: AuthClient<C, Credentials> = {
+  const client: AuthClient<C, Credentials> & { [SESSIONS]: () => number } = {
     getState: () => snapshot,
+    [SESSIONS]: () => sessions,
     subscribe: (listener) => client.on('change', listener),
     // A listener that changes the state while a change is delivered makes that snapshot stale: the
     // newer one has reached every listener already, so the older one must not arrive after it.

@@ -21,6 +21,9 @@ export interface TokenRenewer {
   renew(sent: SentToken, signal?: AbortSignal | null): Promise<string | null>
 }
 
+/** On a client: how many logins and logouts it has announced (a new session begins with each). */
+export const SESSIONS = Symbol.for('latchkey.sessions')
+
 /** Waits for `promise`, or rejects with the signal's reason when it aborts first. */
 export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> =>
   signal
@@ -42,20 +45,19 @@ export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): 
 export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
   let failures = 0
   let failedFor: string | null = null
-  let sessions = 0
-  const ended = () => sessions++
-  client.on('login', ended)
-  client.on('logout', ended)
+  // Read from the client, not counted here through its events: a renewer (one per createAuthFetch or
+  // attachAuth, which apps may create often) must not leave listeners behind.
+  const sessions = () => (client as { [SESSIONS]?: () => number })[SESSIONS]?.() ?? 0
   /** Still the session (and the user) the request was sent in. */
   const same = (sent: SentToken, claims: { sub?: unknown } | null) =>
-    sent.session === sessions && (sent.sub === undefined || claims?.sub === sent.sub)
+    sent.session === sessions() && (sent.sub === undefined || claims?.sub === sent.sub)
   const renewer: TokenRenewer = {
     sent(token) {
       const { accessToken, claims } = client.getState()
       return {
         token,
         mark: failures,
-        session: sessions,
+        session: sessions(),
         sub: accessToken === token ? claims?.sub : undefined,
       }
     },

@@ -125,3 +125,41 @@ it("keeps the caller's Authorization given in headers as a Map (any iterable of 
     trace: 'abc',
   })
 })
+
+it('leaves no listener on the client, however many fetch wrappers an app creates', async () => {
+  const auth = createAuthClient({ syncTabs: false })
+  clients.push(auth)
+  let listeners = 0
+  const counted: AuthClient = {
+    ...auth,
+    on: (type, handler) => {
+      listeners++
+      return auth.on(type, handler)
+    },
+    subscribe: (listener) => {
+      listeners++
+      return auth.subscribe(listener)
+    },
+  }
+  auth.setTokens({ accessToken: 'opaque', expiresIn: 3600, refreshToken: 'r' })
+  for (let i = 0; i < 100; i++)
+    createAuthFetch(counted, { origins: [API], fetch: async () => new Response('ok') })
+  expect(listeners).toBe(0)
+  // The session rules still hold through the wrapper: a logout between send and 401 stops the replay.
+  let answer!: (r: Response) => void
+  const sent: Array<string | null> = []
+  const api = createAuthFetch(counted, {
+    origins: [API],
+    fetch: (async (_input: unknown, init?: RequestInit) => {
+      sent.push(authorization(init))
+      return sent.length === 1 ? new Promise<Response>((resolve) => (answer = resolve)) : new Response('ok')
+    }) as typeof fetch,
+  })
+  const pending = api(`${API}/x`)
+  await tick()
+  await auth.logout()
+  auth.setTokens({ accessToken: 'other', expiresIn: 3600, refreshToken: 'r2' })
+  answer(new Response('', { status: 401 }))
+  expect((await pending).status).toBe(401)
+  expect(sent).toEqual(['Bearer opaque'])
+})
