@@ -56,7 +56,7 @@ const PARTS = [
   [
     '401 rules (late 401s, one refresh, same user)',
     /tokenRenewer\.ts$/,
-    'export const abortable = (p) => p\nexport const createTokenRenewer = () => ({ sent: (token) => ({ token }), renew: async () => null })',
+    "export const abortable = (p) => p\nexport const SESSIONS = Symbol.for('latchkey.sessions')\nexport const createTokenRenewer = () => ({ sent: (token) => ({ token }), renew: async () => null })",
   ],
 ]
 const without = (parts) => [
