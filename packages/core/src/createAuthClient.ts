@@ -42,11 +42,16 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const refreshFn = typeof options.refresh === 'function' ? options.refresh : undefined
   const retry = { attempts: 4, baseDelay: 1_000, maxDelay: 30_000, ...options.retry }
   const events = createEmitter<AuthEvents<C>>()
+  // Events found while this function runs wait for a microtask, so listeners attached right after
+  // creation get them (see `ready` below). Not `change`: the state itself can be read at once.
+  const held: Array<() => void> = []
+  let constructing = true
   // Logins and logouts announced: the 401 rules replay nothing across one (see SESSIONS).
   let sessions = 0
   const emit: typeof events.emit = (type, payload) => {
     if (type === 'login' || type === 'logout') sessions++
-    events.emit(type, payload)
+    if (constructing && type !== 'change') held.push(() => events.emit(type, payload))
+    else events.emit(type, payload)
   }
   let { storage, shared } = resolveStorage(options.storage, options.cookie)
   let session: Session | null = null
@@ -71,10 +76,17 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const life = new AbortController()
   const timer = createTimer(now)
   const retryTimer = createTimer(now)
-  // Errors found while this function runs wait for a microtask, so listeners attached right after
-  // creation get them (see `ready` below).
-  const startupErrors: AuthError[] = []
-  let constructing = true
+  // How long an async storage is waited for inside a refresh: a hung one must not hang the client.
+  const storageWait = Math.min(refreshTimeout, 2 ** 31 - 1)
+  const bounded = <T>(p: Promise<T>): Promise<T | undefined> => {
+    let t: unknown
+    return Promise.race([
+      p,
+      new Promise<undefined>((resolve) => {
+        t = setTimeout(resolve, storageWait)
+      }),
+    ]).finally(() => clearTimeout(t as number))
+  }
 
   const canRefresh = () => !!(session && refreshFn && (session.rt || refreshWithoutToken))
   const live = (s: Session, margin = 0) => s.exp === null || now() + margin < s.exp
@@ -110,8 +122,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   /** Emits `expired` once per session, when its token expired without a successful refresh. */
   function announceExpiry(): void {
-    // While the client is created nobody listens yet: the start-up flush announces it.
-    if (!constructing && snapshot.status === 'expired' && expiredFor !== session) {
+    if (snapshot.status === 'expired' && expiredFor !== session) {
       expiredFor = session
       emit('expired', snapshot)
     }
@@ -120,17 +131,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   function report(e: AuthError): void {
     error = e
     commit()
-    if (constructing) startupErrors.push(e)
-    else emit('error', e)
+    emit('error', e)
   }
 
   /** The storage cannot be used: keep the session in memory and keep working. */
   function fallBack(cause: unknown): AuthError {
-    // What it still holds is older than the session in memory: it must not come back on a reload.
-    try {
-      const done = storage?.remove(key)
-      if (isPromise(done)) done.catch(noop)
-    } catch {}
     storage = null
     shared = false
     loaded = true
@@ -144,7 +149,16 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const failed = (cause: unknown) => {
       // `keep`: the storage works but this entry does not fit (a cookie over 4 KB); later ones may.
       inMemoryOnly = !!(cause as { keep?: boolean })?.keep
-      if (!destroyed) report(inMemoryOnly ? (cause as AuthError) : fallBack(cause))
+      if (destroyed) return
+      if (!inMemoryOnly) {
+        // What the storage still holds is older than the session in memory (its refresh token may be
+        // spent): it must not come back on a reload.
+        try {
+          const done = storage?.remove(key)
+          if (isPromise(done)) done.catch(noop)
+        } catch {}
+      }
+      report(inMemoryOnly ? (cause as AuthError) : fallBack(cause))
     }
     try {
       const done = storage && (raw === null ? storage.remove(key) : storage.set(key, raw))
@@ -261,9 +275,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
   async function exchange(base: Session | null, at: number): Promise<Session | null> {
     let raw = read()
-    if (isPromise(raw)) raw = await raw
+    if (isPromise(raw)) raw = await bounded(raw)
     // The client may have been destroyed while it waited for the lock: spend nothing.
     if (destroyed) throw destroyedError()
+    // The session was replaced (a logout, say) meanwhile: what was read is no longer news.
+    if (at !== epoch) throw noRefresh()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
     const stored = peek(raw)
     if (session && base && session.at !== base.at && live(session, leeway(session))) return stored ?? null
@@ -288,7 +304,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // Store and broadcast while still holding the lock, so the next holder finds the new tokens.
     session = next
     const written = persist()
-    if (written) await written
+    // Other tabs read it after the lock is released: a shared async storage must have it by then.
+    if (written && shared) await bounded(written)
     return next
   }
 
@@ -352,12 +369,12 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       if (raw !== null) session = decodeSession((lastRaw = raw))
     } catch (e) {
       // Corrupt or tampered: remove it and start signed out.
-      startupErrors.push((error = e as AuthError))
+      emit('error', (error = e as AuthError))
       write(null)
     }
   }
   const unavailable = (cause: unknown) => {
-    startupErrors.push((error = fallBack(cause)))
+    emit('error', (error = fallBack(cause)))
   }
   let ready: Promise<unknown> = Promise.resolve()
   try {
@@ -389,14 +406,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   // Start-up errors are reported after a microtask, so listeners attached right after creation get them.
   ready = ready.then(() => {
     if (destroyed) return
-    for (const e of startupErrors.splice(0)) emit('error', e)
+    for (const announce of held.splice(0)) announce()
     check()
-    announceExpiry()
   })
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
   const stopWake = listenForWake((online) => {
     const raw = read()
-    if (isPromise(raw)) raw.then(adoptRead)
+    const at = epoch
+    // A value read before a change made here (a logout while it was read) is older than that change.
+    if (isPromise(raw)) raw.then((r) => at === epoch && adoptRead(r))
     else adoptRead(raw)
     if (online && paused === 'online') start().catch(noop)
     else check()

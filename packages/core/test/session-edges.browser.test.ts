@@ -158,3 +158,71 @@ describe('an async shared storage (IndexedDB with a change feed, say)', () => {
     b.destroy()
   })
 })
+
+describe('an async shared storage that answers late (with the value it had when asked)', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  function slowStore(backing: Map<string, string>): TokenStorage {
+    return {
+      get: (k) => {
+        const v = backing.get(k) ?? null
+        return new Promise((resolve) => setTimeout(() => resolve(v), 20))
+      },
+      set: async (k, v) => void backing.set(k, v),
+      remove: async (k) => void backing.delete(k),
+      subscribe: () => () => {},
+    }
+  }
+
+  it('does not sign the user back in when a wake-up read lands after a logout', async () => {
+    vi.stubGlobal('BroadcastChannel', undefined)
+    const backing = new Map<string, string>()
+    const auth = createAuthClient({
+      storage: slowStore(backing),
+      refresh: async () => ({ accessToken: token(300) }),
+    })
+    await auth.ready
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await sleep(5)
+    const events: string[] = []
+    auth.on('login', () => events.push('login'))
+    auth.on('logout', (e) => events.push(`logout:${e.reason}`))
+    window.dispatchEvent(new Event('focus'))
+    await sleep(1)
+    await auth.logout()
+    await sleep(50)
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(events).toEqual(['logout:user'])
+    auth.destroy()
+  })
+
+  it('keeps the stored session when a start-up read fails once (a reload then restores it)', async () => {
+    const backing = new Map<string, string>()
+    const flaky = (failFirst: boolean): TokenStorage => {
+      let first = failFirst
+      return {
+        get: async (k) => {
+          if (first) {
+            first = false
+            throw new Error('busy')
+          }
+          return backing.get(k) ?? null
+        },
+        set: async (k, v) => void backing.set(k, v),
+        remove: async (k) => void backing.delete(k),
+      }
+    }
+    const before = createAuthClient({ storage: flaky(false) })
+    await before.ready
+    before.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await sleep(5)
+    before.destroy()
+    const failing = createAuthClient({ storage: flaky(true) })
+    await failing.ready
+    expect(failing.getState().error?.code).toBe('storage_unavailable')
+    failing.destroy()
+    const reloaded = createAuthClient({ storage: flaky(false) })
+    await reloaded.ready
+    expect(reloaded.getState().status).toBe('authenticated')
+    reloaded.destroy()
+  })
+})

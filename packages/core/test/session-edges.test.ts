@@ -327,3 +327,67 @@ it('an expired session found at start-up is announced (`expired`) to listeners a
   expect(expired).toHaveBeenCalledTimes(1)
   auth.destroy()
 })
+
+it('an expired session found at start-up that nothing can renew is announced after a microtask too', async () => {
+  const raw = { v: 1, at: rawJwt({ alg: 'HS256' }, { sub: 'u', iat: 1, exp: 2 }), rt: 'rt', sk: 0, g: 1 }
+  const storage: TokenStorage = { get: () => JSON.stringify(raw), set: () => {}, remove: () => {} }
+  const auth = createAuthClient({ storage }) // no refresh function
+  const expired = vi.fn()
+  auth.on('expired', expired)
+  await flush()
+  expect(auth.getState().status).toBe('unauthenticated')
+  expect(expired).toHaveBeenCalledTimes(1)
+  auth.destroy()
+})
+
+it('a refresh is not held up by a non-shared async storage whose write never settles', async () => {
+  const backing = new Map<string, string>()
+  let writes = 0
+  // AsyncStorage stuck, say: the second write hangs.
+  const storage: TokenStorage = {
+    get: async (k) => backing.get(k) ?? null,
+    set: (k, v) => (++writes === 1 ? Promise.resolve(void backing.set(k, v)) : new Promise<void>(() => {})),
+    remove: async (k) => void backing.delete(k),
+  }
+  const fresh = token(300, { n: 2 })
+  const auth = createAuthClient({ storage, refresh: async () => ({ accessToken: fresh }) })
+  await auth.ready
+  auth.setTokens({ accessToken: token(30), refreshToken: 'rt' }) // inside the leeway: a refresh starts
+  expect(await auth.getAccessToken({ minValidity: 120 })).toBe(fresh)
+  expect(auth.getState().isRefreshing).toBe(false)
+  auth.destroy()
+})
+
+describe('an async shared storage that answers late, in Node (no Web Locks, no localStorage lease)', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  function slowStore(backing: Map<string, string>): TokenStorage {
+    return {
+      get: (k) => {
+        const v = backing.get(k) ?? null
+        return new Promise((resolve) => setTimeout(() => resolve(v), 20))
+      },
+      set: async (k, v) => void backing.set(k, v),
+      remove: async (k) => void backing.delete(k),
+      subscribe: () => () => {},
+    }
+  }
+
+  it('does not bring a session back when the user logs out while the refresh lock reads it', async () => {
+    const backing = new Map<string, string>()
+    const refresh = vi.fn(async (_: RefreshContext) => ({ accessToken: token(300, { n: 2 }) }))
+    const auth = createAuthClient({ storage: slowStore(backing), refresh })
+    await auth.ready
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await sleep(5)
+    const refreshed = auth.refresh().catch((e) => e)
+    await sleep(1)
+    await auth.logout()
+    await refreshed
+    await sleep(50)
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(auth.peekAccessToken()).toBeNull()
+    expect(await auth.getAccessToken()).toBeNull()
+    expect(refresh).not.toHaveBeenCalled()
+    auth.destroy()
+  })
+})
