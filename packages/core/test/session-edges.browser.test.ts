@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type RefreshContext, type TokenStorage } from '../src'
 import { token } from './helpers'
+import { slowStore } from './support/storages'
 
 afterEach(() => {
   vi.restoreAllMocks()
@@ -161,18 +162,6 @@ describe('an async shared storage (IndexedDB with a change feed, say)', () => {
 
 describe('an async shared storage that answers late (with the value it had when asked)', () => {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-  function slowStore(backing: Map<string, string>): TokenStorage {
-    return {
-      get: (k) => {
-        const v = backing.get(k) ?? null
-        return new Promise((resolve) => setTimeout(() => resolve(v), 20))
-      },
-      set: async (k, v) => void backing.set(k, v),
-      remove: async (k) => void backing.delete(k),
-      subscribe: () => () => {},
-    }
-  }
-
   it('does not sign the user back in when a wake-up read lands after a logout', async () => {
     vi.stubGlobal('BroadcastChannel', undefined)
     const backing = new Map<string, string>()

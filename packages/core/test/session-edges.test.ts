@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type RefreshContext, type TokenSet, type TokenStorage } from '../src'
 import { flush, rawJwt, T0, token } from './helpers'
+import { slowStore } from './support/storages'
 
 /**
  * Edges of the session engine found in review: a refresh that outlives its token or its session,
@@ -360,18 +361,6 @@ it('a refresh is not held up by a non-shared async storage whose write never set
 
 describe('an async shared storage that answers late, in Node (no Web Locks, no localStorage lease)', () => {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-  function slowStore(backing: Map<string, string>): TokenStorage {
-    return {
-      get: (k) => {
-        const v = backing.get(k) ?? null
-        return new Promise((resolve) => setTimeout(() => resolve(v), 20))
-      },
-      set: async (k, v) => void backing.set(k, v),
-      remove: async (k) => void backing.delete(k),
-      subscribe: () => () => {},
-    }
-  }
-
   it('does not bring a session back when the user logs out while the refresh lock reads it', async () => {
     const backing = new Map<string, string>()
     const refresh = vi.fn(async (_: RefreshContext) => ({ accessToken: token(300, { n: 2 }) }))
