@@ -284,7 +284,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const stored = peek(raw)
     if (session && base && session.at !== base.at && live(session, leeway(session))) return stored ?? null
     // The session ended (logout, another tab) while waiting: there is nothing to refresh.
-    if ((base && !session) || at !== epoch) throw noRefresh()
+    if (base && !session) throw noRefresh()
     const c = (controller = new AbortController())
     const tokens = await callWithTimeout(
       (signal) => refreshFn!({ refreshToken: session?.rt ?? null, accessToken: session?.at ?? null, signal }),
@@ -403,7 +403,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       : null
   // A memory session lives only in open tabs: a new tab asks them for it.
   if (sync && !storage) sync.post(0)
-  // Start-up errors are reported after a microtask, so listeners attached right after creation get them.
+  // Events held while the client was created (errors, expired) go out after a microtask, so listeners
+  // attached right after creation get them.
   ready = ready.then(() => {
     if (destroyed) return
     for (const announce of held.splice(0)) announce()
