@@ -22,7 +22,7 @@ const NAMES = ['AuthError', 'InvalidTokenError', 'RefreshError']
  * Messages never contain a token.
  */
 export class AuthError extends Error {
-  readonly code: AuthErrorCode
+  declare readonly code: AuthErrorCode
   constructor(code: AuthErrorCode, message: string = code, options?: { cause?: unknown }) {
     super(message, options)
     // Literal names, not `new.target.name`: a minifier renames classes, and `name` is API.
@@ -45,8 +45,8 @@ export class InvalidTokenError extends AuthError {
  * @example throw new RefreshError('Refresh token revoked', { permanent: true, status: 401 })
  */
 export class RefreshError extends AuthError {
-  readonly permanent: boolean
-  readonly status: number | undefined
+  declare readonly permanent: boolean
+  declare readonly status: number | undefined
   constructor(
     message: string,
     options: { permanent?: boolean; status?: number | undefined; cause?: unknown; code?: AuthErrorCode } = {},
