@@ -437,11 +437,12 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     return session && live(session) ? session.at : null
   }
 
-  const guard = async () => {
-    if (destroyed) throw destroyedError()
-    await abortable(ready, life.signal).catch(noop)
-    if (destroyed) throw destroyedError()
-  }
+  // One wait shared by every call: one listener on `life`, however many calls are waiting.
+  const started = abortable(ready, life.signal).catch(noop)
+  const guard = () =>
+    started.then(() => {
+      if (destroyed) throw destroyedError()
+    })
 
   const client: AuthClient<C, Credentials> & { [SESSIONS]: () => number } = {
     getState: () => snapshot,

@@ -380,3 +380,24 @@ describe('an async shared storage that answers late, in Node (no Web Locks, no l
     auth.destroy()
   })
 })
+
+it('many concurrent calls add one listener to the client’s own abort signal, not one each', async () => {
+  // Node warns (MaxListenersExceededWarning) past 10 listeners on one AbortSignal: a burst of
+  // requests in a Node app printed it, though every listener was removed later.
+  const warnings: string[] = []
+  const onWarning = (w: Error) => warnings.push(w.name)
+  process.on('warning', onWarning)
+  try {
+    const auth = createAuthClient({ refresh: async () => ({ accessToken: token(300, { n: 2 }) }) })
+    auth.setTokens({ accessToken: token(30), refreshToken: 'rt' })
+    // Valid for less than 120 s: each call waits for the one refresh.
+    const calls = Array.from({ length: 50 }, () => auth.getAccessToken({ minValidity: 120 }))
+    const tokens = await Promise.all(calls)
+    expect(new Set(tokens).size).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 0)) // warnings are emitted on the next tick
+    expect(warnings).not.toContain('MaxListenersExceededWarning')
+    auth.destroy()
+  } finally {
+    process.off('warning', onWarning)
+  }
+})
