@@ -4,9 +4,12 @@ import type { AuthClient, TokenSet } from '@latchkey/core'
 export interface ControlledRefresh {
   /** Pass as the client's `refresh` option. Each call waits until the test settles it. */
   refresh: () => Promise<TokenSet>
-  /** Answers the pending refresh call (and any made before) with `tokens`. */
+  /** Answers the pending refresh calls with `tokens` (none pending yet: the next call). */
   settle(tokens: TokenSet): void
-  /** Fails the pending refresh call with `error` (give it a numeric `status` for HTTP failures). */
+  /**
+   * Fails the pending refresh calls with `error` (none pending yet: the next call). Give it a numeric
+   * `status` for HTTP failures.
+   */
   fail(error: unknown): void
 }
 
@@ -22,26 +25,47 @@ export interface ControlledRefresh {
  * await done
  */
 export function controlledRefresh(): ControlledRefresh {
-  const waiting: Array<{ resolve: (t: TokenSet) => void; reject: (e: unknown) => void }> = []
-  const take = () => waiting.splice(0)
+  type Waiter = { resolve: (t: TokenSet) => void; reject: (e: unknown) => void }
+  const waiting: Waiter[] = []
+  // An answer given before the client called `refresh` (it may first wait for the cross-tab lock):
+  // kept for the next call, so `settle`/`fail` right after `startRefresh` is never lost.
+  let early: ((w: Waiter) => void) | null = null
+  const answer = (fn: (w: Waiter) => void) => {
+    const calls = waiting.splice(0)
+    if (calls.length) for (const w of calls) fn(w)
+    else early = fn
+  }
   return {
-    refresh: () => new Promise<TokenSet>((resolve, reject) => waiting.push({ resolve, reject })),
-    settle: (tokens) => {
-      for (const w of take()) w.resolve(tokens)
-    },
-    fail: (error) => {
-      for (const w of take()) w.reject(error)
-    },
+    refresh: () =>
+      new Promise<TokenSet>((resolve, reject) => {
+        const give = early
+        early = null
+        if (give) give({ resolve, reject })
+        else waiting.push({ resolve, reject })
+      }),
+    settle: (tokens) => answer((w) => w.resolve(tokens)),
+    fail: (error) => answer((w) => w.reject(error)),
   }
 }
 
 /**
  * Calls `client.refresh()` and resolves once the state says `isRefreshing` (the state changes a few
- * microtasks after the call). `done` is the refresh itself; it may reject.
+ * microtasks after the call), or once the refresh has ended without being seen in flight (no refresh
+ * token, a destroyed client, a refresh that answered at once). `done` is the refresh itself; it may
+ * reject. Waits on the client's own state changes, so it works under fake timers too.
  */
 export async function startRefresh(client: AuthClient<any, any>): Promise<{ done: Promise<string> }> {
   const done = client.refresh()
   done.catch(() => {})
-  while (!client.getState().isRefreshing) await new Promise((r) => setTimeout(r, 0))
+  await new Promise<void>((resolve) => {
+    let off = () => {}
+    const finish = () => {
+      off()
+      resolve()
+    }
+    off = client.subscribe((state) => state.isRefreshing && finish())
+    if (client.getState().isRefreshing) finish()
+    done.then(finish, finish)
+  })
   return { done }
 }

@@ -9,12 +9,14 @@ import type { AuthClient } from '@latchkey/core'
  * view.unmount()
  * expect(active()).toBe(0)
  */
-export function countSubscriptions<C>(client: AuthClient<C, any>): {
-  client: AuthClient<C, any>
+export function countSubscriptions<C, Credentials>(
+  client: AuthClient<C, Credentials>,
+): {
+  client: AuthClient<C, Credentials>
   active: () => number
 } {
   let active = 0
-  const counted: AuthClient<C, any> = {
+  const counted: AuthClient<C, Credentials> = {
     ...client,
     subscribe: (listener) => {
       active++

@@ -108,7 +108,9 @@ const hang = (request: Request): Promise<Response> =>
  * ```
  */
 export function createMockAuthServer(options: MockAuthServerOptions = {}): MockAuthServer {
-  const { baseUrl = 'http://localhost', accessTtl = 300, rotate = true, now = Date.now } = options
+  const { baseUrl = 'http://localhost', accessTtl = 300, rotate = true } = options
+  // Read at call time: fake timers installed after the mock was created apply too.
+  const now = options.now ?? (() => Date.now())
   const base = baseUrl.replace(/\/+$/, '')
   const sessions = createMockSessions({ users: options.users ?? DEFAULT_USERS, accessTtl, rotate, now })
   const calls: MockAuthCalls = { login: 0, refresh: 0, logout: 0, api: 0 }
@@ -187,7 +189,7 @@ export function createMockAuthServer(options: MockAuthServerOptions = {}): MockA
       calls.login = calls.refresh = calls.logout = calls.api = 0
     },
     setRefreshFailure: (kind, times = Number.POSITIVE_INFINITY) => {
-      failure = kind === null ? null : { kind, remaining: times }
+      failure = kind === null || !(times > 0) ? null : { kind, remaining: times }
     },
   }
 }

@@ -43,8 +43,8 @@ function loadCrypto(): HmacModule {
 /**
  * Builds a compact JWT for tests, synchronously.
  *
- * `iat` defaults to now and `exp` to `iat + 3600`; claims you pass win over both (pass
- * `iat: undefined` to leave `iat` out). Unsigned by default: the header says `alg: 'none'` and the
+ * `iat` defaults to now and `exp` to `iat + 3600` (also counted from an `iat` you pass as a claim);
+ * claims you pass win over both (pass `iat: undefined` to leave `iat` out). Unsigned by default: the header says `alg: 'none'` and the
  * third segment is a dummy, non-empty value. With `secret` it is signed with HS256 through
  * `node:crypto`, so signing works in Node test runners (also under happy-dom or jsdom) but not in a
  * real browser.
@@ -65,8 +65,10 @@ export function createTestToken(
   options: TestTokenOptions = {},
 ): string {
   const { expiresIn = 3600, secret, now = Date.now } = options
-  const iat = options.issuedAt ?? Math.floor(now() / 1000)
-  const payload: Record<string, unknown> = { iat }
+  const computed = options.issuedAt ?? Math.floor(now() / 1000)
+  // `exp = iat + expiresIn` also for an `iat` given as a claim.
+  const iat = typeof claims.iat === 'number' ? claims.iat : computed
+  const payload: Record<string, unknown> = { iat: computed }
   if (expiresIn !== null) payload.exp = iat + expiresIn
   Object.assign(payload, claims)
 

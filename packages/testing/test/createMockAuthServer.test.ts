@@ -1,5 +1,5 @@
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createMockAuthServer, fakeClock } from '../src/index'
 import { payload } from './decode'
 
@@ -229,5 +229,28 @@ describe('createMockAuthServer', () => {
       expect((await refresh(refresh_token!)).status).toBe(200)
       expect(mock.calls.refresh).toBe(3)
     })
+
+    it('fails no request when the count is 0', async () => {
+      const { refresh_token } = await login()
+      mock.setRefreshFailure('500', 0)
+      expect((await refresh(refresh_token!)).status).toBe(200)
+    })
+  })
+})
+
+describe('createMockAuthServer without a clock', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('reads Date.now when it issues, so fake timers installed after creating it apply', async () => {
+    const own = createMockAuthServer({ baseUrl: 'http://clockless.test' })
+    server.use(...own.handlers)
+    vi.useFakeTimers({ now: Date.UTC(2031, 5, 1), toFake: ['Date'] })
+    const res = await fetch('http://clockless.test/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'wonderland' }),
+    })
+    expect(res.status).toBe(200)
+    expect(own.issued()[0]!.issuedAt).toBe(Date.UTC(2031, 5, 1))
   })
 })

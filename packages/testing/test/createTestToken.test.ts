@@ -43,6 +43,15 @@ describe('createTestToken', () => {
     expect(payload(createTestToken({ exp: 5, iat: undefined }, { now }))).toEqual({ exp: 5 })
   })
 
+  it('counts exp from an iat given as a claim', () => {
+    expect(payload(createTestToken({ iat: 1_000 }, { expiresIn: 60, now }))).toEqual({
+      iat: 1_000,
+      exp: 1_060,
+    })
+    // An explicit exp still wins.
+    expect(payload(createTestToken({ iat: 1_000, exp: 5 }, { now }))).toEqual({ iat: 1_000, exp: 5 })
+  })
+
   it('reads the clock of a fakeClock', () => {
     const clock = fakeClock()
     clock.advance(10_000)
