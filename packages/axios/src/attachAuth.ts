@@ -89,6 +89,8 @@ export function attachAuth(
   const { retryOn401 = true } = options
   const allowed = createOriginMatcher(options.origins, 'attachAuth')
   const tokens = createTokenRenewer(client)
+  // A predicate may look at the path; origin lists need only the origin.
+  const originOnly = typeof options.origins !== 'function'
 
   /** Puts the token on the request and remembers which one it was, for a 401. */
   const attach = (config: Config, sent: SentToken | null): Config => {
@@ -97,6 +99,8 @@ export function attachAuth(
       config.headers.Authorization = `Bearer ${sent.token}`
       config[SENT] = sent
       config[DATA] = config.data
+      // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
+      config.redact = config.redact ? [...config.redact, 'Authorization'] : ['Authorization']
     }
     return config
   }
@@ -107,9 +111,13 @@ export function attachAuth(
     // Every spelling axios would send as Authorization (any case, padded with spaces, as axios trims),
     // also one set to `null`/`false` (the caller removing the header).
     const callerSet = Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
-    if (config._latchkeyRetry || config.auth || callerSet) return config
-    // A predicate may look at the path; origin lists need only the origin.
-    if (!allowed(fullPath(config, typeof options.origins !== 'function'))) return config
+    // The replay carries the token onError set: checked again, as an interceptor (or a URL object
+    // changed since) may send it elsewhere now.
+    if (config._latchkeyRetry) {
+      if (!allowed(fullPath(config, originOnly))) headers.delete('Authorization')
+      return config
+    }
+    if (config.auth || callerSet || !allowed(fullPath(config, originOnly))) return config
     const signal = signalOf(config)
     // The hot path: a valid token is read without waiting.
     const token = signal?.aborted ? null : client.peekAccessToken()
@@ -128,6 +136,11 @@ export function attachAuth(
     // Only a request that carried our token, was not a replay already and can be sent again.
     if (!retryOn401 || !config || !sent || config._latchkeyRetry || isOneShot(config.data)) throw error
     if (error.response?.status !== 401) throw error
+    // A 401 from another origin after a redirect (axios dropped the token on the way) is worth no
+    // refresh. The final URL: `responseURL` of an XHR, `res.responseUrl` in Node.
+    const request = error.request as { responseURL?: string; res?: { responseUrl?: string } } | undefined
+    const final = request?.responseURL || request?.res?.responseUrl
+    if (final && !allowed(final)) throw error
     const signal = signalOf(config)
     const next = await tokens.renew(sent, signal).catch(() => {
       throw signal?.aborted ? new CanceledError(undefined, config) : error

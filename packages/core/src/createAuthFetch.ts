@@ -59,6 +59,8 @@ const isOneShot = (body: any) =>
 const cancel = (r?: Request | Response | null) => r?.body?.cancel?.().catch(() => {})
 /** Frees the copy kept for a replay that will not happen. */
 const release = (spare?: Request, request?: Request) => spare !== request && cancel(spare)
+/** Where a request goes, read now: a URL object (or a relative URL's base) may change later. */
+const urlOf = (input: Input, request?: Request) => (request ? request.url : String(input))
 
 /**
  * Wraps `fetch` so requests to allowed origins carry `Authorization: Bearer <token>`, refreshed first
@@ -93,13 +95,21 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
     // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
     const spare = retryOn401 && body == null && request?.body ? request.clone() : request
     return send(input, withToken(init, headers, token)).then((response) => {
-      if (response.status !== 401 || !retryOn401 || isOneShot(body)) {
+      // A 401 from another origin after a redirect: fetch dropped the token on the way, so that 401
+      // says nothing about it and is worth no refresh.
+      if (
+        response.status !== 401 ||
+        !retryOn401 ||
+        isOneShot(body) ||
+        (response.redirected && !allowed(response.url))
+      ) {
         release(spare, request)
         return response
       }
       return tokens.renew(sent, signal).then(
         (next) => {
-          if (!next) {
+          // Checked again: the replay goes wherever the URL points now.
+          if (!next || !allowed(urlOf(input, request))) {
             release(spare, request)
             return response
           }
@@ -119,8 +129,7 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
     try {
       const request = typeof input === 'object' && 'method' in input ? input : undefined
       const headers = init?.headers ?? request?.headers
-      if (!allowed(request ? request.url : String(input)) || hasAuthorization(headers))
-        return send(input, init)
+      if (!allowed(urlOf(input, request)) || hasAuthorization(headers)) return send(input, init)
       const signal = init?.signal ?? request?.signal
       // The hot path: a valid token is read without waiting, so a request costs no extra await and no
       // callback; only the wait for a token being refreshed builds one.
@@ -128,7 +137,8 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
       return token
         ? attempt(input, init, request, headers, signal, token)
         : abortable(client.getAccessToken(), signal).then((t) =>
-            attempt(input, init, request, headers, signal, t),
+            // After the wait the URL is checked again, as it is what goes out now.
+            attempt(input, init, request, headers, signal, allowed(urlOf(input, request)) ? t : null),
           )
     } catch (error) {
       // Like fetch: failures are rejections, never synchronous throws.

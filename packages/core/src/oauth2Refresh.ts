@@ -38,6 +38,8 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       body,
       signal,
+      // A token endpoint does not redirect; following one would send the refresh token elsewhere.
+      redirect: 'error',
     }
     if (options.credentials) init.credentials = options.credentials
     const res = await (options.fetch ?? globalThis.fetch)(options.tokenEndpoint, init)

@@ -1,0 +1,79 @@
+import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { createTestToken } from '@latchkey/testing'
+import axios, { AxiosError, type InternalAxiosRequestConfig } from 'axios'
+import { afterEach, describe, expect, it } from 'vitest'
+import { attachAuth } from '../src'
+
+/**
+ * attachAuth checks the origin once, in its request interceptor, and skips that interceptor for the
+ * 401 replay (`_latchkeyRetry`), yet sets the new token on the replayed config unconditionally. Anything
+ * that changes where the replay goes after the first send (a reused URL object, an app interceptor that
+ * picks the baseURL at request time) gets the new token without an origin check.
+ */
+const API = 'https://api.example.com'
+const sec = () => Math.floor(Date.now() / 1000)
+const fresh = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
+const clients: AuthClient[] = []
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+})
+
+function setup() {
+  const auth = createAuthClient({ syncTabs: false, refresh: async () => ({ accessToken: fresh() }) })
+  clients.push(auth)
+  auth.setTokens({ accessToken: fresh(), refreshToken: 'r' })
+  const wire: Array<[string, unknown]> = []
+  let calls = 0
+  const adapter = async (c: InternalAxiosRequestConfig) => {
+    // What goes on the wire is fixed when the adapter is called.
+    const url = new URL(String(c.url), c.baseURL || undefined).href
+    wire.push([url, c.headers.get('Authorization') ?? null])
+    // The first response takes a while, as a real round trip does.
+    if (calls++ === 0) await new Promise((r) => setTimeout(r, 20))
+    const response = {
+      data: null,
+      status: new URL(url).origin === API ? 401 : 200,
+      statusText: '',
+      headers: {},
+      config: c,
+    }
+    if (response.status === 401) throw new AxiosError('401', 'ERR_BAD_REQUEST', c, null, response as never)
+    return response
+  }
+  return { auth, wire, adapter }
+}
+const leaks = (wire: Array<[string, unknown]>) =>
+  wire.filter(([u, h]) => new URL(u).origin !== API && h != null)
+
+describe('attachAuth 401 replay re-checks the origin', () => {
+  it('a URL object reused while the first request waits for its 401', async () => {
+    const { wire, adapter, auth } = setup()
+    const api = axios.create({ adapter })
+    attachAuth(api, auth, { origins: [API] })
+    const url = new URL(`${API}/items`)
+    const pending = api.get(url as never).catch(() => {})
+    // Let the first request leave, then reuse the URL object for a third-party call.
+    await new Promise((r) => setTimeout(r, 0))
+    url.href = 'https://evil.example/collect'
+    await pending
+    expect(wire.length).toBeGreaterThan(0)
+    expect(leaks(wire)).toEqual([])
+  })
+
+  it('an app interceptor that chooses the baseURL per request (tenant switch between send and replay)', async () => {
+    const { wire, adapter, auth } = setup()
+    const api = axios.create({ adapter })
+    let tenantBase = API
+    attachAuth(api, auth, { origins: [API] })
+    // Registered after attachAuth, so axios runs it first and latchkey checks the URL it picks.
+    api.interceptors.request.use((c) => {
+      c.baseURL = tenantBase
+      return c
+    })
+    const pending = api.get('/items').catch(() => {})
+    await new Promise((r) => setTimeout(r, 0))
+    tenantBase = 'https://other-tenant.example'
+    await pending
+    expect(leaks(wire)).toEqual([])
+  })
+})

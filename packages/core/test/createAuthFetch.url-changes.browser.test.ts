@@ -1,0 +1,64 @@
+// @vitest-environment happy-dom
+// @vitest-environment-options {"url": "https://app.example.com/"}
+
+import { createTestToken } from '@latchkey/testing'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
+
+/**
+ * A relative URL is checked against the document's base URL when createAuthFetch is called, but handed
+ * to fetch as the relative string later (after a wait for a refresh, and on the 401 replay), and fetch
+ * resolves it against the base URL of that later moment. A `<base>` element that appears meanwhile
+ * (markup injection, a router/CMS that sets one) redirects the token. The hot path already resolves
+ * against an injected base correctly; only the wait opens the window.
+ */
+const clients: AuthClient[] = []
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+  for (const b of document.querySelectorAll('base')) b.remove()
+})
+const sec = () => Math.floor(Date.now() / 1000)
+const fresh = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
+
+describe('createAuthFetch with a relative URL and a <base> that changes before the send', () => {
+  it('sanity: happy-dom resolves against an inserted <base>', () => {
+    const b = document.createElement('base')
+    b.href = 'https://evil.example/'
+    document.head.append(b)
+    expect(document.baseURI).toBe('https://evil.example/')
+  })
+
+  it('does not send the token where the relative URL resolves after a refresh wait', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const auth = createAuthClient({
+      syncTabs: false,
+      refresh: async () => {
+        await gate
+        return { accessToken: fresh() }
+      },
+    })
+    clients.push(auth)
+    auth.setTokens({
+      accessToken: createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 10 }),
+      refreshToken: 'r',
+    })
+    const wire: Array<[string, string | null]> = []
+    // As fetch does: a relative URL is resolved against the document's base URL when it is sent.
+    const api = createAuthFetch(auth, {
+      fetch: async (input, init) => {
+        const url = new URL(input instanceof Request ? input.url : String(input), document.baseURI).href
+        wire.push([url, new Headers(init?.headers).get('authorization')])
+        return new Response('ok')
+      },
+    })
+    const pending = api('/api/me') // default origins: the page's own
+    const b = document.createElement('base')
+    b.href = 'https://evil.example/'
+    document.head.append(b)
+    release()
+    await pending
+    expect(wire.length).toBe(1)
+    expect(wire.filter(([u, h]) => new URL(u).origin !== 'https://app.example.com' && h !== null)).toEqual([])
+  })
+})
