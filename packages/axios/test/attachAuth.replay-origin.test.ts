@@ -5,10 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { attachAuth } from '../src'
 
 /**
- * attachAuth checks the origin once, in its request interceptor, and skips that interceptor for the
- * 401 replay (`_latchkeyRetry`), yet sets the new token on the replayed config unconditionally. Anything
- * that changes where the replay goes after the first send (a reused URL object, an app interceptor that
- * picks the baseURL at request time) gets the new token without an origin check.
+ * The 401 replay goes through the request interceptors again, and its URL is checked again there:
+ * anything that changed where it goes since the first send (a reused URL object, an app interceptor
+ * that picks the baseURL per request) gets no token if it now points elsewhere.
  */
 const API = 'https://api.example.com'
 const sec = () => Math.floor(Date.now() / 1000)

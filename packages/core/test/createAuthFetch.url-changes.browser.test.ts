@@ -6,11 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
 
 /**
- * A relative URL is checked against the document's base URL when createAuthFetch is called, but handed
- * to fetch as the relative string later (after a wait for a refresh, and on the 401 replay), and fetch
- * resolves it against the base URL of that later moment. A `<base>` element that appears meanwhile
- * (markup injection, a router/CMS that sets one) redirects the token. The hot path already resolves
- * against an injected base correctly; only the wait opens the window.
+ * A relative URL is resolved against the document's base URL when it is sent. When the token goes out
+ * later than the call (after the wait for a refresh, on the 401 replay), the URL is checked again, so a
+ * `<base>` element that appeared meanwhile cannot send the token elsewhere.
  */
 const clients: AuthClient[] = []
 afterEach(() => {

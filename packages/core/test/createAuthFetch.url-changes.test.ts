@@ -3,10 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
 
 /**
- * createAuthFetch checks the origin of `String(input)` at call time, but hands the caller's (mutable)
- * URL object itself to the underlying fetch later: after the wait for a refresh, and on the 401 replay.
- * A URL object reused for the next request (a common loop pattern) then carries the token to an
- * origin that was never checked.
+ * The URL a token goes to is the URL checked: when the token goes out later than the call (after the
+ * wait for a refresh, on the 401 replay), a URL object the app changed meanwhile (reused for the next,
+ * third-party request) is checked again and gets no token if it now points elsewhere.
  */
 const API = 'https://api.example.com'
 const clients: AuthClient[] = []
