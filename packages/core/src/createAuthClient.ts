@@ -40,7 +40,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const refreshLeeway = numeric(options.refreshLeeway, 60)
   const refreshTimeout = numeric(options.refreshTimeout, 10_000)
   const refreshFn = typeof options.refresh === 'function' ? options.refresh : undefined
-  const retry = { attempts: 4, baseDelay: 1_000, maxDelay: 30_000, ...options.retry }
+  // A field left undefined means its default, as for the other numeric options.
+  const { attempts = 4, baseDelay = 1_000, maxDelay = 30_000 } = options.retry ?? {}
   const events = createEmitter<AuthEvents<C>>()
   // Events found while this function runs wait for a microtask, so listeners attached right after
   // creation get them (see `ready` below). Not `change`: the state itself can be read at once.
@@ -71,6 +72,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let attempt = 0
   // A failed refresh waits: for its retry timer, or (retries spent) for the network to return.
   let paused: 'retry' | 'online' | null = null
+  let retryAt = 0
+  /** Still waiting after a failure; a retry whose time passed while timers slept waits no more. */
+  const waiting = () => paused === 'online' || (paused === 'retry' && now() < retryAt)
   let controller: AbortController | null = null
   // Aborted by destroy(): ends the waits on a storage read and on options.login.
   const life = new AbortController()
@@ -88,7 +92,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     ]).finally(() => clearTimeout(t as number))
   }
 
-  const canRefresh = () => !!(session && refreshFn && (session.rt || refreshWithoutToken))
+  const canRefresh = (s = session) => !!(s && refreshFn && (s.rt || refreshWithoutToken))
   const live = (s: Session, margin = 0) => s.exp === null || now() + margin < s.exp
   const leeway = (s: Session) => leewayMs(s, refreshLeeway)
 
@@ -225,6 +229,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     replace(next, false)
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
+    // Removed by a tab whose timer saw the session end first: an expiry here too, not a logout.
+    else if (!live(had!) && !canRefresh(had)) emit('expired', snapshot)
     else emit('logout', { reason: 'other_tab' })
   }
 
@@ -257,8 +263,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const s = session
     const t = now()
     if (!destroyed && s?.exp != null && t >= s.exp && !canRefresh()) {
-      // Nothing can renew it: the session is over.
+      // Nothing can renew it: the session is over. Its last error stays (no login or refresh succeeded).
+      const last = error
       replace(null)
+      error = last
       commit()
       if (!session) emit('expired', snapshot)
       return
@@ -267,7 +275,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // A listener may have replaced the session during commit(): the new one was checked then.
     if (destroyed || s?.exp == null || s !== session) return
     const due = s.exp - leeway(s)
-    if (t >= due && !inflight && !paused && canRefresh()) start().catch(noop)
+    if (t >= due && !inflight && !waiting() && canRefresh()) start().catch(noop)
     // Also while a refresh runs: should it outlast the token, the status turns `expired` at exp.
     if (t < s.exp) timer.at(t < due ? due : s.exp, check)
   }
@@ -334,12 +342,13 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       commit()
       throw e
     }
-    const willRetry = !e.permanent && n < retry.attempts
+    const willRetry = !e.permanent && n < attempts
     const had = session
     if (e.permanent) replace(null)
     else if (willRetry) {
       paused = 'retry'
-      retryTimer.at(now() + backoff(n, retry.baseDelay, retry.maxDelay), () => start().catch(noop))
+      retryAt = now() + backoff(n, baseDelay, maxDelay)
+      retryTimer.at(retryAt, () => start().catch(noop))
     } else paused = 'online'
     error = e
     check()
@@ -432,7 +441,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const s = session
     if (!s) return null
     if (fresh(s, minValidity)) return s.at
-    if (inflight || (canRefresh() && !paused)) await start().catch(noop)
+    if (inflight || (canRefresh() && !waiting())) await start().catch(noop)
     if (destroyed) throw destroyedError()
     return session && live(session) ? session.at : null
   }

@@ -35,14 +35,18 @@ function part(token: string, header: boolean): Record<string, unknown> {
  * @throws {InvalidTokenError} code `invalid_token`; the message never contains the token.
  */
 export function decodeToken(token: unknown, expiresIn?: unknown): JwtClaims | null {
-  if (expiresIn !== undefined && !isTime(expiresIn)) bad('expiresIn is not a number of seconds')
   if (typeof token !== 'string' || !OPAQUE.test(token)) return bad('not a printable string')
-  if (!token.includes('.')) return expiresIn === undefined ? bad('opaque without expiresIn') : null
-  if (!JWT.test(token)) bad('not three base64url segments')
-  part(token, true)
-  const claims = part(token, false)
-  for (const name of ['exp', 'iat', 'nbf']) {
-    if (claims[name] !== undefined && !isTime(claims[name])) bad(`${name} is not a number of seconds`)
-  }
+  let claims: JwtClaims | null = null
+  if (token.includes('.')) {
+    if (!JWT.test(token)) bad('not three base64url segments')
+    part(token, true)
+    claims = part(token, false)
+    for (const name of ['exp', 'iat', 'nbf']) {
+      if (claims[name] !== undefined && !isTime(claims[name])) bad(`${name} is not a number of seconds`)
+    }
+    // `expiresIn` is used only without `exp`: then, and only then, it must be valid.
+    if (claims.exp !== undefined) return claims
+  } else if (expiresIn === undefined) bad('opaque without expiresIn')
+  if (expiresIn !== undefined && !isTime(expiresIn)) bad('expiresIn is not a number of seconds')
   return claims
 }

@@ -267,7 +267,7 @@ describe('no token in any message', () => {
       async () => ({ accessToken: rt }),
       async () => ({ accessToken: at, refreshToken: '' }),
       async () => ({ accessToken: at, refreshToken: { rt } }),
-      async () => ({ accessToken: at, expiresIn: rt }),
+      async () => ({ accessToken: 'opaque-access', expiresIn: rt }),
       async () => at,
     ]
     const codes = []
