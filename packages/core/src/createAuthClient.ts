@@ -36,7 +36,13 @@ const numeric = (value: unknown, fallback: number) =>
 export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   options: AuthClientOptions<Credentials> = {},
 ): AuthClient<C, Credentials> {
-  const { storageKey: key = 'latchkey', refreshWithoutToken, syncTabs = true, now = Date.now } = options
+  // Date.now read at each call, so fake timers installed after the client was created apply to it too.
+  const {
+    storageKey: key = 'latchkey',
+    refreshWithoutToken,
+    syncTabs = true,
+    now = () => Date.now(),
+  } = options
   const refreshLeeway = numeric(options.refreshLeeway, 60)
   const refreshTimeout = numeric(options.refreshTimeout, 10_000)
   const refreshFn = typeof options.refresh === 'function' ? options.refresh : undefined

@@ -166,3 +166,13 @@ describe('an expiry another tab saw first', () => {
     b.destroy()
   })
 })
+
+it('reads Date.now at each call: fake timers installed after the client was created apply to it', async () => {
+  vi.useRealTimers()
+  const auth = createAuthClient() // created on the real clock, as a module-scope client is
+  vi.useFakeTimers({ now: T0 })
+  auth.setTokens({ accessToken: token(300) })
+  await vi.advanceTimersByTimeAsync(300_000)
+  expect(auth.getState().status).toBe('unauthenticated')
+  auth.destroy()
+})
