@@ -2,6 +2,7 @@ import {
   type AuthClient,
   createOriginMatcher,
   createTokenRenewer,
+  crossedOrigin,
   type OriginRule,
   type SentToken,
 } from '@latchkey/core'
@@ -100,7 +101,10 @@ export function attachAuth(
       config[SENT] = sent
       config[DATA] = config.data
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
-      config.redact = config.redact ? [...config.redact, 'Authorization'] : ['Authorization']
+      // A `redact` that is not an array is ignored by axios, and left as it is here.
+      const { redact } = config
+      if (Array.isArray(redact)) config.redact = [...redact, 'Authorization']
+      else if (redact === undefined) config.redact = ['Authorization']
     }
     return config
   }
@@ -137,10 +141,11 @@ export function attachAuth(
     if (!retryOn401 || !config || !sent || config._latchkeyRetry || isOneShot(config.data)) throw error
     if (error.response?.status !== 401) throw error
     // A 401 from another origin after a redirect (axios dropped the token on the way) is worth no
-    // refresh. The final URL: `responseURL` of an XHR, `res.responseUrl` in Node.
+    // refresh. The final URL: `responseURL` of an XHR; in Node, follow-redirects' `responseUrl`, except
+    // over a Unix socket, where it is built from options that name no host.
     const request = error.request as { responseURL?: string; res?: { responseUrl?: string } } | undefined
-    const final = request?.responseURL || request?.res?.responseUrl
-    if (final && !allowed(final)) throw error
+    const final = request?.responseURL || (config.socketPath ? undefined : request?.res?.responseUrl)
+    if (crossedOrigin(final, fullPath(config, false))) throw error
     const signal = signalOf(config)
     const next = await tokens.renew(sent, signal).catch(() => {
       throw signal?.aborted ? new CanceledError(undefined, config) : error

@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import axios from 'axios'
@@ -103,5 +106,52 @@ describe('a 401 from another origin after a redirect', () => {
     for (let i = 0; i < 3; i++) expect((await fail('/away')).response?.status).toBe(401)
     expect(foreignSaw).toEqual([undefined, undefined, undefined])
     expect(refreshes()).toBe(0)
+  })
+})
+
+describe('redact values attachAuth leaves alone', () => {
+  it.each([
+    ['true', true],
+    ['an object', { authorization: true }],
+  ])('a config whose redact is %s still goes out with the token', async (_, redact) => {
+    const auth = createAuthClient({ syncTabs: false })
+    clients.push(auth)
+    auth.setTokens({ accessToken: live() })
+    const inst = axios.create({ baseURL: API })
+    attachAuth(inst, auth, { origins: [API] })
+    let sent: unknown
+    inst.defaults.adapter = async (config) => {
+      sent = config.headers.Authorization
+      expect(config.redact).toEqual(redact) // axios merges (copies) the config
+      return { data: 'ok', status: 200, statusText: 'OK', headers: {}, config }
+    }
+    expect((await inst.get('/me', { redact } as never)).data).toBe('ok')
+    expect(sent).toMatch(/^Bearer /)
+  })
+})
+
+describe('a Unix-socket API', () => {
+  it('a 401 with no redirect is refreshed and replayed (the socket URL names no host)', async () => {
+    const sock = join(mkdtempSync(join(tmpdir(), 'latchkey-')), 'api.sock')
+    let fresh = ''
+    const seen: Array<string | undefined> = []
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization)
+      res.writeHead(req.headers.authorization === `Bearer ${fresh}` ? 200 : 401).end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(sock, resolve))
+    try {
+      fresh = live()
+      const auth = createAuthClient({ syncTabs: false, refresh: async () => ({ accessToken: fresh }) })
+      clients.push(auth)
+      auth.setTokens({ accessToken: live(), refreshToken: 'r' })
+      const inst = axios.create({ socketPath: sock, baseURL: 'http://localhost' })
+      attachAuth(inst, auth, { origins: ['http://localhost'] })
+      expect((await inst.get('/me')).status).toBe(200)
+      expect(seen).toHaveLength(2)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })

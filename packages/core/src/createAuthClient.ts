@@ -80,7 +80,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let paused: 'retry' | 'online' | null = null
   let retryAt = 0
   /** Still waiting after a failure; a retry whose time passed while timers slept waits no more. */
-  const waiting = () => paused === 'online' || (paused === 'retry' && now() < retryAt)
+  const waiting = () => paused === 'online' || (paused === 'retry' && now() <= retryAt)
   let controller: AbortController | null = null
   // Aborted by destroy(): ends the waits on a storage read and on options.login.
   const life = new AbortController()
@@ -232,11 +232,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       session = next
       return
     }
+    const last = error
+    // Removed by a tab whose timer saw the session end first: an expiry here too, not a logout, and
+    // (as for an expiry seen here) the last error stays.
+    const expired = !next && !live(had!) && !canRefresh(had)
     replace(next, false)
+    if (expired) error = last
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
-    // Removed by a tab whose timer saw the session end first: an expiry here too, not a logout.
-    else if (!live(had!) && !canRefresh(had)) emit('expired', snapshot)
+    else if (expired) emit('expired', snapshot)
     else emit('logout', { reason: 'other_tab' })
   }
 
@@ -272,7 +276,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       // Nothing can renew it: the session is over. Its last error stays (no login or refresh succeeded).
       const last = error
       replace(null)
-      error = last
+      // …unless removing the entry failed just now: that error is newer.
+      error ??= last
       commit()
       if (!session) emit('expired', snapshot)
       return

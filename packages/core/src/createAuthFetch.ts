@@ -1,4 +1,4 @@
-import { createOriginMatcher, type OriginRule } from './originMatcher'
+import { createOriginMatcher, crossedOrigin, type OriginRule } from './originMatcher'
 import { abortable, createTokenRenewer } from './tokenRenewer'
 import type { AuthClient } from './types'
 
@@ -101,7 +101,7 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
         response.status !== 401 ||
         !retryOn401 ||
         isOneShot(body) ||
-        (response.redirected && !allowed(response.url))
+        (response.redirected && crossedOrigin(response.url, urlOf(input, request)))
       ) {
         release(spare, request)
         return response

@@ -2,7 +2,7 @@ export { createAuthClient } from './createAuthClient'
 export { type AuthFetchOptions, createAuthFetch } from './createAuthFetch'
 export { AuthError, type AuthErrorCode, InvalidTokenError, isAuthError, RefreshError } from './errors'
 export { type OAuth2RefreshOptions, oauth2Refresh } from './oauth2Refresh'
-export { createOriginMatcher, type OriginRule } from './originMatcher'
+export { createOriginMatcher, crossedOrigin, type OriginRule } from './originMatcher'
 export { createTokenRenewer, type SentToken, type TokenRenewer } from './tokenRenewer'
 export type {
   AuthClient,

@@ -21,6 +21,17 @@ const originOf = (url: string, from?: string) => {
 let warned = false
 
 /**
+ * For adapters: whether a response came from another origin than its request was sent to. `fetch` and
+ * axios drop `Authorization` on a redirect across origins, so such a 401 says nothing about the token.
+ * False when either URL does not parse (a relative URL outside a browser, a Unix socket's `http:`).
+ */
+export function crossedOrigin(finalUrl: string | undefined, sentUrl: string): boolean {
+  const sent = originOf(sentUrl, base())
+  const final = finalUrl && originOf(finalUrl)
+  return !!sent && !!final && final !== sent
+}
+
+/**
  * For adapters (`@latchkey/axios`): the origin check `createAuthFetch` uses. The returned function
  * takes a URL as the request will be sent (relative URLs resolve against the page) and says whether
  * it may carry the token. It compares parsed origins, never string prefixes; verdicts for array rules

@@ -13,6 +13,7 @@ let api: http.Server
 let foreign: http.Server
 let API = ''
 let FOREIGN = ''
+let fresh = 'fresh'
 const foreignSaw: Array<{ authorization: string | undefined; body: string }> = []
 
 const listen = (s: http.Server) =>
@@ -32,7 +33,8 @@ beforeAll(async () => {
     if (req.url === '/away') return res.writeHead(302, { Location: `${FOREIGN}/landing` }).end()
     if (req.url === '/token') return res.writeHead(307, { Location: `${FOREIGN}/steal` }).end()
     if (req.url === '/here') return res.writeHead(302, { Location: '/denied' }).end()
-    res.writeHead(req.headers.authorization === 'Bearer fresh' ? 200 : 401).end()
+    if (req.url === '/api/me') return res.writeHead(302, { Location: '/v2/me' }).end()
+    res.writeHead(req.headers.authorization === `Bearer ${fresh}` ? 200 : 401).end()
   })
   API = await listen(api)
 })
@@ -78,6 +80,17 @@ describe('createAuthFetch and redirects', () => {
     const { auth, refreshes } = client()
     const f = createAuthFetch(auth, { origins: [API] })
     expect((await f(`${API}/here`)).status).toBe(401) // /denied answers 401 to every token but 'fresh'
+    expect(refreshes()).toBe(1)
+  })
+})
+
+describe('createAuthFetch and redirects within the origin, with a path predicate', () => {
+  it('a 401 after a same-origin redirect (the token went along) is refreshed and replayed', async () => {
+    fresh = live()
+    const { auth, refreshes } = client(() => fresh)
+    // The predicate allows /api/ only; fetch keeps Authorization on the same-origin hop to /v2/me.
+    const f = createAuthFetch(auth, { origins: (u) => u.origin === API && u.pathname.startsWith('/api/') })
+    expect((await f(`${API}/api/me`)).status).toBe(200)
     expect(refreshes()).toBe(1)
   })
 })

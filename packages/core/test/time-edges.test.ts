@@ -176,3 +176,78 @@ it('reads Date.now at each call: fake timers installed after the client was crea
   expect(auth.getState().status).toBe('unauthenticated')
   auth.destroy()
 })
+
+describe('the last error at expiry, more', () => {
+  it('a storage failure while clearing the expired session is the last error (not the one before)', async () => {
+    let value: string | null = null
+    const storage: TokenStorage = {
+      get: () => value,
+      set: (_k, v) => {
+        value = v
+      },
+      remove: () => {
+        throw new Error('storage broke')
+      },
+    }
+    const auth = createAuthClient({ storage })
+    const errors: string[] = []
+    auth.on('error', (e) => errors.push(e.code))
+    auth.setTokens({ accessToken: token(300) })
+    await vi.advanceTimersByTimeAsync(300_000)
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(errors).toEqual(['storage_unavailable'])
+    expect(auth.getState().error?.code).toBe('storage_unavailable')
+    auth.destroy()
+  })
+
+  it.each([
+    ['this tab saw the expiry first', true],
+    ['another tab saw the expiry first', false],
+  ])('login_failed survives the expiry when %s', async (_, bFirst) => {
+    vi.stubGlobal('BroadcastChannel', undefined)
+    const area = sharedArea()
+    const login = async () => {
+      throw new Error('bad password')
+    }
+    const first = createAuthClient({ storage: area.tab(), login })
+    const second = createAuthClient({ storage: area.tab(), login })
+    const [a, b] = bFirst ? [second, first] : [first, second] // `first` has the earlier timer
+    a.setTokens({ accessToken: token(300) })
+    expect(b.getState().status).toBe('authenticated')
+    await b.login({}).catch(() => {})
+    expect(b.getState().error?.code).toBe('login_failed')
+    const seen: string[] = []
+    b.on('expired', () => seen.push('expired'))
+    b.on('logout', (e) => seen.push(`logout:${e.reason}`))
+    await vi.advanceTimersByTimeAsync(300_000)
+    expect(b.getState().status).toBe('unauthenticated')
+    expect(seen).toEqual(['expired'])
+    expect(b.getState().error?.code).toBe('login_failed')
+    a.destroy()
+    b.destroy()
+  })
+})
+
+it('with a 0 ms backoff, refreshError for attempt n is emitted before attempt n+1 starts', async () => {
+  const seen: Array<{ attempt: number; refreshing: boolean; calls: number }> = []
+  const refresh = vi.fn(async (): Promise<TokenSet> => {
+    throw Object.assign(new Error('HTTP 503'), { status: 503 })
+  })
+  const auth = createAuthClient({ refresh, retry: { attempts: 3, baseDelay: 0 } })
+  auth.setTokens({ accessToken: token(3600), refreshToken: 'rt' })
+  auth.on('refreshError', (e) =>
+    seen.push({
+      attempt: e.attempt,
+      refreshing: auth.getState().isRefreshing,
+      calls: refresh.mock.calls.length,
+    }),
+  )
+  await vi.advanceTimersByTimeAsync(3_600_000 - 60_000) // due: the scheduled refresh runs and fails
+  await vi.advanceTimersByTimeAsync(10)
+  expect(seen).toEqual([
+    { attempt: 1, refreshing: false, calls: 1 },
+    { attempt: 2, refreshing: false, calls: 2 },
+    { attempt: 3, refreshing: false, calls: 3 },
+  ])
+  auth.destroy()
+})
