@@ -6,7 +6,7 @@ import { backoff, createTimer, leewayMs } from './scheduler'
 import { createSession, decodeSession, encodeSession, type Session } from './session'
 import { resolveStorage } from './storages/resolveStorage'
 import { createTabSync } from './tabSync'
-import { abortable, SESSIONS } from './tokenRenewer'
+import { abortable, abortWith, SESSIONS } from './tokenRenewer'
 import type { AuthClient, AuthClientOptions, AuthEvents, AuthState, JwtClaims } from './types'
 import { listenForWake } from './wake'
 
@@ -90,12 +90,13 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const storageWait = Math.min(refreshTimeout, 2 ** 31 - 1)
   const bounded = <T>(p: Promise<T>): Promise<T | undefined> => {
     let t: unknown
-    return Promise.race([
-      p,
-      new Promise<undefined>((resolve) => {
-        t = setTimeout(resolve, storageWait)
-      }),
-    ]).finally(() => clearTimeout(t as number))
+    const timeout = new Promise<undefined>((resolve) => {
+      t = setTimeout(resolve, storageWait)
+    })
+    // destroy() ends the wait at once (its timer would keep a Node process alive).
+    return abortable(Promise.race([p, timeout]), life.signal)
+      .catch(() => undefined)
+      .finally(() => clearTimeout(t as number))
   }
 
   const canRefresh = (s = session) => !!(s && refreshFn && (s.rt || refreshWithoutToken))
@@ -197,7 +198,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     generation = Math.max(generation, session?.g ?? 0)
     epoch++
     // The refresh in flight belongs to the old session: end it, and let the new one start its own.
-    controller?.abort(noRefresh())
+    if (controller) abortWith(controller, noRefresh())
     inflight = controller = null
     timer.cancel()
     session = next
@@ -533,8 +534,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       destroyed = true
       timer.cancel()
       retryTimer.cancel()
-      controller?.abort(destroyedError())
-      life.abort(destroyedError())
+      if (controller) abortWith(controller, destroyedError())
+      abortWith(life, destroyedError())
       sync?.close()
       if (typeof stopSubscription === 'function') stopSubscription()
       stopWake()

@@ -93,7 +93,7 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
     const body = init?.body
     // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
     // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
-    const spare = retryOn401 && body == null && request?.body ? request.clone() : request
+    const spare = retryOn401 && body == null && request && request.body !== null ? request.clone() : request
     return send(input, withToken(init, headers, token)).then((response) => {
       // A 401 from another origin after a redirect: fetch dropped the token on the way, so that 401
       // says nothing about it and is worth no refresh.

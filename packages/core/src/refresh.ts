@@ -1,6 +1,6 @@
 import { isAuthError, RefreshError } from './errors'
 import { MAX_TIMEOUT } from './scheduler'
-import { abortable } from './tokenRenewer'
+import { abortable, abortWith } from './tokenRenewer'
 import type { TokenSet } from './types'
 
 type Thrown = {
@@ -51,7 +51,7 @@ export function callWithTimeout(
 ): Promise<TokenSet> {
   const { signal } = controller
   const timer = setTimeout(
-    () => controller.abort(new RefreshError('Refresh timed out', { code: 'refresh_timeout' })),
+    () => abortWith(controller, new RefreshError('Refresh timed out', { code: 'refresh_timeout' })),
     Math.min(timeout, MAX_TIMEOUT), // a larger delay would make setTimeout fire at once
   )
   // At once, not in a later microtask: destroy() leaves no timer behind.

@@ -22,36 +22,49 @@ export function createTabSync(
 ): TabSync {
   const name = `latchkey:${key}`
   const id = Math.random().toString(36).slice(2)
-  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
+  // Tabs exist only for pages and workers. Elsewhere (Node, Deno, Bun) a BroadcastChannel spans the whole
+  // process: clients of unrelated requests or users would hand each other their sessions.
+  const tabs =
+    typeof document !== 'undefined' ||
+    typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined'
+  const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
   // Anything else on the channel (another version, another script) is not ours: ignored.
   if (channel)
     channel.onmessage = ({ data }) =>
       (typeof data === 'string' || data === null || data === 0) && onMessage(data)
   const pending = new Set<() => void>()
   let closed = false
-  // After close() every wait ends at once, so no timer outlives the client.
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (closed) return resolve()
-      const done = () => {
-        clearTimeout(t)
-        pending.delete(done)
-        resolve()
-      }
-      const t = setTimeout(done, ms)
-      pending.add(done)
-    })
+  /** Calls `fn` after `ms`, or at once on close(), so no timer outlives the client. Returns a cancel. */
+  const after = (ms: number, fn: () => void) => {
+    const cancel = () => {
+      clearTimeout(t)
+      pending.delete(done)
+    }
+    const done = () => {
+      cancel()
+      fn()
+    }
+    const t = setTimeout(done, ms)
+    pending.add(done)
+    if (closed) done()
+    return cancel
+  }
+  const sleep = (ms: number) => new Promise<void>((resolve) => after(ms, resolve))
   const locks = typeof navigator === 'object' ? navigator.locks : undefined
 
   const withWebLock = <T>(fn: () => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
+      // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever.
+      // Our own timer: AbortSignal.timeout is missing where Web Locks are not (Safari 15.4).
+      const wait = new AbortController()
+      const stop = after(waitMs, () => wait.abort())
       const held = async () => {
+        stop()
         await fn().then(resolve, reject)
         await sleep(HOLD)
       }
-      // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever.
       locks!
-        .request(name, { signal: AbortSignal.timeout?.(waitMs) }, held)
+        .request(name, { signal: wait.signal }, held)
         .catch(() => locks!.request(name, { steal: true }, held).catch(reject))
     })
 

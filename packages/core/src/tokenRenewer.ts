@@ -24,11 +24,20 @@ export interface TokenRenewer {
 /** On a client: how many logins and logouts it has announced (a new session begins with each). */
 export const SESSIONS = Symbol.for('latchkey.sessions')
 
+const reasons = new WeakMap<AbortSignal, unknown>()
+/** Aborts with `reason`, also remembered for AbortControllers that drop it (React Native's polyfill). */
+export const abortWith = (controller: AbortController, reason: unknown) => {
+  if (!controller.signal.aborted) reasons.set(controller.signal, reason)
+  controller.abort(reason)
+}
+const reasonOf = (signal: AbortSignal) =>
+  signal.reason ?? reasons.get(signal) ?? Object.assign(new Error('Aborted'), { name: 'AbortError' })
+
 /** Waits for `promise`, or rejects with the signal's reason when it aborts first. */
 export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> =>
   signal
     ? new Promise<T>((resolve, reject) => {
-        const abort = () => reject(signal.reason)
+        const abort = () => reject(reasonOf(signal))
         if (signal.aborted) abort()
         signal.addEventListener('abort', abort)
         promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))

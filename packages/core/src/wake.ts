@@ -1,20 +1,26 @@
 /**
  * Calls `onWake(false)` when the page may have slept (visible again, restored from the back-forward
  * cache, focused) and `onWake(true)` when the network returns. Timers sleep in background tabs and
- * on suspended laptops, so these are the moments to re-check. Does nothing outside a browser.
+ * on suspended laptops, so these are the moments to re-check. In a worker only `online` is heard;
+ * elsewhere (Node, React Native) nothing.
  */
 export function listenForWake(onWake: (online: boolean) => void): () => void {
-  if (typeof window === 'undefined' || typeof document === 'undefined' || !window.addEventListener)
-    return () => {}
+  const scope = globalThis as Partial<EventTarget>
+  const page = typeof document === 'object' && typeof window === 'object' && !!window.addEventListener
+  // A worker has no page to show or focus, but its global scope hears `online`.
+  if (!page && typeof scope.addEventListener !== 'function') return () => {}
   const wake = () => onWake(false)
-  const listeners = [
-    [window, 'pageshow', wake],
-    [window, 'focus', wake],
-    [window, 'online', () => onWake(true)],
-    [document, 'visibilitychange', () => document.visibilityState === 'visible' && wake()],
-  ] as const
+  const listeners: Array<[Partial<EventTarget>, string, () => void]> = [
+    [page ? window : scope, 'online', () => onWake(true)],
+  ]
+  if (page)
+    listeners.push(
+      [window, 'pageshow', wake],
+      [window, 'focus', wake],
+      [document, 'visibilitychange', () => document.visibilityState === 'visible' && wake()],
+    )
   const each = (method: 'addEventListener' | 'removeEventListener') => {
-    for (const [target, type, fn] of listeners) target[method](type, fn)
+    for (const [target, type, fn] of listeners) target[method]!(type, fn)
   }
   each('addEventListener')
   return () => each('removeEventListener')
