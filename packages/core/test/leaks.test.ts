@@ -10,6 +10,7 @@ import {
 } from '../src'
 import { flush, T0, token } from './helpers'
 import { type ChannelCounts, countChannels } from './support/browser'
+import { createLocks } from './support/locks'
 
 /**
  * Measures, rather than assumes, that nothing accumulates: listeners on window and document (wake-up
@@ -74,19 +75,6 @@ afterEach(() => {
   vi.useRealTimers()
   vi.unstubAllGlobals()
 })
-
-/** An exclusive lock manager like `navigator.locks`, so a refresh needs no lease polling. */
-function createLocks() {
-  let tail: Promise<unknown> = Promise.resolve()
-  return {
-    request(_name: string, options: { steal?: boolean }, fn: () => Promise<unknown>) {
-      if (options.steal) return fn()
-      const result = tail.then(fn, fn)
-      tail = result.catch(() => {})
-      return result
-    },
-  }
-}
 
 /** A server side for the loops: rotates refresh tokens and counts calls. */
 function issuer() {

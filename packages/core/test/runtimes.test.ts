@@ -1,6 +1,7 @@
 import { createTestToken } from '@latchkey/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createAuthClient, createAuthFetch, type TokenSet, type TokenStorage } from '../src'
+import { createLocks } from './support/locks'
 
 /**
  * Runtimes other than a browser page, simulated in Node: a worker's global scope, React Native's
@@ -205,23 +206,7 @@ describe('React Native polyfills', () => {
 describe('Web Locks without AbortSignal.timeout (Safari 15.4–15.x)', () => {
   it('a lock a dead tab holds is taken over after the bounded wait', async () => {
     vi.useFakeTimers()
-    /** An exclusive lock manager like `navigator.locks`, honouring `signal` and `steal`. */
-    let tail: Promise<unknown> = Promise.resolve()
-    const locks = {
-      request(_: string, options: { steal?: boolean; signal?: AbortSignal }, fn: () => Promise<unknown>) {
-        if (options.steal) return fn()
-        return new Promise((resolve, reject) => {
-          let granted = false
-          options.signal?.addEventListener('abort', () => !granted && reject(options.signal!.reason))
-          const result = tail.then(() => {
-            if (options.signal?.aborted) return
-            granted = true
-            return fn().then(resolve, reject)
-          })
-          tail = result.catch(() => {})
-        })
-      },
-    }
+    const locks = createLocks()
     vi.stubGlobal('navigator', { locks })
     vi.stubGlobal(
       'AbortSignal',

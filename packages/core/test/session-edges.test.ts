@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type RefreshContext, type TokenSet, type TokenStorage } from '../src'
 import { flush, rawJwt, T0, token } from './helpers'
+import { createLocks } from './support/locks'
 import { slowStore } from './support/storages'
 
 /**
@@ -133,30 +134,6 @@ describe('start-up errors', () => {
 })
 
 describe('the cross-tab lock with a long refreshTimeout', () => {
-  /** An exclusive lock manager like `navigator.locks`, honouring `signal` and `steal`. */
-  function createLocks() {
-    let tail: Promise<unknown> = Promise.resolve()
-    const log: string[] = []
-    return {
-      log,
-      request(_name: string, options: { steal?: boolean; signal?: AbortSignal }, fn: () => Promise<unknown>) {
-        if (options.steal) {
-          log.push('steal')
-          return fn()
-        }
-        return new Promise((resolve, reject) => {
-          let granted = false
-          options.signal?.addEventListener('abort', () => !granted && reject(options.signal!.reason))
-          const result = tail.then(() => {
-            if (options.signal?.aborted) return
-            granted = true
-            return fn().then(resolve, reject)
-          })
-          tail = result.catch(() => {})
-        })
-      },
-    }
-  }
   /** A custom storage with `subscribe` counts as shared, so the client takes the cross-tab lock. */
   function sharedStorage(): TokenStorage {
     const m = new Map<string, string>()

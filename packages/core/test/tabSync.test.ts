@@ -8,29 +8,7 @@ import {
   type TokenStorage,
 } from '../src'
 import { token } from './helpers'
-
-/** An exclusive, first-come lock manager like `navigator.locks`, with `steal`. */
-function createLocks() {
-  let tail: Promise<unknown> = Promise.resolve()
-  const held: string[] = []
-  return {
-    held,
-    request(name: string, options: { steal?: boolean }, fn: () => Promise<unknown>) {
-      const run = async () => {
-        held.push(name)
-        try {
-          return await fn()
-        } finally {
-          held.splice(held.indexOf(name), 1)
-        }
-      }
-      if (options.steal) return run()
-      const result = tail.then(run, run)
-      tail = result.catch(() => {})
-      return result
-    },
-  }
-}
+import { createLocks } from './support/locks'
 
 const wait = (ms = 20) => new Promise((r) => setTimeout(r, ms))
 const clients: AuthClient[] = []

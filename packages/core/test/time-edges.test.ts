@@ -150,18 +150,28 @@ describe('an expiry another tab saw first', () => {
   // `logout { reason: 'other_tab' }` is for a logout made in another tab. The user logged out nowhere here:
   // the session simply expired (nothing can renew it), and the tab whose timer fired second (throttled in
   // the background, say) receives the first tab's removal of the expired entry before its own timer.
-  it('a session nothing can renew ends with `expired` in every tab, not `logout other_tab` in the later one', async () => {
+  it.each([
+    ['this tab saw the expiry first', true],
+    ['another tab saw the expiry first', false],
+  ])('ends with `expired` (not `logout other_tab`) and keeps login_failed when %s', async (_, bFirst) => {
     const area = sharedArea()
-    const a = createAuthClient({ storage: area.tab() })
-    const b = createAuthClient({ storage: area.tab() })
+    const login = async () => {
+      throw new Error('bad password')
+    }
+    const first = createAuthClient({ storage: area.tab(), login })
+    const second = createAuthClient({ storage: area.tab(), login })
+    const [a, b] = bFirst ? [second, first] : [first, second] // `first` has the earlier timer
     a.setTokens({ accessToken: token(300) })
-    expect(b.getState().status).toBe('authenticated') // B follows A
+    expect(b.getState().status).toBe('authenticated')
+    await b.login({}).catch(() => {})
+    expect(b.getState().error?.code).toBe('login_failed')
     const seen: string[] = []
     b.on('expired', () => seen.push('expired'))
     b.on('logout', (e) => seen.push(`logout:${e.reason}`))
     await vi.advanceTimersByTimeAsync(300_000)
     expect(b.getState().status).toBe('unauthenticated')
     expect(seen).toEqual(['expired'])
+    expect(b.getState().error?.code).toBe('login_failed')
     a.destroy()
     b.destroy()
   })
@@ -198,33 +208,6 @@ describe('the last error at expiry, more', () => {
     expect(errors).toEqual(['storage_unavailable'])
     expect(auth.getState().error?.code).toBe('storage_unavailable')
     auth.destroy()
-  })
-
-  it.each([
-    ['this tab saw the expiry first', true],
-    ['another tab saw the expiry first', false],
-  ])('login_failed survives the expiry when %s', async (_, bFirst) => {
-    vi.stubGlobal('BroadcastChannel', undefined)
-    const area = sharedArea()
-    const login = async () => {
-      throw new Error('bad password')
-    }
-    const first = createAuthClient({ storage: area.tab(), login })
-    const second = createAuthClient({ storage: area.tab(), login })
-    const [a, b] = bFirst ? [second, first] : [first, second] // `first` has the earlier timer
-    a.setTokens({ accessToken: token(300) })
-    expect(b.getState().status).toBe('authenticated')
-    await b.login({}).catch(() => {})
-    expect(b.getState().error?.code).toBe('login_failed')
-    const seen: string[] = []
-    b.on('expired', () => seen.push('expired'))
-    b.on('logout', (e) => seen.push(`logout:${e.reason}`))
-    await vi.advanceTimersByTimeAsync(300_000)
-    expect(b.getState().status).toBe('unauthenticated')
-    expect(seen).toEqual(['expired'])
-    expect(b.getState().error?.code).toBe('login_failed')
-    a.destroy()
-    b.destroy()
   })
 })
 
