@@ -101,10 +101,9 @@ export function attachAuth(
       config[SENT] = sent
       config[DATA] = config.data
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
-      // A `redact` that is not an array is ignored by axios, and left as it is here.
+      // axios ignores a `redact` that is not an array: then Authorization alone.
       const { redact } = config
-      if (Array.isArray(redact)) config.redact = [...redact, 'Authorization']
-      else if (redact === undefined) config.redact = ['Authorization']
+      config.redact = Array.isArray(redact) ? [...redact, 'Authorization'] : ['Authorization']
     }
     return config
   }

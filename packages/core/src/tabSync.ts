@@ -63,9 +63,15 @@ export function createTabSync(
         await fn().then(resolve, reject)
         await sleep(HOLD)
       }
+      // Only our own wait running out takes over: not close() (a tab torn down while it waits must not
+      // break the lock of a tab that is refreshing), not a steal by another tab (ours ran `held` then).
       locks!
         .request(name, { signal: wait.signal }, held)
-        .catch(() => locks!.request(name, { steal: true }, held).catch(reject))
+        .catch((e) =>
+          wait.signal.aborted && !closed
+            ? locks!.request(name, { steal: true }, held).catch(reject)
+            : reject(e),
+        )
     })
 
   const withLease = async <T>(fn: () => Promise<T>, store: Storage): Promise<T> => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type RefreshContext, type TokenSet, type TokenStorage } from '../src'
 import { flush, rawJwt, T0, token } from './helpers'
 import { createLocks } from './support/locks'
-import { slowStore } from './support/storages'
+import { sharedArea, slowStore } from './support/storages'
 
 /**
  * Edges of the session engine found in review: a refresh that outlives its token or its session,
@@ -377,4 +377,40 @@ it('many concurrent calls add one listener to the client’s own abort signal, n
   } finally {
     process.off('warning', onWarning)
   }
+})
+
+it('destroy() of a tab waiting for the refresh lock leaves the lock to the tab refreshing (no second spend)', async () => {
+  vi.stubGlobal('navigator', { locks: createLocks() })
+  const area = sharedArea()
+  const spent: string[] = []
+  let finish!: () => void
+  const gate = new Promise<void>((resolve) => {
+    finish = resolve
+  })
+  const refresh = async ({ refreshToken }: RefreshContext) => {
+    spent.push(String(refreshToken))
+    await gate // the server takes its time
+    return { accessToken: token(300, { n: spent.length }), refreshToken: `${refreshToken}+` }
+  }
+  const a = createAuthClient({ storage: area.tab(), refresh })
+  const bStore = area.tab()
+  const b = createAuthClient({ storage: bStore, refresh })
+  a.setTokens({ accessToken: token(300), refreshToken: 'r1' })
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  expect(b.getState().accessToken).toBe(a.getState().accessToken)
+  const pa = a.refresh() // tab A holds the lock and refreshes
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  const pb = b.refresh().catch((e) => e.code) // tab B waits for the lock
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  const readsBefore = bStore.reads
+  b.destroy() // B unmounts while it waits
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(spent).toEqual(['r1'])
+  expect(bStore.reads).toBe(readsBefore) // B does nothing after destroy()
+  finish()
+  await pa
+  expect(await pb).toBe('destroyed')
+  expect(spent).toEqual(['r1'])
+  a.destroy()
+  vi.unstubAllGlobals()
 })

@@ -1,7 +1,8 @@
 import { createTestToken } from '@latchkey/testing'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type TokenSet, type TokenStorage } from '../src'
-import { T0 } from './helpers'
+import { flush, T0 } from './helpers'
+import { sharedArea } from './support/storages'
 
 /**
  * Time edges found in review: retry options left undefined, `expiresIn` beside a JWT's own `exp`, the
@@ -113,35 +114,6 @@ describe('the last error at expiry', () => {
   })
 })
 
-/** One shared entry (what localStorage is to two tabs); each change reaches the *other* subscribers. */
-function sharedArea() {
-  let value: string | null = null
-  const subs = new Set<(v: string | null) => void>()
-  const tab = (): TokenStorage => {
-    let mine: ((v: string | null) => void) | undefined
-    const tell = () => {
-      for (const s of subs) if (s !== mine) s(value)
-    }
-    return {
-      get: () => value,
-      set: (_, v) => {
-        value = v
-        tell()
-      },
-      remove: () => {
-        value = null
-        tell()
-      },
-      subscribe: (_, onChange) => {
-        mine = onChange
-        subs.add(onChange)
-        return () => subs.delete(onChange)
-      },
-    }
-  }
-  return { tab }
-}
-
 describe('an expiry another tab saw first', () => {
   // Only the storage events, delivered in order as sharedArea does.
   beforeEach(() => vi.stubGlobal('BroadcastChannel', undefined))
@@ -162,6 +134,7 @@ describe('an expiry another tab saw first', () => {
     const second = createAuthClient({ storage: area.tab(), login })
     const [a, b] = bFirst ? [second, first] : [first, second] // `first` has the earlier timer
     a.setTokens({ accessToken: token(300) })
+    await flush() // the storage event reaches B
     expect(b.getState().status).toBe('authenticated')
     await b.login({}).catch(() => {})
     expect(b.getState().error?.code).toBe('login_failed')
