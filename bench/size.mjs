@@ -52,11 +52,15 @@ const PARTS = [
     /wake\.ts$/,
     'export const listenForWake = () => () => {}',
   ],
-  ['origin check', /originMatcher\.ts$/, 'export const createOriginMatcher = () => () => true'],
+  [
+    'origin check',
+    /originMatcher\.ts$/,
+    'export const createOriginMatcher = () => () => true\nexport const crossedOrigin = () => false',
+  ],
   [
     '401 rules (late 401s, one refresh, same user)',
     /tokenRenewer\.ts$/,
-    "export const abortable = (p) => p\nexport const SESSIONS = Symbol.for('latchkey.sessions')\nexport const createTokenRenewer = () => ({ sent: (token) => ({ token }), renew: async () => null })",
+    "export const abortable = (p) => p\nexport const abortWith = (c, r) => c.abort(r)\nexport const SESSIONS = Symbol.for('latchkey.sessions')\nexport const createTokenRenewer = () => ({ sent: (token) => ({ token }), renew: async () => null })",
   ],
 ]
 const without = (parts) => [
