@@ -126,7 +126,8 @@ export function attachAuth(
     const token = signal?.aborted ? null : client.peekAccessToken()
     if (token) return attach(config, tokens.sent(token))
     return tokens.acquire(signal).then(
-      (sent) => attach(config, sent),
+      // After the wait the URL is checked again (a URL object may have changed meanwhile).
+      (sent) => attach(config, allowed(fullPath(config, originOnly)) ? sent : null),
       (error) => {
         throw signal?.aborted ? new CanceledError(undefined, config) : error
       },

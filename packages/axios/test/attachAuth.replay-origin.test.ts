@@ -76,3 +76,40 @@ describe('attachAuth 401 replay re-checks the origin', () => {
     expect(leaks(wire)).toEqual([])
   })
 })
+
+describe('attachAuth re-checks the origin after waiting for a token', () => {
+  it('a URL object changed while the request waits for a refresh gets no token', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const auth = createAuthClient({
+      syncTabs: false,
+      refresh: async () => {
+        await gate
+        return { accessToken: fresh() }
+      },
+    })
+    clients.push(auth)
+    // Expired: the request waits for the refresh before it leaves.
+    auth.setTokens({
+      accessToken: createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 100 }),
+      refreshToken: 'r',
+    })
+    const wire: Array<[string, unknown]> = []
+    const api = axios.create({
+      adapter: async (c: InternalAxiosRequestConfig) => {
+        wire.push([String(c.url), c.headers.get('Authorization') ?? null])
+        return { data: null, status: 200, statusText: '', headers: {}, config: c }
+      },
+    })
+    attachAuth(api, auth, { origins: [API] })
+    const url = new URL(`${API}/items`)
+    const pending = api.get(url as never)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    url.href = 'https://evil.example/collect'
+    release()
+    await pending
+    expect(wire).toEqual([['https://evil.example/collect', null]])
+  })
+})
