@@ -34,6 +34,9 @@ export function createTimer(now: () => number): Timer {
     cancel()
     const delay = time - now()
     id = setTimeout(delay > MAX_TIMEOUT ? () => at(time, fn) : fn, Math.min(Math.max(delay, 0), MAX_TIMEOUT))
+    // In Node, a session's schedule alone does not keep the process alive (a CLI exits when its work
+    // is done, without destroy()); browsers' timer ids are numbers.
+    ;(id as { unref?: () => void }).unref?.()
   }
   return { at, cancel }
 }

@@ -49,6 +49,23 @@ describe('Node', () => {
     b.destroy()
   })
 
+  it('the refresh and retry schedule of a session does not keep the process alive', async () => {
+    const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = timeouts()
+    const auth = createAuthClient({
+      retry: { baseDelay: 60_000 },
+      refresh: async () => {
+        throw Object.assign(new Error('HTTP 503'), { status: 503 })
+      },
+    })
+    auth.setTokens({ accessToken: token(3600), refreshToken: 'r' }) // the refresh timer is armed
+    expect(timeouts()).toBe(before)
+    await auth.refresh().catch(() => {}) // fails: the retry timer is armed
+    expect(auth.getState().error?.code).toBe('refresh_failed')
+    expect(timeouts()).toBe(before)
+    auth.destroy()
+  })
+
   it('destroy() ends the wait on a hung shared storage at once: no timer is left', async () => {
     vi.useFakeTimers()
     let reads = 0
