@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 // @vitest-environment-options {"url": "https://app.example.com/"}
 
-import { createTestToken } from '@latchkey/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
+import { type AuthClient, createAuthFetch } from '../src'
+import { waitingClient } from './support/clients'
 
 /**
  * A relative URL is resolved against the document's base URL when it is sent. When the token goes out
@@ -15,8 +15,6 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
   for (const b of document.querySelectorAll('base')) b.remove()
 })
-const sec = () => Math.floor(Date.now() / 1000)
-const fresh = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
 
 describe('createAuthFetch with a relative URL and a <base> that changes before the send', () => {
   it('sanity: happy-dom resolves against an inserted <base>', () => {
@@ -27,20 +25,8 @@ describe('createAuthFetch with a relative URL and a <base> that changes before t
   })
 
   it('does not send the token where the relative URL resolves after a refresh wait', async () => {
-    let release!: () => void
-    const gate = new Promise<void>((r) => (release = r))
-    const auth = createAuthClient({
-      syncTabs: false,
-      refresh: async () => {
-        await gate
-        return { accessToken: fresh() }
-      },
-    })
+    const { auth, release } = waitingClient()
     clients.push(auth)
-    auth.setTokens({
-      accessToken: createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 10 }),
-      refreshToken: 'r',
-    })
     const wire: Array<[string, string | null]> = []
     // As fetch does: a relative URL is resolved against the document's base URL when it is sent.
     const api = createAuthFetch(auth, {

@@ -1,6 +1,6 @@
-import { createTestToken } from '@latchkey/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
+import { liveToken, waitingClient } from './support/clients'
 
 /**
  * The URL a token goes to is the URL checked: when the token goes out later than the call (after the
@@ -12,27 +12,11 @@ const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
 })
-const sec = () => Math.floor(Date.now() / 1000)
 
 describe('createAuthFetch with a URL object that changes after the call', () => {
   it('does not send the token to the new origin after waiting for a refresh', async () => {
-    let release!: () => void
-    const gate = new Promise<void>((r) => (release = r))
-    const auth = createAuthClient({
-      syncTabs: false,
-      refresh: async () => {
-        await gate
-        return {
-          accessToken: createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 }),
-        }
-      },
-    })
+    const { auth, release } = waitingClient()
     clients.push(auth)
-    // Expired: the first request waits for the refresh.
-    auth.setTokens({
-      accessToken: createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 100 }),
-      refreshToken: 'r',
-    })
     const wire: Array<[string, string | null]> = []
     const api = createAuthFetch(auth, {
       origins: [API],
@@ -58,12 +42,12 @@ describe('createAuthFetch with a URL object that changes after the call', () => 
     const auth = createAuthClient({
       syncTabs: false,
       refresh: async () => ({
-        accessToken: createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 }),
+        accessToken: liveToken(),
       }),
     })
     clients.push(auth)
     auth.setTokens({
-      accessToken: createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 }),
+      accessToken: liveToken(),
       refreshToken: 'r',
     })
     const wire: Array<[string, string | null]> = []
