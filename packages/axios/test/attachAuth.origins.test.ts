@@ -1,35 +1,10 @@
-import { type AuthClient, createAuthClient, type OriginRule } from '@latchkey/core'
-import { createTestToken } from '@latchkey/testing'
+import type { OriginRule } from '@latchkey/core'
 import axios, { type AxiosRequestConfig, type InternalAxiosRequestConfig } from 'axios'
-import { HttpResponse, http } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { API, useWire } from '../../core/test/support/api'
 import { attachAuth } from '../src'
 
-const API = 'https://api.example.com'
-
-const wire: Array<{ url: string; authorization: string | null }> = []
-const server = setupServer(
-  http.all('*', ({ request }) => {
-    wire.push({ url: request.url, authorization: request.headers.get('authorization') })
-    return HttpResponse.text('ok')
-  }),
-)
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-afterEach(() => {
-  wire.length = 0
-  for (const c of clients.splice(0)) c.destroy()
-  vi.restoreAllMocks()
-})
-afterAll(() => server.close())
-
-const clients: AuthClient[] = []
-function client() {
-  const auth = createAuthClient()
-  clients.push(auth)
-  auth.setTokens({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'r' })
-  return auth
-}
+const { wire, client } = useWire()
 
 /** [instance baseURL, request config, token attached?] */
 type Row = [base: string | undefined, request: AxiosRequestConfig, attached: boolean]

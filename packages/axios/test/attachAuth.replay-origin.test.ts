@@ -1,7 +1,7 @@
 import { type AuthClient, createAuthClient } from '@latchkey/core'
-import { createTestToken } from '@latchkey/testing'
 import axios, { AxiosError, type InternalAxiosRequestConfig } from 'axios'
 import { afterEach, describe, expect, it } from 'vitest'
+import { liveToken as fresh, waitingClient } from '../../core/test/support/clients'
 import { attachAuth } from '../src'
 
 /**
@@ -10,8 +10,6 @@ import { attachAuth } from '../src'
  * that picks the baseURL per request) gets no token if it now points elsewhere.
  */
 const API = 'https://api.example.com'
-const sec = () => Math.floor(Date.now() / 1000)
-const fresh = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
 const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
@@ -79,23 +77,8 @@ describe('attachAuth 401 replay re-checks the origin', () => {
 
 describe('attachAuth re-checks the origin after waiting for a token', () => {
   it('a URL object changed while the request waits for a refresh gets no token', async () => {
-    let release!: () => void
-    const gate = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    const auth = createAuthClient({
-      syncTabs: false,
-      refresh: async () => {
-        await gate
-        return { accessToken: fresh() }
-      },
-    })
+    const { auth, release } = waitingClient()
     clients.push(auth)
-    // Expired: the request waits for the refresh before it leaves.
-    auth.setTokens({
-      accessToken: createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 100 }),
-      refreshToken: 'r',
-    })
     const wire: Array<[string, unknown]> = []
     const api = axios.create({
       adapter: async (c: InternalAxiosRequestConfig) => {

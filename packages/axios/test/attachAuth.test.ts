@@ -1,102 +1,32 @@
 import { Readable } from 'node:stream'
-import { type AuthClient, createAuthClient } from '@latchkey/core'
-import { createTestToken } from '@latchkey/testing'
+import { createAuthClient } from '@latchkey/core'
 import axios, { AxiosError, type AxiosInstance } from 'axios'
 import { HttpResponse, http } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import {
+  API,
+  bearer,
+  type ClientOptions,
+  refreshingClient,
+  type Seen,
+  sleep,
+  useRecordingApi,
+} from '../../core/test/support/api'
 import { attachAuth } from '../src'
 
-const API = 'https://api.example.com'
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const backend = useRecordingApi()
+const { seen, valid, clients, server } = backend
 
-interface Seen {
-  method: string
-  url: string
-  authorization: string | null
-  contentType: string | null
-  body: string
-  header: string | null
-}
-const seen: Seen[] = []
-const valid = new Set<string>()
-let delay: (request: Request) => Promise<void> = async () => {}
-
-async function record(request: Request): Promise<Seen> {
-  const contentType = request.headers.get('content-type')
-  let body = await request.text()
-  if (contentType?.startsWith('multipart/form-data')) {
-    const form = await new Response(body, { headers: { 'content-type': contentType } }).formData()
-    const parts = await Promise.all(
-      [...form].map(async ([k, v]) => [
-        k,
-        typeof v === 'string' ? v : `${v.name}:${v.type}:${await v.text()}`,
-      ]),
-    )
-    body = JSON.stringify(parts)
-  }
-  const entry = {
-    method: request.method,
-    url: request.url,
-    authorization: request.headers.get('authorization'),
-    contentType: contentType?.replace(/boundary=.*$/, 'boundary=*') ?? null,
-    body,
-    header: request.headers.get('x-trace'),
-  }
-  seen.push(entry)
-  return entry
-}
-
-const server = setupServer(
-  http.all(`${API}/*`, async ({ request }) => {
-    const entry = await record(request)
-    await delay(request)
-    const token = entry.authorization?.replace(/^Bearer /, '')
-    if (token && valid.has(token)) return HttpResponse.json({ ok: true, n: seen.length })
-    return HttpResponse.json({ error: 'invalid_token', n: seen.length }, { status: 401 })
-  }),
-  http.all('https://other.example.com/*', async ({ request }) => {
-    await record(request)
-    return HttpResponse.json({ error: 'nope' }, { status: 401 })
-  }),
-)
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-afterEach(() => {
-  server.resetHandlers()
-  seen.length = 0
-  valid.clear()
-  delay = async () => {}
-  for (const c of clients.splice(0)) c.destroy()
-})
-afterAll(() => server.close())
-
-const clients: AuthClient[] = []
 let clock = Date.UTC(2030, 0, 1)
 const now = () => clock
 
-function setup(options: { revoked?: boolean; refresh?: () => Promise<void>; refreshDelay?: number } = {}) {
-  let n = 0
-  const refresh = vi.fn(async ({ signal }: { signal: AbortSignal }) => {
-    await sleep(options.refreshDelay ?? 5)
-    await options.refresh?.()
-    if (signal.aborted) throw signal.reason
-    const accessToken = createTestToken({ sub: 'alice', n: ++n }, { now, expiresIn: 300 })
-    valid.add(accessToken)
-    return { accessToken }
-  })
-  const auth = createAuthClient({ now, refresh, retry: { attempts: 1 }, refreshTimeout: 2_000 })
-  clients.push(auth)
-  const first = createTestToken({ sub: 'alice', n: 0 }, { now, expiresIn: 300 })
-  if (!options.revoked) valid.add(first)
-  auth.setTokens({ accessToken: first, refreshToken: 'r0' })
-  const logouts: string[] = []
-  auth.on('logout', ({ reason }) => logouts.push(reason))
-  const api = axios.create({ baseURL: API })
-  const detach = attachAuth(api, auth, { origins: [API] })
-  return { auth, api, detach, refresh, first, logouts }
+function setup(options?: ClientOptions) {
+  const client = refreshingClient(backend, now, options)
+  const instance = axios.create({ baseURL: API })
+  const detach = attachAuth(instance, client.auth, { origins: [API] })
+  return { ...client, api: instance, detach }
 }
 
-const bearer = (auth: AuthClient) => `Bearer ${auth.getState().accessToken}`
 const rejection = (promise: Promise<unknown>) =>
   promise.then(
     () => {
@@ -217,7 +147,7 @@ describe('attachAuth', () => {
       const { api, refresh } = setup({ revoked: true })
       server.use(
         http.all(`${API}/*`, async ({ request }) => {
-          await record(request)
+          await backend.record(request)
           return HttpResponse.json({ n: seen.length }, { status: 401 })
         }),
       )
@@ -260,12 +190,12 @@ describe('attachAuth', () => {
       const { api, auth, refresh, first } = setup()
       let release!: () => void
       const held = new Promise<void>((r) => (release = r))
-      delay = async () => held
+      backend.delay = async () => held
       const pending = api.get('/slow')
       await vi.waitUntil(() => seen.length === 1)
       await auth.refresh()
       valid.delete(first)
-      delay = async () => {}
+      backend.delay = async () => {}
       release()
       expect((await pending).status).toBe(200)
       expect(refresh).toHaveBeenCalledTimes(1)

@@ -1,40 +1,10 @@
-import { createTestToken } from '@latchkey/testing'
 import fc from 'fast-check'
-import { HttpResponse, http } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  type AuthClient,
-  createAuthClient,
-  createAuthFetch,
-  createOriginMatcher,
-  type OriginRule,
-} from '../src'
+import { describe, expect, it, vi } from 'vitest'
+import { createAuthFetch, createOriginMatcher, type OriginRule } from '../src'
 
-const API = 'https://api.example.com'
+import { API, useWire } from './support/api'
 
-const wire: Array<{ url: string; authorization: string | null }> = []
-const server = setupServer(
-  http.all('*', ({ request }) => {
-    wire.push({ url: request.url, authorization: request.headers.get('authorization') })
-    return HttpResponse.text('ok')
-  }),
-)
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-afterEach(() => {
-  wire.length = 0
-  for (const c of clients.splice(0)) c.destroy()
-  vi.restoreAllMocks()
-})
-afterAll(() => server.close())
-
-const clients: AuthClient[] = []
-function client() {
-  const auth = createAuthClient()
-  clients.push(auth)
-  auth.setTokens({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'r' })
-  return auth
-}
+const { wire, client } = useWire()
 
 type Row = [label: string, input: () => RequestInfo | URL, attached: boolean]
 const row = (url: string, attached: boolean): Row => [JSON.stringify(url), () => url, attached]

@@ -1,111 +1,26 @@
 import { createMockAuthServer, createTestToken } from '@latchkey/testing'
 import { HttpResponse, http } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, createAuthFetch, oauth2Refresh } from '../src'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createAuthClient, createAuthFetch, oauth2Refresh } from '../src'
+import {
+  API,
+  bearer,
+  type ClientOptions,
+  refreshingClient,
+  type Seen,
+  sleep,
+  useRecordingApi,
+} from './support/api'
 
-const API = 'https://api.example.com'
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-interface Seen {
-  method: string
-  url: string
-  authorization: string | null
-  contentType: string | null
-  body: string
-  header: string | null
-}
-
-const seen: Seen[] = []
-/** Access tokens the API accepts; everything else gets a 401. */
-const valid = new Set<string>()
-/** Makes the API wait before it answers, per request. */
-let delay: (request: Request) => Promise<void> = async () => {}
-
-const record = async (request: Request): Promise<Seen> => {
-  const contentType = request.headers.get('content-type')
-  let body = await request.text()
-  // A multipart boundary may differ between sends: compare the parts, not the bytes.
-  if (contentType?.startsWith('multipart/form-data')) {
-    const form = await new Response(body, { headers: { 'content-type': contentType } }).formData()
-    const parts = await Promise.all(
-      [...form].map(async ([k, v]) => [
-        k,
-        typeof v === 'string' ? v : `${v.name}:${v.type}:${await v.text()}`,
-      ]),
-    )
-    body = JSON.stringify(parts)
-  }
-  const entry = {
-    method: request.method,
-    url: request.url,
-    authorization: request.headers.get('authorization'),
-    contentType: contentType?.replace(/boundary=.*$/, 'boundary=*') ?? null,
-    body,
-    header: request.headers.get('x-trace'),
-  }
-  seen.push(entry)
-  return entry
-}
-
-const server = setupServer(
-  http.all(`${API}/*`, async ({ request }) => {
-    const entry = await record(request)
-    await delay(request)
-    const token = entry.authorization?.replace(/^Bearer /, '')
-    if (token && valid.has(token)) return HttpResponse.json({ ok: true, n: seen.length })
-    return HttpResponse.json({ error: 'invalid_token', n: seen.length }, { status: 401 })
-  }),
-  http.all('https://other.example.com/*', async ({ request }) => {
-    await record(request)
-    return HttpResponse.json({ error: 'nope' }, { status: 401 })
-  }),
-)
-
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+const backend = useRecordingApi()
+const { seen, valid, clients, server } = backend
 afterEach(() => {
-  server.resetHandlers()
-  seen.length = 0
-  valid.clear()
-  delay = async () => {}
-  for (const c of clients.splice(0)) c.destroy()
   vi.restoreAllMocks()
 })
-afterAll(() => server.close())
 
-const clients: AuthClient[] = []
 let clock = Date.UTC(2030, 0, 1)
 const now = () => clock
-
-interface SetupOptions {
-  /** The server already rejects the first token (revoked), so the first request gets a 401. */
-  revoked?: boolean
-  refresh?: () => Promise<void>
-  refreshDelay?: number
-}
-
-/** A client holding a live token, whose refresh issues the next token and makes the API accept it. */
-function setup(options: SetupOptions = {}) {
-  let n = 0
-  const refresh = vi.fn(async ({ signal }: { signal: AbortSignal }) => {
-    await sleep(options.refreshDelay ?? 5)
-    await options.refresh?.()
-    if (signal.aborted) throw signal.reason
-    const accessToken = createTestToken({ sub: 'alice', n: ++n }, { now, expiresIn: 300 })
-    valid.add(accessToken)
-    return { accessToken }
-  })
-  const auth = createAuthClient({ now, refresh, retry: { attempts: 1 }, refreshTimeout: 2_000 })
-  clients.push(auth)
-  const first = createTestToken({ sub: 'alice', n: 0 }, { now, expiresIn: 300 })
-  if (!options.revoked) valid.add(first)
-  auth.setTokens({ accessToken: first, refreshToken: 'r0' })
-  const logouts: string[] = []
-  auth.on('logout', ({ reason }) => logouts.push(reason))
-  return { auth, refresh, first, logouts }
-}
-
-const bearer = (auth: AuthClient) => `Bearer ${auth.getState().accessToken}`
+const setup = (options?: ClientOptions) => refreshingClient(backend, now, options)
 
 describe('createAuthFetch', () => {
   describe('attaching the token', () => {
@@ -347,7 +262,7 @@ describe('createAuthFetch', () => {
       valid.clear()
       server.use(
         http.all(`${API}/*`, async ({ request }) => {
-          await record(request)
+          await backend.record(request)
           return HttpResponse.json({ n: seen.length }, { status: 401 })
         }),
       )
@@ -474,13 +389,13 @@ describe('createAuthFetch', () => {
       const { auth, refresh, first } = setup()
       let release!: () => void
       const held = new Promise<void>((r) => (release = r))
-      delay = async () => held
+      backend.delay = async () => held
       const api = createAuthFetch(auth, { origins: [API] })
       const pending = api(`${API}/slow`)
       await vi.waitUntil(() => seen.length === 1)
       await auth.refresh() // somebody else renewed the token while the request was out
       valid.delete(first)
-      delay = async () => {}
+      backend.delay = async () => {}
       release()
       const res = await pending
       expect(res.status).toBe(200)
@@ -514,7 +429,7 @@ describe('createAuthFetch', () => {
       const { auth, refresh } = setup({ revoked: true })
       let release!: () => void
       const held = new Promise<void>((r) => (release = r))
-      delay = async () => held
+      backend.delay = async () => held
       const pending = createAuthFetch(auth, { origins: [API] })(`${API}/slow`)
       await vi.waitUntil(() => seen.length === 1)
       await auth.logout()
@@ -528,7 +443,7 @@ describe('createAuthFetch', () => {
       const { auth, refresh } = setup({ revoked: true })
       let release!: () => void
       const held = new Promise<void>((r) => (release = r))
-      delay = async () => held
+      backend.delay = async () => held
       const pending = createAuthFetch(auth, { origins: [API] })(`${API}/transfer`, {
         method: 'POST',
         body: 'alice',
@@ -557,7 +472,7 @@ describe('createAuthFetch', () => {
       const first = api(`${API}/first`)
       await vi.waitUntil(() => refresh.mock.calls.length === 1, { interval: 1 })
       // The others leave while the refresh runs, and their 401s arrive after it has failed.
-      delay = async (request) => {
+      backend.delay = async (request) => {
         if (!request.url.endsWith('/first')) await sleep(40 + Math.random() * 50)
       }
       const late = Array.from({ length: 20 }, (_, i) => api(`${API}/late/${i}`))
@@ -566,7 +481,7 @@ describe('createAuthFetch', () => {
       expect(refresh).toHaveBeenCalledTimes(1)
 
       fail = false
-      delay = async () => {}
+      backend.delay = async () => {}
       expect((await api(`${API}/after`)).status).toBe(200)
       expect(refresh).toHaveBeenCalledTimes(2)
     })
