@@ -1,7 +1,7 @@
 import { createAuthFetch } from './createAuthFetch'
 import { AuthError, RefreshError } from './errors'
 import { createEmitter } from './events'
-import { callWithTimeout, toRefreshError } from './refresh'
+import { callWithTimeout, timedOut, toRefreshError } from './refresh'
 import { backoff, createTimer, leewayMs } from './scheduler'
 import { createSession, decodeSession, encodeSession, type Session } from './session'
 import { resolveStorage } from './storages/resolveStorage'
@@ -71,6 +71,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let expiredFor: Session | null = null
   // Bumped whenever the session is replaced outside a refresh, so a late refresh result is dropped.
   let epoch = 0
+  // The epoch of the last replacement that was not a renewal adopted from another tab: a refresh
+  // started before it has nothing to resolve with (see run()).
+  let cut = 0
+  // Bumped by login() and logout(): a login that resolves after a later one (or a logout) is dropped.
+  let logins = 0
   // The highest generation seen, kept across logouts: a new session always outranks older copies.
   let generation = 0
   const nextGeneration = () => Math.max(generation, session?.g ?? 0) + 1
@@ -82,6 +87,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   /** Still waiting after a failure; a retry whose time passed while timers slept waits no more. */
   const waiting = () => paused === 'online' || (paused === 'retry' && now() <= retryAt)
   let controller: AbortController | null = null
+  // When the refresh in flight times out, by the clock: its timer may have slept (a suspended laptop).
+  let deadline = 0
+  /** Times out now a refresh whose time ran out while timers slept; the usual retry follows. */
+  const overdue = () => controller && now() >= deadline && abortWith(controller, timedOut())
   // Aborted by destroy(): ends the waits on a storage read and on options.login.
   const life = new AbortController()
   const timer = createTimer(now)
@@ -194,9 +203,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
 
   /** Takes a session from outside a refresh (setTokens, login, logout, expiry, another tab). */
-  function replace(next: Session | null, store = true): void {
+  function replace(next: Session | null, store = true, renewal = false): void {
     generation = Math.max(generation, session?.g ?? 0)
     epoch++
+    if (!renewal) cut = epoch
     // The refresh in flight belongs to the old session: end it, and let the new one start its own.
     if (controller) abortWith(controller, noRefresh())
     inflight = controller = null
@@ -237,7 +247,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // Removed by a tab whose timer saw the session end first: an expiry here too, not a logout, and
     // (as for an expiry seen here) the last error stays.
     const expired = !next && !live(had!) && !canRefresh(had)
-    replace(next, false)
+    replace(next, false, !!(had && next))
     if (expired) error = last
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
@@ -271,6 +281,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   /** Commits the status for this instant, starts a refresh when due, and arms the next check. */
   function check(): void {
     timer.cancel()
+    overdue()
     const s = session
     const t = now()
     if (!destroyed && s?.exp != null && t >= s.exp && !canRefresh()) {
@@ -306,6 +317,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // The session ended (logout, another tab) while waiting: there is nothing to refresh.
     if (base && !session) throw noRefresh()
     const c = (controller = new AbortController())
+    deadline = now() + refreshTimeout
     const tokens = await callWithTimeout(
       (signal) => refreshFn!({ refreshToken: session?.rt ?? null, accessToken: session?.at ?? null, signal }),
       refreshTimeout,
@@ -318,7 +330,13 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     } catch (cause) {
       throw new RefreshError('Refresh returned a malformed token', { permanent: true, cause })
     }
-    if (next.exp !== null && (next.life === null ? next.exp <= now() : next.life <= 0)) {
+    if (next.at === session?.at && next.claims?.exp !== undefined) {
+      // The JWT held already, sent back (a cache, say): its expiry stays as first measured (measuring its
+      // skew again would stretch it), and as the server wants no other before then, it is asked at expiry.
+      next = { ...next, skew: session.skew, exp: session.exp, life: 0 }
+    }
+    // Expired: exp ≤ iat, or (lifetime unknown, or the held token sent back) exp has passed.
+    if (next.exp !== null && (next.life ? next.life <= 0 : next.exp <= now())) {
       throw new RefreshError('Refresh returned an expired token', { permanent: true })
     }
     // Store and broadcast while still holding the lock, so the next holder finds the new tokens.
@@ -330,6 +348,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
 
   async function run(base: Session | null, n: number, at: number): Promise<string> {
+    // An error reported during the refresh (its result did not fit the storage) outlives its success.
+    const last = error
     let result: Session | null = null
     // Not `instanceof`: a RefreshError from another copy of latchkey is a failure too.
     let failure: RefreshError | undefined
@@ -339,11 +359,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       failure = toRefreshError(e)
     }
     if (destroyed) throw destroyedError()
-    // The session was replaced meanwhile (`replace()` detached this run): nothing here is ours.
-    if (at !== epoch) throw failure ?? noRefresh()
+    if (at !== epoch) {
+      // Only renewals from another tab came meanwhile (adopted, nothing spent here): this refresh's result.
+      if (cut <= at && session && live(session)) return session.at
+      // The session was replaced (`replace()` detached this run): nothing here is ours.
+      throw failure ?? noRefresh()
+    }
     inflight = controller = null
     if (!failure) {
-      error = null
+      if (error === last) error = null
       resetFailures()
       check()
       if (result) emit(base ? 'refresh' : 'login', snapshot)
@@ -370,6 +394,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
 
   function start(): Promise<string> {
+    overdue()
     if (!inflight) {
       retryTimer.cancel()
       paused = null
@@ -484,6 +509,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     },
     async login(credentials) {
       await guard()
+      const ticket = ++logins
       let tokens: Awaited<ReturnType<NonNullable<typeof options.login>>>
       try {
         tokens = await abortable(options.login!(credentials, { signal: life.signal }), life.signal)
@@ -493,12 +519,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
         commit()
         throw error
       }
+      // A later login() or logout() was made meanwhile: it wins.
+      if (ticket !== logins) throw new AuthError('login_failed', 'Login superseded')
       client.setTokens(tokens)
       emit('login', snapshot)
       return snapshot
     },
     logout() {
       if (destroyed) return Promise.resolve()
+      logins++
       const tokens = { accessToken: session?.at ?? null, refreshToken: session?.rt ?? null }
       replace(null)
       commit()

@@ -40,6 +40,8 @@ export function toRefreshError(error: unknown): RefreshError {
   })
 }
 
+export const timedOut = () => new RefreshError('Refresh timed out', { code: 'refresh_timeout' })
+
 /**
  * Calls `refresh` with a signal that aborts after `timeout` ms, and stops waiting then even when the
  * function ignores the signal. Aborting `controller` elsewhere (logout, destroy) also stops the wait.
@@ -51,7 +53,7 @@ export function callWithTimeout(
 ): Promise<TokenSet> {
   const { signal } = controller
   const timer = setTimeout(
-    () => abortWith(controller, new RefreshError('Refresh timed out', { code: 'refresh_timeout' })),
+    () => abortWith(controller, timedOut()),
     Math.min(timeout, MAX_TIMEOUT), // a larger delay would make setTimeout fire at once
   )
   // At once, not in a later microtask: destroy() leaves no timer behind.

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { createAuthClient, type TokenSet } from '../src'
 import { T0 } from './helpers'
 
-const token = (ttl = 300) =>
-  createTestToken({ sub: 'u' }, { expiresIn: ttl, issuedAt: Math.floor(Date.now() / 1000) })
+const token = (ttl = 300, claims: Record<string, unknown> = {}) =>
+  createTestToken({ sub: 'u', ...claims }, { expiresIn: ttl, issuedAt: Math.floor(Date.now() / 1000) })
 /** Wall clock moves, timers do not: a suspended laptop / frozen background tab. */
 const sleepFor = (ms: number) => vi.setSystemTime(Date.now() + ms)
 
@@ -56,7 +56,7 @@ it.each([
 it('getAccessToken() after the machine slept past an overdue retry runs that retry instead of resolving null', async () => {
   vi.spyOn(Math, 'random').mockReturnValue(0.5)
   let fail = true
-  const fresh = token(300)
+  const fresh = token(300, { jti: 'next' }) // not the token held: that one sent back is not renewed
   const refresh = vi.fn(async (): Promise<TokenSet> => {
     if (fail) throw Object.assign(new Error('HTTP 503'), { status: 503 })
     return { accessToken: fresh }

@@ -34,7 +34,7 @@ describe('waking up', () => {
   })
 
   it('refreshes before the next request leaves, even with no wake event', async () => {
-    const fresh = token(300)
+    const fresh = token(300, { jti: 'next' }) // not the token held: that one sent back is not renewed
     const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: fresh }))
     const auth = createAuthClient({ refresh })
     auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
