@@ -14,8 +14,8 @@ export function assertChromium(): void {
   }
 }
 
-/** Launches headless Chromium with a fresh temporary profile (playwright removes it on close). */
-export function launchChromium(): Promise<Browser> {
+/** Launches headless Chromium with a fresh temporary profile (playwright removes it on close), plus `extraArgs`. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   assertChromium()
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -29,6 +29,7 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
       '--disable-sync',
       '--disable-quic',
+      ...extraArgs,
     ],
   })
 }

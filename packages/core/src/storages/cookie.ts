@@ -17,18 +17,30 @@ export function cookieStorage({
 }: CookieOptions = {}): TokenStorage {
   // An attribute value with `;` or a control character would add attributes of its own.
   const unsafe = /[;\p{Cc}]/u.test(`${path}${domain ?? ''}${sameSite}`) || !Number.isInteger(maxAge)
-  const write = (key: string, value: string, age: number) => {
+  const write = (key: string, value: string, age: number, at = path, under = domain) => {
     if (unsafe) throw new AuthError('storage_unavailable', 'Invalid cookie options')
-    document.cookie = `${key}=${value}; Path=${path}; Max-Age=${age}; SameSite=${sameSite[0]!.toUpperCase() + sameSite.slice(1)}${
-      domain ? `; Domain=${domain}` : ''
+    document.cookie = `${key}=${value}; Path=${at}; Max-Age=${age}; SameSite=${sameSite[0]!.toUpperCase() + sameSite.slice(1)}${
+      under ? `; Domain=${under}` : ''
     }${(secure ?? location.protocol === 'https:') || sameSite === 'none' ? '; Secure' : ''}`
   }
   const get = (key: string): string | null => {
     // An empty value is what a removed cookie may leave behind.
-    const value = document.cookie
+    const found = document.cookie
       .split('; ')
-      .find((c) => c.startsWith(`${key}=`))
-      ?.slice(key.length + 1)
+      .filter((c) => c.length > key.length + 1 && c.startsWith(`${key}=`))
+    if (found[1]) {
+      // Two cookies of this name: another path's, or one a sibling subdomain planted for the parent
+      // domain (cookie tossing). Nothing tells which is ours, so none is trusted: each one this page
+      // can see is expired (every parent domain and path prefix), and the entry counts as corrupt.
+      const host = location.hostname.split('.')
+      const dirs = location.pathname.split('/')
+      for (let d = 0; d <= host.length; d++)
+        for (let p = 1; p <= dirs.length; p++)
+          for (const end of ['', '/'])
+            write(key, '', 0, dirs.slice(0, p).join('/') + end || '/', host.slice(d).join('.'))
+      return ''
+    }
+    const value = found[0]?.slice(key.length + 1)
     try {
       return value ? decodeURIComponent(value) : null
     } catch {
@@ -49,6 +61,8 @@ export function cookieStorage({
         })
       }
       write(key, encoded, maxAge)
+      // A second cookie of this name was found (and expired, see get()): write ours again.
+      if (get(key) === '') write(key, encoded, maxAge)
       if (get(key) !== value) throw new AuthError('storage_unavailable', 'Cookies are disabled')
     },
   }

@@ -1,0 +1,141 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { launchChromium } from '../support/browser'
+
+/**
+ * Cookie mode in real Chromium against cookie tossing: a sibling subdomain (a user-content host, a
+ * compromised subdomain) sets a cookie named like latchkey's for the parent domain and a deeper path.
+ * Chromium lists the longer path first in `document.cookie`, so a client reading the first cookie of
+ * its name would take the planted session for its own.
+ */
+const entry = fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url))
+let browser: Browser
+let server: http.Server
+let port = 0
+let context: BrowserContext
+
+/** An unsigned JWT for `sub`, valid ten minutes. */
+const jwt = (sub: string) => {
+  const b = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const iat = Math.floor(Date.now() / 1000)
+  return `${b({ alg: 'HS256', typ: 'JWT' })}.${b({ sub, iat, exp: iat + 600 })}.c2ln`
+}
+
+beforeAll(async () => {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'iife',
+    globalName: 'latchkey',
+    write: false,
+  })
+  const lib = out.outputFiles[0]!.text
+  server = http.createServer((req, res) => {
+    if (req.url === '/lib.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(lib)
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script src="/lib.js"></script>')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  port = (server.address() as AddressInfo).port
+  // Two hosts of one site, both served by this server.
+  browser = await launchChromium(['--host-resolver-rules=MAP *.example.test 127.0.0.1'])
+})
+afterEach(async () => {
+  await context?.close()
+})
+afterAll(async () => {
+  await browser?.close()
+  server?.closeAllConnections()
+  await new Promise((resolve) => server?.close(resolve))
+})
+
+type Page$ = Window & { latchkey: any; auth: any; log: string[] }
+/** The app at app.example.test/app/, and the sibling that plants cookies. */
+async function open() {
+  context = await browser.newContext()
+  const app = await context.newPage()
+  await app.goto(`http://app.example.test:${port}/app/`)
+  const evil = await context.newPage()
+  await evil.goto(`http://evil.example.test:${port}/`)
+  return { app, evil }
+}
+const start = (page: Page) =>
+  page.evaluate(() => {
+    const w = window as unknown as Page$
+    w.log = []
+    w.auth = w.latchkey.createAuthClient({ storage: 'cookie', syncTabs: false })
+    for (const type of ['login', 'refresh', 'logout', 'error'])
+      w.auth.on(type, (e: any) => w.log.push(`${type}:${e?.code ?? e?.reason ?? e?.claims?.sub}`))
+  })
+const signIn = (page: Page, sub: string) =>
+  page.evaluate(
+    (t) => (window as unknown as Page$).auth.setTokens({ accessToken: t, refreshToken: 'rt' }),
+    jwt(sub),
+  )
+const state = (page: Page) =>
+  page.evaluate(() => {
+    const w = window as unknown as Page$
+    const s = w.auth.getState()
+    const cookies = document.cookie.split('; ').filter((c) => c.startsWith('latchkey=')).length
+    return { status: s.status, sub: s.claims?.sub ?? null, error: s.error?.code ?? null, cookies, log: w.log }
+  })
+const plant = (evil: Page, value: string) =>
+  evil.evaluate((v) => {
+    document.cookie = `latchkey=${encodeURIComponent(v)}; Domain=example.test; Path=/app; Max-Age=3600`
+  }, value)
+const planted = () => JSON.stringify({ v: 1, at: jwt('attacker'), rt: 'attacker-rt', sk: 0, g: 1e6 })
+
+it('an open tab keeps its user when a sibling plants a session, and removes the planted cookie', async () => {
+  const { app, evil } = await open()
+  await start(app)
+  await signIn(app, 'victim')
+  await plant(evil, planted())
+  await app.evaluate(() => window.dispatchEvent(new Event('focus')))
+  expect(await state(app)).toEqual({
+    status: 'authenticated',
+    sub: 'victim',
+    error: 'storage_corrupt',
+    cookies: 1, // its own, written back
+    log: ['error:storage_corrupt'],
+  })
+  // The cookie left is the victim's: a reload restores the victim.
+  await app.reload()
+  await start(app)
+  expect(await state(app)).toMatchObject({ status: 'authenticated', sub: 'victim', error: null })
+})
+
+it('a reload with a planted session beside the own one signs nobody in: neither can be trusted', async () => {
+  const { app, evil } = await open()
+  await start(app)
+  await signIn(app, 'victim')
+  await plant(evil, planted())
+  await app.reload()
+  await start(app)
+  expect(await state(app)).toEqual({
+    status: 'unauthenticated',
+    sub: null,
+    error: 'storage_corrupt',
+    cookies: 0, // both expired
+    log: ['error:storage_corrupt'],
+  })
+  // The next sign-in is stored again.
+  await signIn(app, 'victim')
+  await app.reload()
+  await start(app)
+  expect(await state(app)).toMatchObject({ status: 'authenticated', sub: 'victim', error: null, cookies: 1 })
+})
+
+it('junk planted before sign-in does not keep the session out of the cookie', async () => {
+  const { app, evil } = await open()
+  await plant(evil, 'junk')
+  await start(app)
+  expect(await state(app)).toMatchObject({ status: 'unauthenticated', error: 'storage_corrupt' })
+  await signIn(app, 'victim')
+  expect(await state(app)).toMatchObject({ status: 'authenticated', error: null, cookies: 1 })
+  await app.reload()
+  await start(app)
+  expect(await state(app)).toMatchObject({ status: 'authenticated', sub: 'victim', error: null })
+})
