@@ -61,6 +61,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     else events.emit(type, payload)
   }
   let { storage, shared } = resolveStorage(options.storage, options.cookie)
+  // Kept after a fall-back to memory: a logout still clears what another tab stored there since.
+  const chosen = storage
+  /** Removes the entry, ignoring failures (the storage is known to be failing). */
+  const drop = (from = storage) => {
+    try {
+      const done = from?.remove(key)
+      if (isPromise(done)) done.catch(noop)
+    } catch {}
+  }
   let session: Session | null = null
   let lastRaw: string | null = null
   // The last write did not fit (a cookie over 4 KB): the session lives in memory, storage is empty.
@@ -173,10 +182,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       if (!inMemoryOnly) {
         // What the storage still holds is older than the session in memory (its refresh token may be
         // spent): it must not come back on a reload.
-        try {
-          const done = storage?.remove(key)
-          if (isPromise(done)) done.catch(noop)
-        } catch {}
+        drop()
       }
       report(inMemoryOnly ? (cause as AuthError) : fallBack(cause))
     }
@@ -530,6 +536,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       logins++
       const tokens = { accessToken: session?.at ?? null, refreshToken: session?.rt ?? null }
       replace(null)
+      if (!storage) drop(chosen)
       commit()
       emit('logout', { reason: 'user' })
       return (async () => {

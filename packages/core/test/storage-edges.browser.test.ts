@@ -99,6 +99,42 @@ describe('a localStorage client', () => {
   })
 })
 
+describe('a tab that fell back to memory', () => {
+  // API.md, logout(): "Clears state and storage synchronously and tells other tabs." A tab whose write
+  // once failed (quota) keeps its session in memory; a logout there must still clear the entry another
+  // tab stored since, or a reload signs the user in again.
+  it('clears on logout the entry another tab stored meanwhile', async () => {
+    const refresh = async (): Promise<TokenSet> => ({ accessToken: token(300, { n: 2 }) })
+    const a = createAuthClient({ storage: 'localStorage', storageKey: 'q', refresh })
+    const b = createAuthClient({ storage: 'localStorage', storageKey: 'q', refresh })
+    clients.push(a, b)
+    a.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await wait()
+    // The quota is full for A's next entry: A keeps its session in memory.
+    const real = localStorage
+    const full = {
+      getItem: (k: string) => real.getItem(k),
+      removeItem: (k: string) => real.removeItem(k),
+      setItem: (k: string, v: string) => {
+        if (k === 'q') throw new DOMException('full', 'QuotaExceededError')
+        real.setItem(k, v)
+      },
+    }
+    vi.stubGlobal('localStorage', full)
+    await a.refresh()
+    vi.unstubAllGlobals()
+    expect(a.getState().error?.code).toBe('storage_unavailable')
+    // Space was freed; the user signs in again in B, which stores the session, and A follows.
+    b.setTokens({ accessToken: token(300, { n: 9 }), refreshToken: 'rt-9' })
+    await vi.waitFor(() => expect(a.getState().claims).toMatchObject({ n: 9 }))
+    expect(localStorage.getItem('q')).not.toBeNull()
+    await a.logout()
+    await wait()
+    expect(localStorage.getItem('q')).toBeNull()
+    expect(b.getState().status).toBe('unauthenticated')
+  })
+})
+
 describe('the localStorage lease (no Web Locks)', () => {
   it.each(['cookie', 'localStorage'] as const)(
     'a %s client still refreshes when localStorage can be read but not written (quota, private mode)',
