@@ -1,4 +1,4 @@
-import { AuthProvider, useAuthSelector } from '@latchkey/react'
+import { AuthProvider, RequireAuth } from '@latchkey/react'
 import { useSyncExternalStore } from 'react'
 import { ApiPanel } from './ApiPanel'
 import { AuthPanel } from './AuthPanel'
@@ -9,10 +9,13 @@ import { LoginForm } from './LoginForm'
 import { StorageModeSwitch } from './StorageModeSwitch'
 import { demoSession } from './session'
 
-// An expired session that is still being refreshed keeps the panel (RequireAuth would show the form).
+// An expired session that is still being refreshed keeps the panel; only one that ended shows the form.
 function SessionCard() {
-  const status = useAuthSelector((s) => s.status)
-  return status === 'authenticated' || status === 'expired' ? <AuthPanel /> : <LoginForm />
+  return (
+    <RequireAuth fallback={<LoginForm />}>
+      <AuthPanel />
+    </RequireAuth>
+  )
 }
 
 export function App() {

@@ -77,12 +77,15 @@ export function AuthProvider<C = JwtClaims, Credentials = unknown>({
   return createElement(AuthContext.Provider, { value }, children)
 }
 
-/** @internal Reads the provider's context, throwing a helpful error outside it. */
-export function useAuthContext(hook: string): AuthContextValue {
+/**
+ * @internal Reads the provider's context, throwing a helpful error outside it.
+ * @param caller - What the user wrote, as the message names it: `useAuth()`, `<RequireAuth>`.
+ */
+export function useAuthContext(caller: string): AuthContextValue {
   const context = useContext(AuthContext)
   if (!context) {
     throw new Error(
-      `${hook}() must be used inside <AuthProvider client={auth}>. Wrap your app in <AuthProvider> and pass it the client from createAuthClient().`,
+      `${caller} must be used inside <AuthProvider client={auth}>. Wrap your app in <AuthProvider> and pass it the client from createAuthClient().`,
     )
   }
   return context
@@ -99,5 +102,5 @@ export function useAuthContext(hook: string): AuthContextValue {
  * ```
  */
 export function useAuthClient<C = JwtClaims, Credentials = unknown>(): AuthClient<C, Credentials> {
-  return useAuthContext('useAuthClient').client
+  return useAuthContext('useAuthClient()').client
 }

@@ -1,22 +1,21 @@
-import type { AuthState } from '@latchkey/core'
-import type { ReactNode } from 'react'
-import { useAuthSelector } from './useAuthSelector'
+import { type ReactNode, useSyncExternalStore } from 'react'
+import { useAuthContext } from './AuthProvider'
 
 /** Props of {@link RequireAuth}. */
 export interface RequireAuthProps {
-  /** Rendered when the session is authenticated. */
+  /** Rendered while there is a session: `authenticated`, or `expired` with a refresh pending. */
   children?: ReactNode
-  /** Rendered when it is not (`unauthenticated` or `expired`). Default `null`. */
+  /** Rendered when there is no session (`unauthenticated`). Default `null`. */
   fallback?: ReactNode
   /** Rendered while the client is `loading` its storage. Default: `fallback`. */
   loading?: ReactNode
 }
 
-const selectStatus = (state: AuthState<unknown>) => state.status
-
 /**
- * Renders its children only while the session is authenticated, `loading` while the client reads
- * its storage and `fallback` otherwise. It hides UI; it does not redirect or protect data.
+ * Renders its children while there is a session, `loading` while the client reads its storage and
+ * `fallback` when there is none. An `expired` session keeps its children: a refresh is pending, and a
+ * refresh that fails for good moves the state to `unauthenticated`. It hides UI; it does not redirect
+ * or protect data.
  *
  * @example
  * ```tsx
@@ -26,6 +25,12 @@ const selectStatus = (state: AuthState<unknown>) => state.status
  * ```
  */
 export function RequireAuth({ children, fallback = null, loading = fallback }: RequireAuthProps): ReactNode {
-  const status = useAuthSelector(selectStatus)
-  return status === 'authenticated' ? children : status === 'loading' ? loading : fallback
+  const { client, getServerSnapshot } = useAuthContext('<RequireAuth>')
+  // A string is compared by value, so a state change that keeps the status renders nothing.
+  const status = useSyncExternalStore(
+    client.subscribe,
+    () => client.getState().status,
+    () => getServerSnapshot().status,
+  )
+  return status === 'unauthenticated' ? fallback : status === 'loading' ? loading : children
 }

@@ -18,14 +18,16 @@ export interface UseAuthResult<C = JwtClaims, Credentials = unknown>
  * @example
  * ```tsx
  * function Account() {
- *   const { isAuthenticated, claims, logout } = useAuth<{ sub: string; name: string }>()
- *   if (!isAuthenticated) return <a href="/login">Sign in</a>
+ *   const { status, claims, logout } = useAuth<{ sub: string; name: string }>()
+ *   if (status === 'loading') return null
+ *   // `expired` still has a session: a refresh is pending.
+ *   if (status === 'unauthenticated') return <a href="/login">Sign in</a>
  *   return <button onClick={logout}>Sign out {claims?.name}</button>
  * }
  * ```
  */
 export function useAuth<C = JwtClaims, Credentials = unknown>(): UseAuthResult<C, Credentials> {
-  const { client, getServerSnapshot } = useAuthContext('useAuth')
+  const { client, getServerSnapshot } = useAuthContext('useAuth()')
   const state = useSyncExternalStore(client.subscribe, client.getState, getServerSnapshot)
   return useMemo(
     () => ({

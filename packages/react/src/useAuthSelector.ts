@@ -23,7 +23,7 @@ export function useAuthSelector<T, C = JwtClaims>(
   selector: (state: AuthState<C>) => T,
   isEqual: (a: T, b: T) => boolean = Object.is,
 ): T {
-  const { client, getServerSnapshot } = useAuthContext('useAuthSelector')
+  const { client, getServerSnapshot } = useAuthContext('useAuthSelector()')
   // The last rendered selection outlives re-renders, so a new inline selector whose result is
   // `isEqual` to it keeps its identity (the pattern of use-sync-external-store/with-selector).
   const last = useRef<{ value: T } | null>(null)

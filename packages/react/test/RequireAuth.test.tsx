@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
 import { type AuthClient, createAuthClient } from '@latchkey/core'
-import { createTestToken as makeToken } from '@latchkey/testing'
+import { controlledRefresh, createTestToken as makeToken } from '@latchkey/testing'
 import { act, cleanup, render, screen } from '@testing-library/react'
-import { afterEach, describe, expect, it } from 'vitest'
+import { useState } from 'react'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AuthProvider, RequireAuth } from '../src/index'
 import { deferred } from './helpers'
 
@@ -10,7 +11,17 @@ const clients: AuthClient[] = []
 afterEach(() => {
   cleanup()
   for (const auth of clients.splice(0)) auth.destroy()
+  vi.useRealTimers()
 })
+
+/** State that a remount would lose; `onMount` counts the mounts. */
+function Draft({ onMount }: { onMount: () => void }) {
+  const [text] = useState(() => {
+    onMount()
+    return 'unsaved draft'
+  })
+  return <p>{text}</p>
+}
 
 /** A client whose async storage has not answered yet, so it starts `loading`. */
 function loadingClient() {
@@ -85,5 +96,65 @@ describe('RequireAuth', () => {
       </AuthProvider>,
     )
     expect(container.innerHTML).toBe('')
+  })
+
+  it('keeps the children while the session is expired and a refresh is pending, the fallback once it fails for good', async () => {
+    const control = controlledRefresh()
+    const auth = createAuthClient({ refresh: control.refresh })
+    clients.push(auth)
+    // A returning user: the access token lapsed while away, the refresh token is still good.
+    const lapsed = makeToken({ sub: 'ada', exp: Math.floor(Date.now() / 1000) - 60 }, { expiresIn: null })
+    auth.setTokens({ accessToken: lapsed, refreshToken: 'r1' })
+    expect(auth.getState()).toMatchObject({ status: 'expired', canRefresh: true })
+    render(
+      <AuthProvider client={auth}>
+        <RequireAuth fallback={<p>sign in</p>} loading={<p>wait</p>}>
+          <p>secret</p>
+        </RequireAuth>
+      </AuthProvider>,
+    )
+    expect(screen.getByText('secret')).toBeTruthy()
+    expect(screen.queryByText('sign in')).toBeNull()
+    await act(async () => {
+      control.fail(Object.assign(new Error('revoked'), { status: 401 }))
+      await auth.getAccessToken()
+    })
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(screen.getByText('sign in')).toBeTruthy()
+    expect(screen.queryByText('secret')).toBeNull()
+  })
+
+  it('keeps the children mounted (and their state) when the token expires during a slow refresh', async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 })
+    const control = controlledRefresh()
+    const auth = createAuthClient({ refresh: control.refresh, refreshLeeway: 0 })
+    clients.push(auth)
+    auth.setTokens({ accessToken: makeToken({ sub: 'ada' }, { expiresIn: 60 }), refreshToken: 'r1' })
+    const mounts = vi.fn()
+    render(
+      <AuthProvider client={auth}>
+        <RequireAuth fallback={<p>sign in</p>}>
+          <Draft onMount={mounts} />
+        </RequireAuth>
+      </AuthProvider>,
+    )
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(61_000)
+    })
+    expect(auth.getState()).toMatchObject({ status: 'expired', isRefreshing: true })
+    expect(screen.getByText('unsaved draft')).toBeTruthy()
+    expect(screen.queryByText('sign in')).toBeNull()
+    await act(async () => {
+      control.settle({ accessToken: makeToken({ sub: 'ada' }, { expiresIn: 60 }) })
+      await vi.advanceTimersByTimeAsync(0)
+    })
+    expect(auth.getState().status).toBe('authenticated')
+    expect(mounts).toHaveBeenCalledTimes(1)
+  })
+
+  it('names <RequireAuth> and AuthProvider when used outside a provider', () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
+    expect(() => render(<RequireAuth />)).toThrow(/<RequireAuth> must be used inside <AuthProvider/)
+    spy.mockRestore()
   })
 })

@@ -16,8 +16,9 @@ import { authKey, type UseAuthReturn } from './createAuthPlugin'
  * </script>
  *
  * <template>
- *   <button v-if="auth.isAuthenticated" @click="auth.logout()">Sign out {{ auth.claims?.name }}</button>
- *   <a v-else href="/login">Sign in</a>
+ *   <a v-if="auth.status === 'unauthenticated'" href="/login">Sign in</a>
+ *   <!-- also while `expired`: a refresh is pending -->
+ *   <button v-else-if="auth.status !== 'loading'" @click="auth.logout()">Sign out {{ auth.claims?.name }}</button>
  * </template>
  * ```
  */
