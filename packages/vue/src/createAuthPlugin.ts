@@ -8,12 +8,53 @@ export type UseAuthReturn<C = JwtClaims, Credentials = unknown> = Readonly<AuthS
     readonly client: AuthClient<C, Credentials>
   }
 
+/** Options of {@link createAuthPlugin}. */
+export interface AuthPluginOptions<C = JwtClaims> {
+  /**
+   * For apps rendered on the server and hydrated with `createSSRApp`: render `serverState` until the
+   * app is mounted and the client's own state right after, so the server HTML and the hydrating
+   * browser agree whatever the browser's storage holds. The server never mounts, so there the plugin
+   * does not subscribe either. Default `false`: every render shows `auth.getState()`.
+   *
+   * @example
+   * ```ts
+   * // entry-server.ts and entry-client.ts alike
+   * createSSRApp(App).use(createAuthPlugin(auth, { ssr: true }))
+   * ```
+   */
+  ssr?: boolean | undefined
+  /**
+   * The state rendered on the server and while hydrating; giving one turns `ssr` on. Default: a
+   * `loading` snapshot (`status: 'loading'`, every other field empty). Pass the same state on both
+   * sides (the server's `auth.getState()`, serialized into the page) to render the session on the
+   * server.
+   */
+  serverState?: AuthState<C> | undefined
+}
+
+/**
+ * The server cannot know what a browser's storage holds, so with `ssr` the server and the hydrating
+ * browser both render this snapshot by default (the same one `@latchkey/react` uses).
+ */
+const LOADING: AuthState<never> = Object.freeze({
+  status: 'loading',
+  isAuthenticated: false,
+  isRefreshing: false,
+  accessToken: null,
+  canRefresh: false,
+  claims: null,
+  expiresAt: null,
+  error: null,
+})
+
 /** @internal Where the plugin provides the state for {@link useAuth}. */
 export const authKey: InjectionKey<UseAuthReturn<any, any>> = Symbol('latchkey')
 
 /**
  * A Vue plugin that makes an auth client available to `useAuth()` in every component of the app.
  * It subscribes once per app and unsubscribes when the app unmounts; it never destroys the client.
+ * With `ssr` (or `serverState`) it renders the same state on the server and while hydrating, and
+ * subscribes only once the app is mounted.
  *
  * @example
  * ```ts
@@ -24,13 +65,28 @@ export const authKey: InjectionKey<UseAuthReturn<any, any>> = Symbol('latchkey')
  */
 export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
   client: AuthClient<C, Credentials>,
+  { serverState, ssr = !!serverState }: AuthPluginOptions<C> = {},
 ): Plugin {
   return {
     install(app: App) {
-      const state = shallowRef(client.getState())
-      const stop = client.subscribe((next) => {
-        state.value = next
-      })
+      const state = shallowRef<AuthState<C>>(ssr ? (serverState ?? LOADING) : client.getState())
+      let stop = () => {}
+      const follow = () => {
+        state.value = client.getState()
+        stop = client.subscribe((next) => {
+          state.value = next
+        })
+      }
+      if (ssr) {
+        // Hydration runs inside mount(); switching afterwards re-renders on the next tick, from HTML
+        // that matched. A server render never mounts, so it never subscribes.
+        const mount = app.mount
+        app.mount = (...args) => {
+          const vm = mount(...args)
+          follow()
+          return vm
+        }
+      } else follow()
       // One computed per field: a component reading `status` re-renders only when `status` changes.
       const fields: Record<string, unknown> = {}
       for (const key of Object.keys(state.value) as (keyof AuthState<C>)[]) {
@@ -46,7 +102,7 @@ export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
       })
       app.provide(authKey, auth as unknown as UseAuthReturn<C, Credentials>)
       // `app.onUnmount` arrived in Vue 3.5; the peer range starts at 3.3.
-      if (app.onUnmount) app.onUnmount(stop)
+      if (app.onUnmount) app.onUnmount(() => stop())
       else {
         const unmount = app.unmount
         app.unmount = () => {

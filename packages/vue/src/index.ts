@@ -1,3 +1,3 @@
-export type { UseAuthReturn } from './createAuthPlugin'
+export type { AuthPluginOptions, UseAuthReturn } from './createAuthPlugin'
 export { createAuthPlugin } from './createAuthPlugin'
 export { useAuth } from './useAuth'

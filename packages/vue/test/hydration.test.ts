@@ -1,0 +1,114 @@
+// @vitest-environment happy-dom
+import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { countSubscriptions, createTestToken as makeToken } from '@latchkey/testing'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { type App, createSSRApp, defineComponent, h, nextTick } from 'vue'
+import { renderToString } from 'vue/server-renderer'
+import { type AuthPluginOptions, createAuthPlugin, useAuth } from '../src/index'
+
+const Page = defineComponent({
+  setup() {
+    const auth = useAuth()
+    return () =>
+      auth.status === 'loading'
+        ? h('p', 'Loading…')
+        : auth.isAuthenticated
+          ? h('header', `Signed in as ${auth.claims?.sub}`)
+          : h('form', 'Sign in')
+  },
+})
+
+const clients: AuthClient[] = []
+const apps: App[] = []
+afterEach(() => {
+  for (const app of apps.splice(0)) app.unmount()
+  for (const auth of clients.splice(0)) auth.destroy()
+  localStorage.clear()
+  document.body.innerHTML = ''
+})
+
+function client(options: Parameters<typeof createAuthClient>[0] = {}): AuthClient {
+  const auth = createAuthClient(options)
+  clients.push(auth)
+  return auth
+}
+
+/** The browser side: a client that starts from the session a previous visit left in localStorage. */
+function returningUser(): AuthClient {
+  const previous = createAuthClient({ storage: 'localStorage' })
+  previous.setTokens({ accessToken: makeToken({ sub: 'ada' }) })
+  previous.destroy()
+  return client({ storage: 'localStorage' })
+}
+
+/** Hydrates `html` with a `createSSRApp` using the plugin; returns the container and Vue's warnings. */
+function hydrate(html: string, auth: AuthClient, options?: AuthPluginOptions) {
+  const el = document.createElement('div')
+  el.innerHTML = html
+  document.body.append(el)
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+  const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+  const app = createSSRApp(Page).use(createAuthPlugin(auth, options))
+  apps.push(app)
+  app.mount(el)
+  const reported = [...warn.mock.calls, ...error.mock.calls].map((c) => String(c[0]))
+  warn.mockRestore()
+  error.mockRestore()
+  return { el, reported }
+}
+
+describe('createAuthPlugin({ ssr: true })', () => {
+  it('hydrates the loading snapshot without mismatch, then follows the browser client', async () => {
+    const server = client()
+    server.setTokens({ accessToken: makeToken({ sub: 'someone else' }) })
+    const html = await renderToString(createSSRApp(Page).use(createAuthPlugin(server, { ssr: true })))
+    expect(html).toBe('<p>Loading…</p>')
+
+    const auth = returningUser()
+    expect(auth.getState().status).toBe('authenticated')
+    const { el, reported } = hydrate(html, auth, { ssr: true })
+    expect(reported).toEqual([])
+    expect(el.textContent).toBe('Loading…')
+    await nextTick()
+    expect(el.textContent).toBe('Signed in as ada')
+    await auth.logout()
+    await nextTick()
+    expect(el.textContent).toBe('Sign in')
+  })
+
+  it('hydrates without mismatch when the same serverState is given on both sides', async () => {
+    const token = makeToken({ sub: 'ada' })
+    const server = client()
+    server.setTokens({ accessToken: token })
+    const html = await renderToString(
+      createSSRApp(Page).use(createAuthPlugin(server, { serverState: server.getState() })),
+    )
+    expect(html).toBe('<header>Signed in as ada</header>')
+
+    const auth = client()
+    const { el, reported } = hydrate(html, auth, { serverState: server.getState() })
+    expect(reported).toEqual([])
+    expect(el.textContent).toBe('Signed in as ada')
+    await nextTick()
+    expect(el.textContent).toBe('Sign in') // this browser client holds no session
+  })
+
+  it('subscribes only once mounted: never on the server, until unmount in the browser', async () => {
+    const server = countSubscriptions(client())
+    await renderToString(createSSRApp(Page).use(createAuthPlugin(server.client, { ssr: true })))
+    expect(server.active()).toBe(0)
+
+    const browser = countSubscriptions(client())
+    hydrate('<p>Loading…</p>', browser.client, { ssr: true })
+    expect(browser.active()).toBe(1)
+    apps.pop()?.unmount()
+    expect(browser.active()).toBe(0)
+  })
+
+  it('reports a mismatch without the option, which renders the client state at once (the check works)', async () => {
+    const html = await renderToString(createSSRApp(Page).use(createAuthPlugin(client(), { ssr: true })))
+    const { el, reported } = hydrate(html, returningUser())
+    expect(reported.join('\n')).toMatch(/Hydration/)
+    expect(el.textContent).toBe('Signed in as ada')
+  })
+})
