@@ -1,7 +1,8 @@
-// Lints every built package the way a consumer's tooling sees it: publint (package.json, exports)
-// and Are The Types Wrong (types for ESM and CJS consumers under every resolution mode).
+// Lints every built package the way a consumer's tooling sees it: publint (package.json, exports),
+// Are The Types Wrong (types for ESM and CJS consumers under every resolution mode), and the
+// directives a bundler reads from the built files.
 import { execFileSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -20,6 +21,17 @@ for (const name of readdirSync(`${root}packages`)) {
       failed++
       console.error(`FAIL ${tool} @latchkey/${name}\n${error.stdout ?? ''}${error.stderr ?? ''}`)
     }
+  }
+}
+// React Server Components bundlers (Next.js App Router) treat a module as client code only when it
+// starts with 'use client'; without it a server layout importing <AuthProvider> runs the hooks on
+// the server, where React has none.
+for (const file of ['index.js', 'index.cjs']) {
+  const first = readFileSync(`${root}packages/react/dist/${file}`, 'utf8').trimStart().split('\n')[0]
+  if (/^(['"])use client\1;?$/.test(first)) console.log(`ok   'use client' @latchkey/react/dist/${file}`)
+  else {
+    failed++
+    console.error(`FAIL 'use client' @latchkey/react/dist/${file} starts with: ${first}`)
   }
 }
 if (failed) process.exit(1)
