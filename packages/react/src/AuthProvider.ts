@@ -1,5 +1,6 @@
 import type { AuthClient, AuthState, JwtClaims } from '@latchkey/core'
 import {
+  type Context,
   createContext,
   createElement,
   type ReactElement,
@@ -31,7 +32,21 @@ const LOADING: AuthState<never> = Object.freeze({
   error: null,
 })
 
-const AuthContext = /* @__PURE__ */ createContext<AuthContextValue | null>(null)
+type Contexts = Map<typeof createContext, Context<AuthContextValue | null>>
+
+/**
+ * The context, shared by every copy of this package (an app's ESM import and a dependency's CJS
+ * require) so a hook from one finds the provider of the other: created on first use, so importing
+ * has no side effect, and kept on `globalThis` per React copy (as react-redux does), since a context
+ * only works with the React that created it.
+ */
+function authContext(): Context<AuthContextValue | null> {
+  const registry = globalThis as { [key: symbol]: Contexts | undefined }
+  const contexts = (registry[Symbol.for('@latchkey/react/context')] ??= new Map())
+  let context = contexts.get(createContext)
+  if (!context) contexts.set(createContext, (context = createContext<AuthContextValue | null>(null)))
+  return context
+}
 
 /** Props of {@link AuthProvider}. */
 export interface AuthProviderProps<C = JwtClaims, Credentials = unknown> {
@@ -74,7 +89,7 @@ export function AuthProvider<C = JwtClaims, Credentials = unknown>({
     const snapshot = initial ?? LOADING
     return { client, getServerSnapshot: () => snapshot }
   }, [client, initial])
-  return createElement(AuthContext.Provider, { value }, children)
+  return createElement(authContext().Provider, { value }, children)
 }
 
 /**
@@ -82,7 +97,7 @@ export function AuthProvider<C = JwtClaims, Credentials = unknown>({
  * @param caller - What the user wrote, as the message names it: `useAuth()`, `<RequireAuth>`.
  */
 export function useAuthContext(caller: string): AuthContextValue {
-  const context = useContext(AuthContext)
+  const context = useContext(authContext())
   if (!context) {
     throw new Error(
       `${caller} must be used inside <AuthProvider client={auth}>. Wrap your app in <AuthProvider> and pass it the client from createAuthClient().`,

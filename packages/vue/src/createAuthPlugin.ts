@@ -47,8 +47,12 @@ const LOADING: AuthState<never> = Object.freeze({
   error: null,
 })
 
-/** @internal Where the plugin provides the state for {@link useAuth}. */
-export const authKey: InjectionKey<UseAuthReturn<any, any>> = Symbol('latchkey')
+/**
+ * @internal Where the plugin provides the state for {@link useAuth}. A registered symbol, so two
+ * copies of this package (an app's ESM import and a dependency's CJS require) find each other's
+ * plugin.
+ */
+export const authKey: InjectionKey<UseAuthReturn<any, any>> = Symbol.for('@latchkey/vue')
 
 /**
  * A Vue plugin that makes an auth client available to `useAuth()` in every component of the app.
