@@ -253,7 +253,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // Removed by a tab whose timer saw the session end first: an expiry here too, not a logout, and
     // (as for an expiry seen here) the last error stays.
     const expired = !next && !live(had!) && !canRefresh(had)
-    replace(next, false, !!(had && next))
+    // A renewal: the same user's session renewed there (not a sign-in as someone else).
+    replace(next, false, !!(had && next) && next!.claims?.sub === had!.claims?.sub)
+    // A logout there outranks a login() still pending here, as one made here would.
+    if (!next) logins++
     if (expired) error = last
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
@@ -514,16 +517,21 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       return snapshot
     },
     async login(credentials) {
-      await guard()
+      // Taken at the call: a logout() made while the storage is still read outranks it.
       const ticket = ++logins
+      await guard()
       let tokens: Awaited<ReturnType<NonNullable<typeof options.login>>>
       try {
         tokens = await abortable(options.login!(credentials, { signal: life.signal }), life.signal)
       } catch (cause) {
         if (destroyed) throw destroyedError()
-        error = new AuthError('login_failed', 'Login failed', { cause })
-        commit()
-        throw error
+        const failed = new AuthError('login_failed', 'Login failed', { cause })
+        // A superseded login's failure is not the state's error: a later one decides that.
+        if (ticket === logins) {
+          error = failed
+          commit()
+        }
+        throw failed
       }
       // A later login() or logout() was made meanwhile: it wins.
       if (ticket !== logins) throw new AuthError('login_failed', 'Login superseded')
@@ -558,7 +566,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     },
     async refresh() {
       // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.
-      if (inflight && !destroyed) return inflight
+      if (inflight && !destroyed) {
+        overdue()
+        return inflight
+      }
       await guard()
       if (!refreshFn || !(session?.rt || refreshWithoutToken)) throw noRefresh()
       return start()

@@ -43,7 +43,8 @@ function build(
     // A JWT's own times win; `x` is only for tokens without `exp`.
     s = skew ?? (iat === undefined ? 0 : now - iat * 1000)
     expires = exp * 1000 + s
-    life = iat === undefined ? storedLife : (exp - iat) * 1000
+    // A stored lifetime wins: an observed one (no iat), or 0 for the held token sent back by a refresh.
+    life = storedLife ?? (iat === undefined ? null : (exp - iat) * 1000)
     x = undefined
   } else if (x) [expires, life] = x
   else if (expiresIn !== undefined) {

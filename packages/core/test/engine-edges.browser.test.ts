@@ -6,6 +6,7 @@ import {
   createAuthFetch,
   type RefreshContext,
   type TokenSet,
+  type TokenStorage,
 } from '../src'
 import { T0, token } from './helpers'
 import { createLocks } from './support/locks'
@@ -248,5 +249,126 @@ describe('a refresh result whose entry does not fit in the cookie', () => {
     expect(errors).toEqual(['storage_unavailable'])
     expect(auth.getState()).toMatchObject({ accessToken: large, status: 'authenticated' })
     expect(auth.getState().error?.code).toBe('storage_unavailable')
+  })
+})
+
+describe('a second review of these rules', () => {
+  const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
+  const sub = (t: string) => JSON.parse(atob(t.split('.')[1]!)).sub
+
+  it('a sign-in as another user in another tab is no renewal: the refresh waiting here rejects', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const refresh = vi.fn(async ({ signal }: RefreshContext): Promise<TokenSet> => {
+      await new Promise((resolve, reject) => {
+        setTimeout(resolve, 200)
+        signal.addEventListener('abort', () => reject(signal.reason))
+      })
+      return { accessToken: token(300, { sub: 'alice', n: 1 }), refreshToken: 'rt-a1' }
+    })
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: 'k', refresh }))
+    const b = track(createAuthClient({ storage: 'localStorage', storageKey: 'k', refresh }))
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-a' })
+    await wait()
+    const pending = a.refresh().then(
+      (t) => `resolved sub=${sub(t)}`,
+      (e: { code: string }) => `rejected: ${e.code}`,
+    )
+    await vi.waitFor(() => expect(refresh).toHaveBeenCalled())
+    b.setTokens({ accessToken: token(300, { sub: 'bob' }), refreshToken: 'rt-b' })
+    await vi.waitFor(() => expect(a.getState().claims?.sub).toBe('bob'))
+    expect(await pending).toBe('rejected: no_refresh')
+  })
+
+  it('the held JWT sent back keeps "ask again at expiry" through storage (a reload)', async () => {
+    vi.useFakeTimers({ now: T0 })
+    const same = token(300)
+    const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: same }))
+    const options = { storage: 'localStorage' as const, storageKey: 'h', syncTabs: false, refresh }
+    track(createAuthClient(options)).setTokens({ accessToken: same, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(240_000)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    for (const c of clients.splice(0)) c.destroy()
+    const reloaded = track(createAuthClient(options))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(reloaded.getState()).toMatchObject({ status: 'authenticated', expiresAt: T0 + 300_000 })
+  })
+
+  it('refresh() after a suspend with no wake event times out the overdue refresh too', async () => {
+    vi.useFakeTimers({ now: T0 })
+    const refresh = vi.fn(
+      (ctx: RefreshContext): Promise<TokenSet> =>
+        refresh.mock.calls.length === 1
+          ? new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))
+          : Promise.resolve({ accessToken: token(300, { n: 2 }) }),
+    )
+    const auth = track(createAuthClient({ refresh, refreshTimeout: 10_000 }))
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(240_000)
+    vi.setSystemTime(Date.now() + 3_600_000)
+    let settled = 'pending'
+    auth.refresh().then(
+      () => {
+        settled = 'resolved'
+      },
+      (e: { code: string }) => {
+        settled = e.code
+      },
+    )
+    await vi.advanceTimersByTimeAsync(0)
+    expect(settled).toBe('refresh_timeout')
+  })
+
+  it('a logout() made while an async storage is still read outranks the login() made before it', async () => {
+    let release!: (value: string | null) => void
+    const storage: TokenStorage = {
+      get: () => new Promise<string | null>((resolve) => (release = resolve)),
+      set: async () => {},
+      remove: async () => {},
+    }
+    const auth = track(createAuthClient({ storage, login: async () => ({ accessToken: token(300) }) }))
+    const pending = auth.login('alice').then(
+      () => 'resolved',
+      (e: { code: string }) => `rejected: ${e.code}`,
+    )
+    await auth.logout()
+    release(null)
+    expect(await pending).toBe('rejected: login_failed')
+    expect(auth.getState().status).toBe('unauthenticated')
+  })
+
+  it("a superseded login's failure leaves the state of the login that won alone", async () => {
+    const calls: Array<{ ok: (t: TokenSet) => void; no: (e: unknown) => void }> = []
+    const auth = track(
+      createAuthClient({ login: () => new Promise<TokenSet>((ok, no) => calls.push({ ok, no })) }),
+    )
+    const alice = auth.login('alice').catch((e: { code: string }) => e.code)
+    const bob = auth.login('bob')
+    await vi.waitFor(() => expect(calls).toHaveLength(2))
+    calls[1]!.ok({ accessToken: token(300, { sub: 'bob' }) })
+    await bob
+    calls[0]!.no(Object.assign(new Error('HTTP 401'), { status: 401 }))
+    expect(await alice).toBe('login_failed')
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', error: null })
+  })
+
+  it('a logout in another tab outranks a login() still pending here', async () => {
+    let release!: (tokens: TokenSet) => void
+    const login = () => new Promise<TokenSet>((resolve) => (release = resolve))
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: 'L', login }))
+    const b = track(createAuthClient({ storage: 'localStorage', storageKey: 'L' }))
+    b.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt' })
+    await vi.waitFor(() => expect(a.getState().status).toBe('authenticated'))
+    const pending = a.login('alice').then(
+      () => 'resolved',
+      (e: { code: string }) => `rejected: ${e.code}`,
+    )
+    await vi.waitFor(() => expect(release).toBeTypeOf('function'))
+    await b.logout()
+    await vi.waitFor(() => expect(a.getState().status).toBe('unauthenticated'))
+    release({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt2' })
+    expect(await pending).toBe('rejected: login_failed')
+    await wait()
+    expect(b.getState().status).toBe('unauthenticated')
   })
 })

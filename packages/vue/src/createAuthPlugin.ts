@@ -87,7 +87,8 @@ export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
         const mount = app.mount
         app.mount = (...args) => {
           const vm = mount(...args)
-          follow()
+          // Nothing mounted (no such element, mounted already): nothing to follow, nothing to stop later.
+          if (vm) follow()
           return vm
         }
       } else follow()

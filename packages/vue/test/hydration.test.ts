@@ -112,3 +112,54 @@ describe('createAuthPlugin({ ssr: true })', () => {
     expect(el.textContent).toBe('Signed in as ada')
   })
 })
+
+describe('with ssr, a mount() that mounts nothing', () => {
+  // "It subscribes once per app and unsubscribes when the app unmounts": Vue warns and returns nothing
+  // for these mounts; the plugin must not subscribe for them.
+  const Status = defineComponent({
+    setup() {
+      const auth = useAuth()
+      return () => h('p', auth.status)
+    },
+  })
+  const mounted = () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const { client: auth, active } = countSubscriptions(client())
+    const app = createSSRApp(Status).use(createAuthPlugin(auth, { ssr: true }))
+    const el = document.createElement('div')
+    el.id = 'app'
+    return { app, el, active }
+  }
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('a second mount() leaves no subscription behind after unmount()', () => {
+    const { app, el, active } = mounted()
+    document.body.append(el)
+    app.mount(el)
+    app.mount(el)
+    app.unmount()
+    expect(active()).toBe(0)
+  })
+
+  it('a mount() on a selector that matches nothing yet subscribes only with the real mount', () => {
+    const { app, el, active } = mounted()
+    app.mount('#app')
+    expect(active()).toBe(0)
+    document.body.append(el)
+    app.mount('#app')
+    expect(active()).toBe(1)
+    app.unmount()
+    expect(active()).toBe(0)
+  })
+
+  it('a mount() after unmount() subscribes no more', () => {
+    const { app, el, active } = mounted()
+    document.body.append(el)
+    app.mount(el)
+    app.unmount()
+    app.mount(el)
+    expect(active()).toBe(0)
+  })
+})
