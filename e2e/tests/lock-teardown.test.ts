@@ -1,10 +1,7 @@
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser'
+import { type CorePageServer, serveCorePage } from '../support/corePage'
 
 /**
  * Real Chromium tabs (Web Locks, BroadcastChannel, localStorage) on a page of their own: a tab torn
@@ -12,27 +9,30 @@ import { launchChromium } from '../support/browser'
  * the tab that is refreshing. Taking it over would make that tab's lock request reject, and the
  * refresh token be spent twice.
  */
-const entry = fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url))
 let browser: Browser
-let server: http.Server
+let server: CorePageServer
 let origin = ''
 const spends: string[] = []
 const release: Array<() => void> = []
 
 beforeAll(async () => {
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'iife',
-    globalName: 'latchkey',
-    write: false,
-  })
-  const lib = out.outputFiles[0]!.text
   let n = 0
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url!, 'http://x')
-    if (url.pathname === '/lib.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(lib)
-    if (url.pathname === '/spend') {
+  server = await serveCorePage({
+    before: `
+      window.lockLog = []
+      const request = navigator.locks.request.bind(navigator.locks)
+      navigator.locks.request = (name, options, fn) => {
+        lockLog.push('request ' + JSON.stringify({ steal: options.steal }))
+        const p = request(name, options, fn)
+        p.catch((e) => lockLog.push('rejected ' + e.name))
+        return p
+      }`,
+    after: `
+      window.auth = latchkey.createAuthClient({
+        storage: 'localStorage',
+        refresh: async ({ refreshToken }) => (await fetch('/spend?rt=' + refreshToken, { method: 'POST' })).json(),
+      })`,
+    spend(url, res) {
       const rt = url.searchParams.get('rt')!
       spends.push(rt)
       // The refresh endpoint answers when the test says so.
@@ -41,34 +41,16 @@ beforeAll(async () => {
           .writeHead(200, { 'content-type': 'application/json' })
           .end(JSON.stringify({ accessToken: `opaque-${++n}`, expiresIn: 3600, refreshToken: `${rt}+` })),
       )
-      return
-    }
-    res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><script>
-      window.lockLog = []
-      const request = navigator.locks.request.bind(navigator.locks)
-      navigator.locks.request = (name, options, fn) => {
-        lockLog.push('request ' + JSON.stringify({ steal: options.steal }))
-        const p = request(name, options, fn)
-        p.catch((e) => lockLog.push('rejected ' + e.name))
-        return p
-      }
-    </script><script src="/lib.js"></script><script>
-      window.auth = latchkey.createAuthClient({
-        storage: 'localStorage',
-        refresh: async ({ refreshToken }) => (await fetch('/spend?rt=' + refreshToken, { method: 'POST' })).json(),
-      })
-    </script>`)
+    },
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  origin = server.origin
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   for (const answer of release.splice(0)) answer()
   await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
+  await server?.close()
 })
 
 type Page = Window & { auth: any; lockLog: string[]; pending: Promise<unknown> }
