@@ -11,8 +11,8 @@ export interface TabSync {
 
 /**
  * Cross-tab plumbing: a BroadcastChannel named after the key, and one refresh at a time across tabs
- * with Web Locks, else a lease in localStorage. Waiting is bounded by `waitMs`: then the lock is
- * taken over, so a frozen or dead tab never blocks the others for good.
+ * with Web Locks, else a lease in localStorage. Waiting is bounded by `waitMs`: then a lock held all
+ * that time is taken over (by one tab at a time), so a frozen tab never blocks the others for good.
  */
 export function createTabSync(
   key: string,
@@ -54,24 +54,45 @@ export function createTabSync(
 
   const withWebLock = <T>(fn: () => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
-      // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever.
-      // Our own timer: AbortSignal.timeout is missing where Web Locks are not (Safari 15.4).
-      const wait = new AbortController()
-      const stop = after(waitMs, () => wait.abort())
+      let running = false
+      let stop = () => {}
       const held = async () => {
         stop()
+        running = true
         await fn().then(resolve, reject)
         await sleep(HOLD)
       }
-      // Only our own wait running out takes over: not close() (a tab torn down while it waits must not
-      // break the lock of a tab that is refreshing), not a steal by another tab (ours ran `held` then).
-      locks!
-        .request(name, { signal: wait.signal }, held)
-        .catch((e) =>
-          wait.signal.aborted && !closed
-            ? locks!.request(name, { steal: true }, held).catch(reject)
-            : reject(e),
+      // Once `held` runs, `fn` settles this: a takeover of our lock must not fail a refresh that goes on.
+      const fail = (e: unknown) => running || reject(e)
+      /** The tab (or worker) holding the lock; undefined if none does, or query() fails or is missing. */
+      const holder = async () => {
+        try {
+          return (await locks!.query()).held?.find((l) => l.name === name)?.clientId
+        } catch {}
+      }
+      // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever.
+      const wait = (stuck: ReturnType<typeof holder>) => {
+        // Our own timer: AbortSignal.timeout is missing where Web Locks are not (Safari 15.4).
+        const timeout = new AbortController()
+        stop = after(waitMs, () => timeout.abort())
+        locks!.request(name, { signal: timeout.signal }, held).catch((e) =>
+          // Only our own wait running out takes over: not close() (a tab torn down while it waits must
+          // not break the lock of a tab that is refreshing). Tabs whose waits ran out take turns, and
+          // each takes over only from the tab that held the lock all through its wait: never from one
+          // that has just taken it over (that one gets a full wait of its own).
+          timeout.signal.aborted && !closed
+            ? locks!
+                .request(`${name}:takeover`, {}, async () => {
+                  const now = holder()
+                  if ((await now) === (await stuck) && !closed) {
+                    locks!.request(name, { steal: true }, held).catch(fail)
+                  } else wait(now)
+                })
+                .catch(fail)
+            : fail(e),
         )
+      }
+      wait(holder())
     })
 
   const withLease = async <T>(fn: () => Promise<T>, store: Storage): Promise<T> => {

@@ -4,6 +4,7 @@ import {
   type AuthClient,
   type AuthClientOptions,
   createAuthClient,
+  type RefreshContext,
   type TokenSet,
   type TokenStorage,
 } from '../src'
@@ -156,6 +157,97 @@ describe('lease takeover', () => {
     // refreshTimeout + 5 s is the bound; the wait ends soon after it, not at the lease's 60 s.
     expect(Date.now() - started).toBeLessThan(8_000)
   }, 15_000)
+})
+
+describe('Web Lock takeover', () => {
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.destroy()
+    vi.useRealTimers()
+  })
+
+  it.each([0, 2_000])(
+    'a stuck lock two tabs wait for is taken over once: one spend, no failure (C waits from %i ms after B)',
+    async (lag) => {
+      const locks = createLocks()
+      /** A tab with a `navigator.locks` of its own (its own clientId), sharing the locks of the origin. */
+      const tabOf = (id: string, options: AuthClientOptions) => {
+        vi.stubGlobal('navigator', { ...navigator, locks: locks.client(id) })
+        return tab(options)
+      }
+      const spends: string[] = []
+      let answer!: () => void
+      const answered = new Promise<void>((resolve) => (answer = resolve))
+      let current = 'rt-0'
+      const endpoint =
+        (name: string) =>
+        async ({ refreshToken }: RefreshContext): Promise<TokenSet> => {
+          spends.push(`${refreshToken}:${name}`)
+          await answered // the server answers when the test says so
+          if (refreshToken !== current) throw Object.assign(new Error('reused'), { status: 401 })
+          current = `rt-${spends.length}`
+          return { accessToken: token(300, { n: spends.length }), refreshToken: current }
+        }
+      // A takes the lock and never lets go (its refresh neither returns nor times out): a frozen tab.
+      const a = tabOf('a', { refresh: () => new Promise<TokenSet>(() => {}), refreshTimeout: 3_600_000 })
+      // B and C wait for the lock at most refreshTimeout + 5 s = 10 s.
+      const b = tabOf('b', { refresh: endpoint('b'), refreshTimeout: 5_000 })
+      const c = tabOf('c', { refresh: endpoint('c'), refreshTimeout: 5_000 })
+      const failures: string[] = []
+      // No tab reports a failure: not B or C, nor A, whose refresh goes on after its lock was taken over.
+      for (const t of [a, b, c]) t.on('refreshError', ({ error }) => failures.push(error.code))
+      a.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+      await vi.waitFor(() => expect([b, c].map((t) => t.getState().isAuthenticated)).toEqual([true, true]))
+      vi.useFakeTimers({ now: Date.now() })
+      a.refresh().catch(() => {})
+      await vi.advanceTimersByTimeAsync(10)
+      expect((await locks.query()).held).toEqual([expect.objectContaining({ clientId: 'a' })])
+      const pb = b.refresh().catch((e: { code: string }) => e.code)
+      await vi.advanceTimersByTimeAsync(lag)
+      const pc = c.refresh().catch((e: { code: string }) => e.code)
+      // Both waits run out while the first takeover's refresh is still unanswered.
+      await vi.advanceTimersByTimeAsync(10_000 + 500)
+      expect({ spends, steals: locks.log }).toEqual({ spends: ['rt-0:b'], steals: ['steal'] })
+      answer()
+      await vi.advanceTimersByTimeAsync(1_000)
+      const renewed = b.getState().accessToken
+      expect(b.getState().claims).toMatchObject({ n: 1 })
+      expect({ b: await pb, c: await pc, failures, spends }).toEqual({
+        b: renewed,
+        c: renewed,
+        failures: [],
+        spends: ['rt-0:b'],
+      })
+      expect(c.getState().accessToken).toBe(renewed)
+    },
+    15_000,
+  )
+
+  it('a tab that took the lock over and then froze is taken over too, after one more full wait', async () => {
+    vi.useFakeTimers({ now: Date.now() })
+    const locks = createLocks()
+    const forever = () => new Promise(() => {})
+    locks
+      .client('a')
+      .request('latchkey:tabs', {}, forever)
+      .catch(() => {}) // a frozen tab
+    vi.stubGlobal('navigator', { ...navigator, locks: locks.client('c') })
+    const { refresh, stats, login } = server()
+    const c = tab({ refresh, refreshTimeout: 5_000 }) // waits at most 10 s
+    c.setTokens(login())
+    const pc = c.refresh()
+    await vi.advanceTimersByTimeAsync(5_000)
+    // Another tab (its wait began earlier) takes the lock over from A, and freezes too.
+    locks
+      .client('x')
+      .request('latchkey:tabs', { steal: true }, forever)
+      .catch(() => {})
+    await vi.advanceTimersByTimeAsync(5_500)
+    // C's wait ran out, but X has held the lock for 5 s only: C waits once more.
+    expect({ steals: locks.log.length, refreshes: stats.refreshes }).toEqual({ steals: 1, refreshes: 0 })
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect({ steals: locks.log.length, refreshes: stats.refreshes }).toEqual({ steals: 2, refreshes: 1 })
+    expect(await pc).toBe(c.getState().accessToken)
+  })
 })
 
 describe('per-tab modes', () => {

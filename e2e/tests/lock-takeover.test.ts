@@ -1,0 +1,172 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { launchChromium } from '../support/browser'
+import { type CorePageServer, serveCorePage } from '../support/corePage'
+
+/**
+ * Real Chromium tabs (Web Locks, BroadcastChannel, localStorage): tab A holds the refresh lock and
+ * never lets go (a frozen tab, in effect), tabs B and C wait for it. When their waits run out, exactly
+ * one of them takes the lock over and spends the refresh token; the other waits for that one (never
+ * taking the lock from it) and adopts its token. Found by a review: both took the lock over, the
+ * second from the first while its refresh was under way, and the refresh token was spent twice.
+ */
+let browser: Browser
+let server: CorePageServer
+const spends: string[] = []
+const release: Array<() => void> = []
+
+beforeAll(async () => {
+  let current = 'rt-0'
+  let n = 0
+  server = await serveCorePage({
+    // Records every lock request (`request <name>[ steal]`) and every one that rejects.
+    before: `
+      window.lockLog = []
+      const request = navigator.locks.request.bind(navigator.locks)
+      navigator.locks.request = (name, ...args) => {
+        lockLog.push('request ' + name + (args.length > 1 && args[0].steal ? ' steal' : ''))
+        const p = request(name, ...args)
+        p.catch((e) => lockLog.push('rejected ' + name + ' ' + e.name))
+        return p
+      }`,
+    after: `
+      window.start = (refreshTimeout, hang) => {
+        window.events = []
+        window.auth = latchkey.createAuthClient({
+          storage: 'localStorage',
+          refreshTimeout, // the lock wait is bounded at refreshTimeout + 5 s
+          refresh: async ({ refreshToken, signal }) => {
+            events.push('refresh ' + refreshToken)
+            if (hang) return new Promise(() => {})
+            const url = '/spend?rt=' + refreshToken + '&tab=' + document.title
+            const res = await fetch(url, { method: 'POST', signal })
+            if (!res.ok) throw Object.assign(new Error('refresh failed'), { status: res.status })
+            return res.json()
+          },
+        })
+        for (const type of ['refresh', 'refreshError', 'logout'])
+          auth.on(type, (e) => events.push(type + ' ' + (e.error?.code ?? e.reason ?? e.accessToken)))
+      }`,
+    // Rotation with reuse detection: a second spend of a refresh token is refused. Answers wait for the test.
+    spend(url, res) {
+      const rt = url.searchParams.get('rt')!
+      const ok = rt === current
+      spends.push(`${rt}:${ok ? 'ok' : 'reused'}:${url.searchParams.get('tab')}`)
+      const next = ok ? `rt-${++n}` : ''
+      if (ok) current = next
+      const token = `opaque-${n}`
+      release.push(() =>
+        ok
+          ? res
+              .writeHead(200, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ accessToken: token, expiresIn: 3600, refreshToken: next }))
+          : res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'),
+      )
+    },
+  })
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  for (const answer of release.splice(0)) answer()
+  await browser?.close()
+  await server?.close()
+})
+
+type Tab = Window & {
+  start(refreshTimeout: number, hang: boolean): void
+  auth: any
+  events: string[]
+  lockLog: string[]
+  pending: Promise<unknown>
+}
+const NAME = 'latchkey:latchkey' // the refresh lock of the default storageKey
+
+/**
+ * Whether a waiting tab has acted on its wait running out: it asked for the lock again (a takeover,
+ * or a plain request to wait once more), and if that was a takeover, its refresh has started.
+ */
+const decided = (page: Page) =>
+  page.evaluate((name) => {
+    const tab = window as unknown as Tab
+    const requests = tab.lockLog.filter((l) => l === `request ${name}` || l === `request ${name} steal`)
+    const tookOver = requests.at(-1)?.endsWith(' steal')
+    return requests.length >= 2 && (!tookOver || tab.events.some((e) => e.startsWith('refresh rt-')))
+  }, NAME)
+
+it('a stuck lock two tabs wait for is taken over by one of them: the refresh token is spent once', async () => {
+  const context = await browser.newContext()
+  const pageErrors: string[] = []
+  const tabs: Page[] = []
+  for (const [title, refreshTimeout, hang] of [
+    ['a', 3_600_000, true], // A's refresh neither returns nor times out: it keeps the lock
+    ['b', 3_000, false], // B and C wait for the lock at most 3 s + 5 s
+    ['c', 3_000, false],
+  ] as const) {
+    const page = await context.newPage()
+    page.on('pageerror', (e) => pageErrors.push(`${title}: ${e}`))
+    await page.goto(`${server.origin}/`)
+    await page.evaluate(
+      ([title, refreshTimeout, hang]) => {
+        document.title = title
+        ;(window as unknown as Tab).start(refreshTimeout, hang)
+      },
+      [title, refreshTimeout, hang] as const,
+    )
+    tabs.push(page)
+  }
+  const [a, b, c] = tabs as [Page, Page, Page]
+  await a.evaluate(() =>
+    (window as unknown as Tab).auth.setTokens({
+      accessToken: 'opaque-0',
+      expiresIn: 3600,
+      refreshToken: 'rt-0',
+    }),
+  )
+  for (const page of [b, c])
+    await page.waitForFunction(() => (window as unknown as Tab).auth.getState().accessToken === 'opaque-0')
+  await a.evaluate(() => void (window as unknown as Tab).auth.refresh().catch(() => {}))
+  // A holds the lock once its refresh has started.
+  await a.waitForFunction(() => (window as unknown as Tab).events.includes('refresh rt-0'))
+  for (const page of [b, c])
+    await page.evaluate(() => {
+      const tab = window as unknown as Tab
+      tab.pending = tab.auth.refresh().catch((e: { code: string }) => e.code)
+    })
+  // Both waits run out (about 8 s) while the refresh endpoint holds its answers back.
+  await expect.poll(async () => (await decided(b)) && (await decided(c)), { timeout: 30_000 }).toBe(true)
+  const spentBeforeAnswers = [...spends]
+  for (const answer of release.splice(0)) answer()
+  const results = [
+    await b.evaluate(() => (window as unknown as Tab).pending),
+    await c.evaluate(() => (window as unknown as Tab).pending),
+  ]
+  const view = async (page: Page) =>
+    page.evaluate(() => {
+      const tab = window as unknown as Tab
+      return { events: tab.events, lockLog: tab.lockLog }
+    })
+  const [viewA, viewB, viewC] = [await view(a), await view(b), await view(c)]
+  const takeovers = [viewB, viewC].map((v) => v.lockLog.filter((l) => l === `request ${NAME} steal`).length)
+  const spent = spentBeforeAnswers.map((s) => s.split(':').slice(0, 2).join(':'))
+  const diagnostics = JSON.stringify({ spends, a: viewA, b: viewB, c: viewC }, null, 1)
+  expect(
+    {
+      spent,
+      takeovers: takeovers[0]! + takeovers[1]!,
+      results,
+      failures: [viewA, viewB, viewC].flatMap((v) => v.events.filter((e) => e.startsWith('refreshError'))),
+      pageErrors,
+    },
+    diagnostics,
+  ).toEqual({
+    spent: ['rt-0:ok'],
+    takeovers: 1,
+    results: ['opaque-1', 'opaque-1'],
+    failures: [],
+    pageErrors: [],
+  })
+  // The tab that took over spent the token; the other adopted its result without a spend.
+  expect(spends, diagnostics).toHaveLength(1)
+  await context.close()
+})
