@@ -80,7 +80,7 @@ try {
   console.log(`latchkey auth server on ${url} (${alg}) — users alice/wonderland (admin), bob/builder`)
 } catch (error) {
   const { code, message } = /** @type {NodeJS.ErrnoException} */ (error)
-  if (code === 'EADDRINUSE') fail(`port ${port} is in use; pass --port`)
+  if (code === 'EADDRINUSE') fail(`port ${port} is in use; pass --port (with \`pnpm start\`, set AUTH_PORT)`)
   fail(`cannot listen on ${host}:${port}: ${code ?? message}`)
 }
 

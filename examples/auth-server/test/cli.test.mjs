@@ -25,7 +25,7 @@ describe('cli', () => {
     try {
       const { code, stderr } = await run(['--port', String(port), '--quiet'])
       expect(code).toBe(1)
-      expect(stderr).toBe(`port ${port} is in use; pass --port\n`)
+      expect(stderr).toBe(`port ${port} is in use; pass --port (with \`pnpm start\`, set AUTH_PORT)\n`)
     } finally {
       blocker.close()
     }

@@ -62,7 +62,10 @@ export interface CookieOptions {
 export interface RefreshContext {
   refreshToken: string | null
   accessToken: string | null
-  /** Aborted when the refresh times out or the client is destroyed. */
+  /**
+   * Aborted when the refresh times out, the session is replaced (logout, login, setTokens, another
+   * tab) or the client is destroyed.
+   */
   signal: AbortSignal
 }
 
@@ -134,14 +137,17 @@ export interface AuthClient<C = JwtClaims, Credentials = unknown> {
   logout(): Promise<void>
   /**
    * A token valid for at least `minValidity` seconds (default: the leeway), refreshed first when
-   * needed; `null` without a session. Concurrent callers share one refresh.
+   * needed; `null` without a session, or when a refresh failed and the token has expired. Concurrent
+   * callers share one refresh. Rejects only with `destroyed`.
    */
   getAccessToken(options?: { minValidity?: number }): Promise<string | null>
   /**
    * The access token, synchronously, when it is valid for at least the leeway; else `null` (then
    * `getAccessToken()` refreshes). Never refreshes or waits. For code that cannot await (a WebSocket
    * URL built in a constructor) and interceptors' fast path.
-   * @example const url = `wss://api.example.com/live?token=${auth.peekAccessToken() ?? ''}`
+   * @example
+   * // Sent in the first message, not in the URL (URLs end up in server and proxy logs).
+   * socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token: auth.peekAccessToken() }))
    */
   peekAccessToken(): string | null
   /** Refreshes now, joining a refresh in flight. Rejects with that attempt's `RefreshError`. */
@@ -150,6 +156,9 @@ export interface AuthClient<C = JwtClaims, Credentials = unknown> {
   fetch: typeof fetch
   /** Resolves once the storage has been read. */
   ready: Promise<void>
-  /** Stops timers, listeners and channels. Later calls fail with `destroyed`. */
+  /**
+   * Stops timers, listeners and channels. Afterwards `setTokens` throws and the async methods reject
+   * with `destroyed`; `logout()` resolves doing nothing, `getState()` keeps the last snapshot.
+   */
   destroy(): void
 }

@@ -29,7 +29,7 @@ export interface AuthStore<C = JwtClaims, Credentials = unknown>
  *   const auth = authStore(createAuthClient({ storage: 'localStorage', refresh }))
  * </script>
  *
- * {#if $auth.isAuthenticated}
+ * {#if $auth.status === 'authenticated' || $auth.status === 'expired'}
  *   <button onclick={() => auth.logout()}>Sign out {$auth.claims?.sub}</button>
  * {:else}
  *   <a href="/login">Sign in</a>
