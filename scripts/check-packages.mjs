@@ -2,7 +2,7 @@
 // Are The Types Wrong (types for ESM and CJS consumers under every resolution mode), and the
 // directives a bundler reads from the built files.
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -21,6 +21,14 @@ for (const name of readdirSync(`${root}packages`)) {
       failed++
       console.error(`FAIL ${tool} @latchkey/${name}\n${error.stdout ?? ''}${error.stderr ?? ''}`)
     }
+  }
+}
+// The MIT license asks that copies carry its text: npm and pnpm pack a package's own LICENSE.
+for (const name of readdirSync(`${root}packages`)) {
+  if (existsSync(`${root}packages/${name}/LICENSE`)) console.log(`ok   LICENSE @latchkey/${name}`)
+  else {
+    failed++
+    console.error(`FAIL LICENSE @latchkey/${name}: packages/${name}/LICENSE is missing`)
   }
 }
 // React Server Components bundlers (Next.js App Router) treat a module as client code only when it

@@ -1,4 +1,4 @@
-import { type ReactNode, useSyncExternalStore } from 'react'
+import { createElement, Fragment, type ReactElement, type ReactNode, useSyncExternalStore } from 'react'
 import { useAuthContext } from './AuthProvider'
 
 /** Props of {@link RequireAuth}. */
@@ -24,7 +24,11 @@ export interface RequireAuthProps {
  * </RequireAuth>
  * ```
  */
-export function RequireAuth({ children, fallback = null, loading = fallback }: RequireAuthProps): ReactNode {
+export function RequireAuth({
+  children,
+  fallback = null,
+  loading = fallback,
+}: RequireAuthProps): ReactElement {
   const { client, getServerSnapshot } = useAuthContext('<RequireAuth>')
   // A string is compared by value, so a state change that keeps the status renders nothing.
   const status = useSyncExternalStore(
@@ -32,5 +36,10 @@ export function RequireAuth({ children, fallback = null, loading = fallback }: R
     () => client.getState().status,
     () => getServerSnapshot().status,
   )
-  return status === 'unauthenticated' ? fallback : status === 'loading' ? loading : children
+  // An element, not a bare node: @types/react before 18.2.8 accepts only elements from components.
+  return createElement(
+    Fragment,
+    null,
+    status === 'unauthenticated' ? fallback : status === 'loading' ? loading : children,
+  )
 }

@@ -1,6 +1,14 @@
 import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
+import type { ReactElement } from 'react'
 import { expectTypeOf, test } from 'vitest'
-import { AuthProvider, type UseAuthResult, useAuth, useAuthClient, useAuthSelector } from '../src/index'
+import {
+  AuthProvider,
+  RequireAuth,
+  type UseAuthResult,
+  useAuth,
+  useAuthClient,
+  useAuthSelector,
+} from '../src/index'
 
 interface MyClaims {
   sub: string
@@ -23,4 +31,8 @@ test('generics type claims, credentials and selections', () => {
     .parameter(0)
     .toHaveProperty('serverState')
   void (<AuthProvider client={auth} serverState={auth.getState()} />)
+})
+
+test('RequireAuth returns an element, as every @types/react 18 accepts from a component', () => {
+  expectTypeOf(RequireAuth).returns.toEqualTypeOf<ReactElement>()
 })
