@@ -59,15 +59,36 @@ export function createTabSync(
       const held = async () => {
         stop()
         running = true
-        await fn().then(resolve, reject)
-        await sleep(HOLD)
+        // This hold's own mark, so a waiting tab tells one hold from the next: every client of a page
+        // shares its clientId, and a tab that takes the lock again keeps it.
+        let unmark = () => {}
+        const marked = new Promise<void>((r) => {
+          unmark = r
+        })
+        locks!.request(`${name}:hold:${Math.random()}`, {}, () => marked).catch(() => {})
+        try {
+          await fn().then(resolve, reject)
+          await sleep(HOLD)
+        } finally {
+          unmark()
+        }
       }
       // Once `held` runs, `fn` settles this: a takeover of our lock must not fail a refresh that goes on.
       const fail = (e: unknown) => running || reject(e)
-      /** The tab (or worker) holding the lock; undefined if none does, or query() fails or is missing. */
+      /**
+       * Who holds the lock: the marks of its holds (a hold taken over keeps its mark until it ends) and
+       * their clients; undefined when nobody holds it, or query() fails or is missing.
+       */
       const holder = async () => {
         try {
-          return (await locks!.query()).held?.find((l) => l.name === name)?.clientId
+          const { held = [] } = await locks!.query()
+          if (held.some((l) => l.name === name)) {
+            return held
+              .filter((l) => l.name === name || l.name?.startsWith(`${name}:hold:`))
+              .map((l) => `${l.name}@${l.clientId}`)
+              .sort()
+              .join()
+          }
         } catch {}
       }
       // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever.
@@ -77,20 +98,30 @@ export function createTabSync(
         stop = after(waitMs, () => timeout.abort())
         locks!.request(name, { signal: timeout.signal }, held).catch((e) =>
           // Only our own wait running out takes over: not close() (a tab torn down while it waits must
-          // not break the lock of a tab that is refreshing). Tabs whose waits ran out take turns, and
-          // each takes over only from the tab that held the lock all through its wait: never from one
-          // that has just taken it over (that one gets a full wait of its own).
-          timeout.signal.aborted && !closed
-            ? locks!
-                .request(`${name}:takeover`, {}, async () => {
-                  const now = holder()
-                  if ((await now) === (await stuck) && !closed) {
-                    locks!.request(name, { steal: true }, held).catch(fail)
-                  } else wait(now)
-                })
-                .catch(fail)
-            : fail(e),
+          // not break the lock of a tab that is refreshing).
+          timeout.signal.aborted && !closed ? takeover(stuck) : fail(e),
         )
+      }
+      // Tabs whose waits ran out take turns, and each takes over only if the holds it waited on are
+      // still all there is: never from a hold that began since (that one gets a full wait of its own).
+      // The turn is waited for at most waitMs too (a tab may freeze while it decides), then taken over.
+      const takeover = (stuck: ReturnType<typeof holder>) => {
+        const turn = new AbortController()
+        const stopTurn = after(waitMs, () => turn.abort())
+        const decide = async () => {
+          stopTurn()
+          const current = holder()
+          if ((await current) === (await stuck) && !closed)
+            locks!.request(name, { steal: true }, held).catch(fail)
+          else wait(current)
+        }
+        locks!
+          .request(`${name}:takeover`, { signal: turn.signal }, decide)
+          .catch((e) =>
+            turn.signal.aborted && !closed
+              ? locks!.request(`${name}:takeover`, { steal: true }, decide).catch(fail)
+              : fail(e),
+          )
       }
       wait(holder())
     })

@@ -200,7 +200,9 @@ describe('Web Lock takeover', () => {
       vi.useFakeTimers({ now: Date.now() })
       a.refresh().catch(() => {})
       await vi.advanceTimersByTimeAsync(10)
-      expect((await locks.query()).held).toEqual([expect.objectContaining({ clientId: 'a' })])
+      expect((await locks.query()).held).toContainEqual(
+        expect.objectContaining({ clientId: 'a', name: 'latchkey:tabs' }),
+      )
       const pb = b.refresh().catch((e: { code: string }) => e.code)
       await vi.advanceTimersByTimeAsync(lag)
       const pc = c.refresh().catch((e: { code: string }) => e.code)
@@ -247,6 +249,98 @@ describe('Web Lock takeover', () => {
     await vi.advanceTimersByTimeAsync(10_000)
     expect({ steals: locks.log.length, refreshes: stats.refreshes }).toEqual({ steals: 2, refreshes: 1 })
     expect(await pc).toBe(c.getState().accessToken)
+  })
+
+  /** A rotating endpoint with reuse detection, answering `delay` ms later; `spends` lists every call. */
+  function slowEndpoint(delay: number) {
+    const spends: string[] = []
+    let current = 'rt-0'
+    const make =
+      (name: string) =>
+      async ({ refreshToken }: RefreshContext): Promise<TokenSet> => {
+        spends.push(`${refreshToken}:${name}`)
+        await new Promise((resolve) => setTimeout(resolve, delay))
+        if (refreshToken !== current) throw Object.assign(new Error('reused'), { status: 401 })
+        current = `rt-${spends.length}`
+        return { accessToken: token(300, { n: spends.length }), refreshToken: current }
+      }
+    return { spends, make }
+  }
+  const tabWith = (
+    locks: ReturnType<ReturnType<typeof createLocks>['client']>,
+    options: AuthClientOptions,
+  ) => {
+    vi.stubGlobal('navigator', { ...navigator, locks })
+    return tab(options)
+  }
+
+  it('is never taken from a second client of the same page while it refreshes (one clientId, two holds)', async () => {
+    const locks = createLocks()
+    const { spends, make } = slowEndpoint(7_000)
+    const failures: string[] = []
+    // One page, two clients: they share its navigator.locks and so its clientId.
+    const page = locks.client('x')
+    // x1's refresh hangs and times out after 5 s; then x2 takes the lock and refreshes for 7 s.
+    const x1 = tabWith(page, { refresh: () => new Promise<TokenSet>(() => {}), refreshTimeout: 5_000 })
+    const x2 = tabWith(page, { refresh: make('x2'), refreshTimeout: 5_000 })
+    const b = tabWith(locks.client('b'), { refresh: make('b'), refreshTimeout: 5_000 })
+    for (const t of [x1, x2, b]) t.on('refreshError', ({ error }) => failures.push(error.code))
+    x1.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.waitFor(() => expect([x2, b].map((t) => t.getState().isAuthenticated)).toEqual([true, true]))
+    vi.useFakeTimers({ now: Date.now() })
+    x1.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(10)
+    x2.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(10)
+    // B's wait (10 s) runs out at ~10 s, while x2 (granted at ~5 s) refreshes: not the hold B waited on.
+    b.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(11_000)
+    expect({ spends, steals: locks.log }).toEqual({ spends: ['rt-0:x2'], steals: [] })
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(failures.filter((f) => f === 'refresh_rejected')).toEqual([])
+  })
+
+  it('is still taken over when a tab froze while deciding (the turn is waited for at most as long)', async () => {
+    vi.useFakeTimers({ now: Date.now() })
+    const locks = createLocks()
+    const forever = () => new Promise(() => {})
+    locks
+      .client('a')
+      .request('latchkey:tabs', {}, forever)
+      .catch(() => {}) // a frozen holder
+    locks
+      .client('x')
+      .request('latchkey:tabs:takeover', {}, forever)
+      .catch(() => {}) // a tab frozen while it decides
+    const { spends, make } = slowEndpoint(0)
+    const c = tabWith(locks.client('c'), { refresh: make('c'), refreshTimeout: 5_000 })
+    c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    const pc = c.refresh()
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(spends).toEqual(['rt-0:c'])
+    expect(await pc).toBe(c.getState().accessToken)
+  })
+
+  it('leaves nothing queued for the turn after destroy(), and refresh() rejects with destroyed', async () => {
+    vi.useFakeTimers({ now: Date.now() })
+    const locks = createLocks()
+    const forever = () => new Promise(() => {})
+    locks
+      .client('a')
+      .request('latchkey:tabs', {}, forever)
+      .catch(() => {})
+    locks
+      .client('x')
+      .request('latchkey:tabs:takeover', {}, forever)
+      .catch(() => {})
+    const c = tabWith(locks.client('c'), { refresh: slowEndpoint(0).make('c'), refreshTimeout: 5_000 })
+    c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    const pc = c.refresh().catch((e: { code: string }) => e.code)
+    await vi.advanceTimersByTimeAsync(10_500) // C's wait ran out: it queues for its turn
+    c.destroy()
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(await pc).toBe('destroyed')
+    expect((await locks.query()).pending.filter((p) => p.clientId === 'c')).toEqual([])
   })
 })
 
