@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = (name) => `${root}node_modules/.bin/${name}`
 let failed = 0
-for (const name of readdirSync(`${root}packages`)) {
+// The workspace's packages: folders with a package.json (not a tool's cache folder beside them).
+const packages = readdirSync(`${root}packages`).filter((name) =>
+  existsSync(`${root}packages/${name}/package.json`),
+)
+for (const name of packages) {
   const dir = `${root}packages/${name}`
   for (const [tool, args] of [
     ['publint', ['run', dir, '--strict', '--pack', 'npm']],
@@ -24,7 +28,7 @@ for (const name of readdirSync(`${root}packages`)) {
   }
 }
 // The MIT license asks that copies carry its text: npm and pnpm pack a package's own LICENSE.
-for (const name of readdirSync(`${root}packages`)) {
+for (const name of packages) {
   if (existsSync(`${root}packages/${name}/LICENSE`)) console.log(`ok   LICENSE @latchkey/${name}`)
   else {
     failed++
