@@ -7,9 +7,11 @@ import {
   type SentToken,
 } from '@latchkey/core'
 import {
+  Axios,
   type AxiosError,
   AxiosHeaders,
   type AxiosInstance,
+  type AxiosRequestConfig,
   CanceledError,
   type InternalAxiosRequestConfig,
 } from 'axios'
@@ -157,7 +159,11 @@ export function attachAuth(
     config.data = config[DATA]
     config.headers = AxiosHeaders.from(config.headers)
     config.headers.set('Authorization', `Bearer ${next}`)
-    return instance.request(config)
+    // Not instance.request: its response interceptors would run twice on the replay (once inside,
+    // once in the chain this handler belongs to). The request interceptors run again, as before.
+    const replay = new Axios(instance.defaults as AxiosRequestConfig)
+    replay.interceptors.request = instance.interceptors.request
+    return replay.request(config)
   }
 
   const request = instance.interceptors.request.use(onRequest)

@@ -66,8 +66,9 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     }
     const expiresIn = Number(data.expires_in)
     const tokens: TokenSet = { accessToken: data.access_token as string }
-    // An absent or null refresh_token keeps the current one (RFC 6749 §6: the server may issue none).
-    if (data.refresh_token != null) tokens.refreshToken = data.refresh_token as string
+    // An absent, null or empty refresh_token keeps the current one (RFC 6749 §6: the server may issue none).
+    if (data.refresh_token != null && data.refresh_token !== '')
+      tokens.refreshToken = data.refresh_token as string
     if (data.expires_in != null && Number.isFinite(expiresIn)) tokens.expiresIn = expiresIn
     return tokens
   }

@@ -44,6 +44,9 @@ export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): 
       })
     : promise
 
+/** Refreshes that failed, per client: how many, and for which token (see `renew`). */
+const outcomes = new WeakMap<object, { failures: number; failedFor: string | null }>()
+
 /**
  * For adapters (`@latchkey/axios`): the 401 rules `createAuthFetch` uses. A 401 to a request sent with
  * an older token than the client now holds is replayed with the current one, at no refresh (unless the
@@ -52,8 +55,9 @@ export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): 
  * starts no new one, so a burst of late 401s costs one refresh either way.
  */
 export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
-  let failures = 0
-  let failedFor: string | null = null
+  // Per client, not per renewer: auth.fetch, createAuthFetch and attachAuth on one client share it.
+  const shared = outcomes.get(client) ?? { failures: 0, failedFor: null as string | null }
+  outcomes.set(client, shared)
   // Read from the client, not counted here through its events: a renewer (one per createAuthFetch or
   // attachAuth, which apps may create often) must not leave listeners behind.
   const sessions = () => (client as { [SESSIONS]?: () => number })[SESSIONS]?.() ?? 0
@@ -65,7 +69,7 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
       const { accessToken, claims } = client.getState()
       return {
         token,
-        mark: failures,
+        mark: shared.failures,
         session: sessions(),
         sub: accessToken === token ? claims?.sub : undefined,
       }
@@ -74,17 +78,23 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
       return abortable(client.getAccessToken(), signal).then((token) => (token ? renewer.sent(token) : null))
     },
     async renew(sent, signal) {
+      const failed = () => {
+        shared.failures++
+        shared.failedFor = sent.token
+        return null
+      }
       const { accessToken, claims } = client.getState()
       // Logged out or rejected; or someone else signed in meanwhile: their token must not carry this.
       if (!accessToken || !same(sent, claims)) return null
-      if (accessToken === sent.token && failedFor === sent.token && failures !== sent.mark) return null
+      if (accessToken === sent.token && shared.failedFor === sent.token && shared.failures !== sent.mark)
+        return null
       const next = await abortable(
         accessToken === sent.token
-          ? client.refresh().catch(() => {
-              failures++
-              failedFor = sent.token
-              return null
-            })
+          ? client.refresh().then(
+              // The held token sent back renews nothing: late 401s for it start no new refresh either.
+              (t) => (t === sent.token ? failed() : t),
+              failed,
+            )
           : client.getAccessToken(),
         signal,
       )

@@ -114,6 +114,7 @@ describe('oauth2Refresh', () => {
   it.each([
     ['omitted', {}],
     ['null', { refresh_token: null }],
+    ['empty', { refresh_token: '' }],
   ])('a refresh_token that is %s keeps the current one (RFC 6749 §6)', async (_, extra) => {
     const seen: Array<string | null> = []
     server.use(

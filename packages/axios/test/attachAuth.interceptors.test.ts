@@ -1,0 +1,78 @@
+import http from 'node:http'
+import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { createTestToken } from '@latchkey/testing'
+import axios from 'axios'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { attachAuth } from '../src'
+
+/**
+ * Response interceptors an app adds after attachAuth run once per request, also when the request was
+ * answered by a 401 and replayed (a real server on 127.0.0.1).
+ */
+let server: http.Server
+let API = ''
+/** The token the server accepts. */
+let accepted = ''
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    if (req.url === '/always401') return res.writeHead(401).end()
+    const ok = req.headers.authorization === `Bearer ${accepted}`
+    res
+      .writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ name: 'alice' }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  API = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+})
+afterAll(() => {
+  server.closeAllConnections()
+  server.close()
+})
+const clients: AuthClient[] = []
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+})
+const sec = () => Math.floor(Date.now() / 1000)
+const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
+
+/** A client whose token the server refuses (revoked); its refresh issues one the server accepts. */
+function setup() {
+  let refreshes = 0
+  const auth = createAuthClient({
+    syncTabs: false,
+    refresh: async () => {
+      refreshes++
+      accepted = live()
+      return { accessToken: accepted }
+    },
+  })
+  clients.push(auth)
+  accepted = ''
+  auth.setTokens({ accessToken: live(), refreshToken: 'r' })
+  const api = axios.create({ baseURL: API })
+  attachAuth(api, auth, { origins: [API] })
+  return { api, refreshes: () => refreshes }
+}
+
+describe('response interceptors added after attachAuth', () => {
+  it('a data-unwrapping one (r => r.data) runs once on a replayed response', async () => {
+    const { api, refreshes } = setup()
+    api.interceptors.response.use((r) => r.data)
+    expect(await api.get('/me')).toEqual({ name: 'alice' })
+    expect(refreshes()).toBe(1)
+  })
+
+  it('an error one sees a refused replay once, as the AxiosError', async () => {
+    const { api, refreshes } = setup()
+    let seen = 0
+    api.interceptors.response.use(undefined, (e) => {
+      seen++
+      throw e
+    })
+    const status = await api.get('/always401').then(
+      () => 0,
+      (e: { response?: { status: number } }) => e.response?.status,
+    )
+    expect({ status, refreshes: refreshes(), seen }).toEqual({ status: 401, refreshes: 1, seen: 1 })
+  })
+})
