@@ -23,7 +23,7 @@ beforeAll(async () => {
       const request = navigator.locks.request.bind(navigator.locks)
       navigator.locks.request = (name, options, fn) => {
         // A hold's own mark has a random name: logged without it.
-        lockLog.push('request ' + name.replace(/:hold:.*/, ':hold') + ' ' + JSON.stringify({ steal: options.steal }))
+        lockLog.push('request ' + name.replace(/^latchkey-hold:[^:]*/, 'latchkey-hold') + ' ' + JSON.stringify({ steal: options.steal }))
         const p = request(name, options, fn)
         p.catch((e) => lockLog.push('rejected ' + e.name))
         return p
@@ -86,7 +86,7 @@ it('a tab destroyed while it waits for the refresh lock leaves it to the tab ref
   // A's lock (and its hold's mark) were never taken from it: requested once each, never rejected.
   expect({ spentWhileALocked, lockLogOfA }).toEqual({
     spentWhileALocked: ['r1'],
-    lockLogOfA: ['request latchkey:latchkey {}', 'request latchkey:latchkey:hold {}'],
+    lockLogOfA: ['request latchkey:latchkey {}', 'request latchkey-hold:latchkey {}'],
   })
   await context.close()
 })

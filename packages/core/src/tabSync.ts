@@ -65,7 +65,10 @@ export function createTabSync(
         const marked = new Promise<void>((r) => {
           unmark = r
         })
-        locks!.request(`${name}:hold:${Math.random()}`, {}, () => marked).catch(() => {})
+        // Its own namespace, key last: no storageKey's locks can pass for this key's marks or turn.
+        locks!
+          .request(`latchkey-hold:${Math.random().toString(36).slice(2)}:${key}`, {}, () => marked)
+          .catch(() => {})
         try {
           await fn().then(resolve, reject)
           await sleep(HOLD)
@@ -84,7 +87,11 @@ export function createTabSync(
           const { held = [] } = await locks!.query()
           if (held.some((l) => l.name === name)) {
             return held
-              .filter((l) => l.name === name || l.name?.startsWith(`${name}:hold:`))
+              .filter(
+                (l) =>
+                  l.name === name ||
+                  (l.name?.startsWith('latchkey-hold:') && l.name.slice(l.name.indexOf(':', 14) + 1) === key),
+              )
               .map((l) => `${l.name}@${l.clientId}`)
               .sort()
               .join()
@@ -108,22 +115,29 @@ export function createTabSync(
       const takeover = (stuck: ReturnType<typeof holder>) => {
         const turn = new AbortController()
         const stopTurn = after(waitMs, () => turn.abort())
+        // 0: queued, 1: deciding, 2: the turn was stolen (the decision is another tab's now).
+        let state = 0
         const decide = async () => {
+          if (state) return
+          state = 1
           stopTurn()
           const current = holder()
-          if ((await current) === (await stuck) && !closed)
+          if ((await current) === (await stuck) && state === 1 && !closed)
             locks!.request(name, { steal: true }, held).catch(fail)
           else wait(current)
         }
-        locks!
-          .request(`${name}:takeover`, { signal: turn.signal }, decide)
-          .catch((e) =>
-            turn.signal.aborted && !closed
-              ? locks!.request(`${name}:takeover`, { steal: true }, decide).catch(fail)
-              : fail(e),
-          )
+        // Aborted while queued: take the turn over. Stolen once granted: wait again, never fail.
+        const lose = (e: unknown): unknown => {
+          if (closed) return fail(e)
+          if (e === turn.signal.reason && !state)
+            return locks!.request(`latchkey-turn:${key}`, { steal: true }, decide).catch(lose)
+          if (!state) wait(holder())
+          state = 2
+        }
+        locks!.request(`latchkey-turn:${key}`, { signal: turn.signal }, decide).catch(lose)
       }
-      wait(holder())
+      // The first look a moment into the wait: a hold granted just now has its mark by then.
+      wait(sleep(HOLD).then(holder))
     })
 
   const withLease = async <T>(fn: () => Promise<T>, store: Storage): Promise<T> => {

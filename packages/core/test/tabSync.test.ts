@@ -310,7 +310,7 @@ describe('Web Lock takeover', () => {
       .catch(() => {}) // a frozen holder
     locks
       .client('x')
-      .request('latchkey:tabs:takeover', {}, forever)
+      .request('latchkey-turn:tabs', {}, forever)
       .catch(() => {}) // a tab frozen while it decides
     const { spends, make } = slowEndpoint(0)
     const c = tabWith(locks.client('c'), { refresh: make('c'), refreshTimeout: 5_000 })
@@ -319,6 +319,134 @@ describe('Web Lock takeover', () => {
     await vi.advanceTimersByTimeAsync(60_000)
     expect(spends).toEqual(['rt-0:c'])
     expect(await pc).toBe(c.getState().accessToken)
+  })
+
+  it.each([
+    ['at once', 0],
+    ['1 ms later', 1],
+  ])(
+    'is taken over by one tab when two take the turn from a tab frozen while deciding (query answers %s)',
+    async (_, latency) => {
+      const locks = createLocks()
+      const forever = () => new Promise(() => {})
+      locks
+        .client('a')
+        .request('latchkey:tabs', {}, forever)
+        .catch(() => {}) // a frozen holder
+      locks
+        .client('x')
+        .request('latchkey-turn:tabs', {}, forever)
+        .catch(() => {}) // a tab frozen while it decides
+      const slow = (l: ReturnType<typeof locks.client>) => ({
+        request: l.request,
+        query: async () => {
+          const snapshot = await l.query()
+          await new Promise((resolve) => setTimeout(resolve, latency))
+          return snapshot
+        },
+      })
+      const { spends, make } = slowEndpoint(3_000)
+      const failures: string[] = []
+      const b = tabWith(slow(locks.client('b')) as never, { refresh: make('b'), refreshTimeout: 5_000 })
+      const c = tabWith(slow(locks.client('c')) as never, { refresh: make('c'), refreshTimeout: 5_000 })
+      for (const t of [b, c]) t.on('refreshError', ({ error }) => failures.push(error.code))
+      b.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+      await vi.waitFor(() => expect(c.getState().isAuthenticated).toBe(true))
+      vi.useFakeTimers({ now: Date.now() })
+      // Tabs of one session refresh at the same instant (same exp, same leeway): their waits end together.
+      const pb = b.refresh().catch((e: { code: string }) => e.code)
+      const pc = c.refresh().catch((e: { code: string }) => e.code)
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect({ spends, failures, results: [await pb, await pc] }).toEqual({
+        spends: [expect.stringMatching(/^rt-0:/)],
+        failures: [],
+        results: [expect.stringMatching(/^ey/), expect.stringMatching(/^ey/)],
+      })
+    },
+  )
+
+  it('is not taken over by a tab that thaws on a decision its turn was taken from meanwhile', async () => {
+    const locks = createLocks()
+    const forever = () => new Promise(() => {})
+    locks
+      .client('a')
+      .request('latchkey:tabs', {}, forever)
+      .catch(() => {}) // a frozen holder
+    const { spends, make } = slowEndpoint(3_000)
+    const failures: string[] = []
+    // B's event loop stops for 11 s right after it asked, in its turn, who holds the lock.
+    const own = locks.client('b')
+    let queries = 0
+    const frozenB = {
+      request: own.request,
+      query: async () => {
+        const snapshot = await own.query()
+        if (++queries === 2) await new Promise((resolve) => setTimeout(resolve, 11_000))
+        return snapshot
+      },
+    }
+    const b = tabWith(frozenB as never, { refresh: make('b'), refreshTimeout: 5_000 })
+    const c = tabWith(locks.client('c'), { refresh: make('c'), refreshTimeout: 5_000 })
+    for (const t of [b, c]) t.on('refreshError', ({ error }) => failures.push(error.code))
+    b.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.waitFor(() => expect(c.getState().isAuthenticated).toBe(true))
+    vi.useFakeTimers({ now: Date.now() })
+    b.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(10)
+    c.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect({ spends, failures }).toEqual({ spends: [expect.stringMatching(/^rt-0:/)], failures: [] })
+  })
+
+  it('is taken over within the bound when the wait began as the holder was granted (before its mark)', async () => {
+    const locks = createLocks()
+    const { spends, make } = slowEndpoint(0)
+    // A takes the lock and freezes mid-refresh (its refresh neither returns nor times out).
+    const a = tabWith(locks.client('a'), {
+      refresh: () => new Promise<TokenSet>(() => {}),
+      refreshTimeout: 3_600_000,
+    })
+    const b = tabWith(locks.client('b'), { refresh: make('b'), refreshTimeout: 5_000 })
+    a.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.waitFor(() => expect(b.getState().isAuthenticated).toBe(true))
+    vi.useFakeTimers({ now: Date.now() })
+    // Both tabs' refreshes start at the same instant (one session, one exp): A is granted first.
+    a.refresh().catch(() => {})
+    b.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(10_500) // refreshTimeout + 5 s, and a little
+    expect(spends).toEqual(['rt-0:b'])
+  })
+
+  it("keeps each key's turn and marks apart from another key's lock (storageKey 'a:takeover')", async () => {
+    const locks = createLocks()
+    const forever = () => new Promise(() => {})
+    locks
+      .client('a0')
+      .request('latchkey:a', {}, forever)
+      .catch(() => {}) // key 'a': a frozen holder
+    const first = slowEndpoint(0)
+    const second = slowEndpoint(25_000) // key 'a:takeover': a slow but live refresh
+    const b = tabWith(locks.client('b'), { storageKey: 'a', refresh: first.make('b'), refreshTimeout: 5_000 })
+    const p = tabWith(locks.client('p'), {
+      storageKey: 'a:takeover',
+      refresh: second.make('p'),
+      refreshTimeout: 30_000,
+    })
+    const q = tabWith(locks.client('q'), {
+      storageKey: 'a:takeover',
+      refresh: second.make('q'),
+      refreshTimeout: 30_000,
+    })
+    b.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    p.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.waitFor(() => expect(q.getState().isAuthenticated).toBe(true))
+    vi.useFakeTimers({ now: Date.now() })
+    p.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(10)
+    q.refresh().catch(() => {})
+    b.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(second.spends).toEqual(['rt-0:p'])
   })
 
   it('leaves nothing queued for the turn after destroy(), and refresh() rejects with destroyed', async () => {
@@ -331,7 +459,7 @@ describe('Web Lock takeover', () => {
       .catch(() => {})
     locks
       .client('x')
-      .request('latchkey:tabs:takeover', {}, forever)
+      .request('latchkey-turn:tabs', {}, forever)
       .catch(() => {})
     const c = tabWith(locks.client('c'), { refresh: slowEndpoint(0).make('c'), refreshTimeout: 5_000 })
     c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
