@@ -3,6 +3,7 @@ import {
   createOriginMatcher,
   createTokenRenewer,
   crossedOrigin,
+  isOneShot,
   type OriginRule,
   type SentToken,
 } from '@latchkey/core'
@@ -57,14 +58,6 @@ function fullPath(config: Config, originOnly: boolean): string {
   if ((originOnly && ABSOLUTE.test(baseURL)) || !url) return baseURL
   return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
 }
-
-/** A body the first send consumed (a stream), so it cannot be replayed. */
-const isOneShot = (data: unknown): boolean =>
-  typeof data === 'object' &&
-  data !== null &&
-  (typeof (data as { pipe?: unknown }).pipe === 'function' ||
-    typeof (data as ReadableStream).getReader === 'function' ||
-    Symbol.asyncIterator in data)
 
 /** axios also takes signal-likes without `addEventListener`; those only cancel the request itself. */
 const signalOf = (config: Config): AbortSignal | undefined => {
@@ -163,6 +156,11 @@ export function attachAuth(
     // once in the chain this handler belongs to). The request interceptors run again, as before.
     const replay = new Axios(instance.defaults as AxiosRequestConfig)
     replay.interceptors.request = instance.interceptors.request
+    // Those added before this one: on the replay's answer they run here, as they did on the first.
+    type Handlers = { handlers: unknown[] }
+    ;(replay.interceptors.response as unknown as Handlers).handlers = (
+      instance.interceptors.response as unknown as Handlers
+    ).handlers.slice(0, response)
     return replay.request(config)
   }
 

@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { attachAuth } from '../src'
 
 /**
- * Response interceptors an app adds after attachAuth run once per request, also when the request was
- * answered by a 401 and replayed (a real server on 127.0.0.1).
+ * Response interceptors an app adds before or after attachAuth run once per request, also when the
+ * request was answered by a 401 and replayed (a real server on 127.0.0.1).
  */
 let server: http.Server
 let API = ''
@@ -36,7 +36,7 @@ const sec = () => Math.floor(Date.now() / 1000)
 const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
 
 /** A client whose token the server refuses (revoked); its refresh issues one the server accepts. */
-function setup() {
+function setup(before?: (api: ReturnType<typeof axios.create>) => void) {
   let refreshes = 0
   const auth = createAuthClient({
     syncTabs: false,
@@ -50,6 +50,7 @@ function setup() {
   accepted = ''
   auth.setTokens({ accessToken: live(), refreshToken: 'r' })
   const api = axios.create({ baseURL: API })
+  before?.(api)
   attachAuth(api, auth, { origins: [API] })
   return { api, refreshes: () => refreshes }
 }
@@ -74,5 +75,14 @@ describe('response interceptors added after attachAuth', () => {
       (e: { response?: { status: number } }) => e.response?.status,
     )
     expect({ status, refreshes: refreshes(), seen }).toEqual({ status: 401, refreshes: 1, seen: 1 })
+  })
+})
+
+describe('response interceptors added before attachAuth', () => {
+  it('a data-unwrapping one (r => r.data) runs on a replayed response too', async () => {
+    // The usual API module: an instance with its unwrapping interceptor, auth attached later.
+    const { api, refreshes } = setup((instance) => instance.interceptors.response.use((r) => r.data))
+    expect(await api.get('/me')).toEqual({ name: 'alice' })
+    expect(refreshes()).toBe(1)
   })
 })

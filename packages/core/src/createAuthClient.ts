@@ -255,8 +255,6 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const expired = !next && !live(had!) && !canRefresh(had)
     // A renewal: the same user's session renewed there (not a sign-in as someone else).
     replace(next, false, !!(had && next) && next!.claims?.sub === had!.claims?.sub)
-    // A logout there outranks a login() still pending here, as one made here would.
-    if (!next) logins++
     if (expired) error = last
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
@@ -450,7 +448,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     (shared && syncTabs) || (syncTabs === 'memory' && !storage)
       ? createTabSync(
           key,
-          (raw) => (raw === 0 ? session && sync!.post(lastRaw) : adopt(raw)),
+          // 1: a user's logout there, which outranks a login() still pending here, as one made here would.
+          (raw) => (raw === 0 ? session && sync!.post(lastRaw) : raw === 1 ? logins++ : adopt(raw)),
           now,
           // A timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
           Math.min(refreshTimeout + 5_000, 2 ** 31 - 1),
@@ -545,6 +544,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       const tokens = { accessToken: session?.at ?? null, refreshToken: session?.rt ?? null }
       replace(null)
       if (!storage) drop(chosen)
+      sync?.post(1)
       commit()
       emit('logout', { reason: 'user' })
       return (async () => {

@@ -1,5 +1,5 @@
 import { createOriginMatcher, crossedOrigin, type OriginRule } from './originMatcher'
-import { abortable, createTokenRenewer } from './tokenRenewer'
+import { abortable, createTokenRenewer, isOneShot } from './tokenRenewer'
 import type { AuthClient } from './types'
 
 export interface AuthFetchOptions {
@@ -50,10 +50,6 @@ function withToken(
   }
   return { ...init, headers: next }
 }
-
-/** A body that sending consumes (a stream or an async iterable), so it cannot be replayed. */
-const isOneShot = (body: any) =>
-  typeof body?.getReader === 'function' || typeof body?.pipe === 'function' || !!body?.[Symbol.asyncIterator]
 
 // A body that is not a web stream (a Node stream from a fetch polyfill) has no cancel.
 const cancel = (r?: Request | Response | null) => r?.body?.cancel?.().catch(() => {})

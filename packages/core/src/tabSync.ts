@@ -3,7 +3,7 @@ const HOLD = 50
 
 export interface TabSync {
   /** Tells other tabs about a new stored entry (or its removal); `0` asks them for theirs. */
-  post(raw: string | null | 0): void
+  post(raw: string | null | 0 | 1): void
   /** Runs `fn` holding the refresh lock shared by every tab of this origin and key. */
   lock<T>(fn: () => Promise<T>): Promise<T>
   close(): void
@@ -16,7 +16,7 @@ export interface TabSync {
  */
 export function createTabSync(
   key: string,
-  onMessage: (raw: string | null | 0) => void,
+  onMessage: (raw: string | null | 0 | 1) => void,
   now: () => number,
   waitMs: number,
 ): TabSync {
@@ -31,7 +31,7 @@ export function createTabSync(
   // Anything else on the channel (another version, another script) is not ours: ignored.
   if (channel)
     channel.onmessage = ({ data }) =>
-      (typeof data === 'string' || data === null || data === 0) && onMessage(data)
+      (typeof data === 'string' || data === null || data === 0 || data === 1) && onMessage(data)
   const pending = new Set<() => void>()
   let closed = false
   /** Calls `fn` after `ms`, or at once on close(), so no timer outlives the client. Returns a cancel. */

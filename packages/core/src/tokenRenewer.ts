@@ -105,3 +105,10 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
   }
   return renewer
 }
+
+/**
+ * A body that sending consumes (a web or Node stream, an async iterable), so it cannot be replayed.
+ * For adapters (`@latchkey/axios`), as the replay rules are the same.
+ */
+export const isOneShot = (body: any): boolean =>
+  typeof body?.getReader === 'function' || typeof body?.pipe === 'function' || !!body?.[Symbol.asyncIterator]

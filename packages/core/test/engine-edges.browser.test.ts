@@ -352,6 +352,28 @@ describe('a second review of these rules', () => {
     expect(auth.getState()).toMatchObject({ status: 'authenticated', error: null })
   })
 
+  it('a refresh rejected in another tab (no logout by the user) does not supersede a login() here', async () => {
+    const rejected = async (): Promise<TokenSet> => {
+      throw Object.assign(new Error('invalid_grant'), { status: 400 })
+    }
+    let release!: (tokens: TokenSet) => void
+    const login = () => new Promise<TokenSet>((resolve) => (release = resolve))
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: 'R', refresh: rejected }))
+    const b = track(createAuthClient({ storage: 'localStorage', storageKey: 'R', refresh: rejected, login }))
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-old' })
+    await vi.waitFor(() => expect(b.getState().status).toBe('authenticated'))
+    const pending = b.login('alice').then(
+      () => 'resolved',
+      (e: { code: string }) => `rejected: ${e.code}`,
+    )
+    await vi.waitFor(() => expect(release).toBeTypeOf('function'))
+    await a.refresh().catch(() => {}) // the server refused the old refresh token: A clears the entry
+    await vi.waitFor(() => expect(b.getState().status).toBe('unauthenticated'))
+    release({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt-new' })
+    expect(await pending).toBe('resolved')
+    expect(b.getState().status).toBe('authenticated')
+  })
+
   it('a logout in another tab outranks a login() still pending here', async () => {
     let release!: (tokens: TokenSet) => void
     const login = () => new Promise<TokenSet>((resolve) => (release = resolve))
