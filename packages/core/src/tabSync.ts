@@ -150,13 +150,20 @@ export function createTabSync(
         return null
       }
     }
-    const deadline = now() + waitMs
+    let deadline = now() + waitMs
     // Tabs whose timers fire together would race for the lease: spread them out, so the first one's
     // broadcast usually arrives before the others try (a lease in storage is only as fast as storage).
     await sleep(Math.random() * 200)
+    // Past the deadline only the owner seen all along is taken over: a new owner (the tab that won the
+    // lease another tab left) gets a full wait of its own.
+    let seen = owner()
     for (;;) {
       if (closed) throw new Error('closed')
       const current = owner()
+      if (current !== seen) {
+        seen = current
+        deadline = now() + waitMs
+      }
       if (current === null || current === id || now() > deadline) {
         // The lease lasts as long as others wait (longer than a refresh may take), so it never expires
         // under a live holder. A storage that takes no writes (quota) cannot hold one: go on alone.

@@ -159,6 +159,40 @@ describe('lease takeover', () => {
   }, 15_000)
 })
 
+describe('lease takeover after a dead tab', () => {
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.destroy()
+  })
+
+  it('is taken over once: the tab that lost the race does not overwrite the live lease later', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: undefined })
+    let current = 'rt-0'
+    const spends: string[] = []
+    const make =
+      (name: string) =>
+      async ({ refreshToken }: RefreshContext): Promise<TokenSet> => {
+        spends.push(`${refreshToken}:${name}`)
+        await new Promise((resolve) => setTimeout(resolve, 800)) // the server answers in 0.8 s
+        if (refreshToken !== current) throw Object.assign(new Error('reused'), { status: 401 })
+        current = `rt-${spends.length}`
+        return { accessToken: token(300, { n: spends.length }), refreshToken: current }
+      }
+    const refreshTimeout = 1_000 // the wait is bounded at 6 s
+    const b = tab({ refresh: make('b'), refreshTimeout })
+    const c = tab({ refresh: make('c'), refreshTimeout })
+    b.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await wait()
+    // A took the lease and was closed mid-refresh; B's and C's timers fire a moment after A's.
+    localStorage.setItem('latchkey:tabs:lock', JSON.stringify({ o: 'dead-tab', x: Date.now() + 6_000 }))
+    await wait(30)
+    const results = await Promise.all([b.refresh().catch((e) => e.code), c.refresh().catch((e) => e.code)])
+    expect({ spends, results }).toEqual({
+      spends: [expect.stringMatching(/^rt-0:/)],
+      results: [expect.stringMatching(/^ey/), expect.stringMatching(/^ey/)],
+    })
+  }, 20_000)
+})
+
 describe('Web Lock takeover', () => {
   afterEach(() => {
     for (const c of clients.splice(0)) c.destroy()

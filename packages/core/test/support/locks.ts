@@ -86,7 +86,9 @@ export function createLocks() {
           const old = held.get(name)
           if (old) {
             held.delete(name)
-            old.reject(new DOMException('The lock request is aborted', 'AbortError'))
+            // The spec queues the holder's callback at its grant; the rejection reaches it after that
+            // task (Chromium runs a just-granted callback first, then rejects the request).
+            setTimeout(() => old.reject(new DOMException('The lock request is aborted', 'AbortError')), 0)
           }
           queue.unshift(r)
           processQueue()
