@@ -3,6 +3,7 @@ export { type AuthFetchOptions, createAuthFetch } from './createAuthFetch'
 export { AuthError, type AuthErrorCode, InvalidTokenError, isAuthError, RefreshError } from './errors'
 export { type OAuth2RefreshOptions, oauth2Refresh } from './oauth2Refresh'
 export { createOriginMatcher, crossedOrigin, type OriginRule } from './originMatcher'
+export { loadingState } from './state'
 export { createTokenRenewer, isOneShot, type SentToken, type TokenRenewer } from './tokenRenewer'
 export type {
   AuthClient,

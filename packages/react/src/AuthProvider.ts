@@ -1,4 +1,4 @@
-import type { AuthClient, AuthState, JwtClaims } from '@latchkey/core'
+import { type AuthClient, type AuthState, type JwtClaims, loadingState } from '@latchkey/core'
 import {
   type Context,
   createContext,
@@ -16,21 +16,6 @@ interface AuthContextValue {
   /** The snapshot used on the server and while hydrating; kept stable for `useSyncExternalStore`. */
   getServerSnapshot: () => AuthState<any>
 }
-
-/**
- * The server cannot know what a browser's storage holds, so by default the server and the hydrating
- * browser both render this snapshot: their HTML matches, and the real state renders right after.
- */
-const LOADING: AuthState<never> = Object.freeze({
-  status: 'loading',
-  isAuthenticated: false,
-  isRefreshing: false,
-  accessToken: null,
-  canRefresh: false,
-  claims: null,
-  expiresAt: null,
-  error: null,
-})
 
 type Contexts = Map<typeof createContext, Context<AuthContextValue | null>>
 
@@ -86,7 +71,7 @@ export function AuthProvider<C = JwtClaims, Credentials = unknown>({
   // render (an inline literal, a fresh getState()) does not re-render every consumer.
   const [initial] = useState(serverState)
   const value = useMemo<AuthContextValue>(() => {
-    const snapshot = initial ?? LOADING
+    const snapshot = initial ?? loadingState
     return { client, getServerSnapshot: () => snapshot }
   }, [client, initial])
   return createElement(authContext().Provider, { value }, children)

@@ -1,4 +1,4 @@
-import type { AuthClient, AuthState, JwtClaims } from '@latchkey/core'
+import { type AuthClient, type AuthState, type JwtClaims, loadingState } from '@latchkey/core'
 import { type App, computed, type InjectionKey, markRaw, type Plugin, readonly, shallowRef } from 'vue'
 
 /** What {@link useAuth} returns: each state field, reactive and read-only, plus the client's methods. */
@@ -33,21 +33,6 @@ export interface AuthPluginOptions<C = JwtClaims> {
 }
 
 /**
- * The server cannot know what a browser's storage holds, so with `ssr` the server and the hydrating
- * browser both render this snapshot by default (the same one `@latchkey/react` uses).
- */
-const LOADING: AuthState<never> = Object.freeze({
-  status: 'loading',
-  isAuthenticated: false,
-  isRefreshing: false,
-  accessToken: null,
-  canRefresh: false,
-  claims: null,
-  expiresAt: null,
-  error: null,
-})
-
-/**
  * @internal Where the plugin provides the state for {@link useAuth}. A registered symbol, so two
  * copies of this package (an app's ESM import and a dependency's CJS require) find each other's
  * plugin.
@@ -73,7 +58,7 @@ export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
 ): Plugin {
   return {
     install(app: App) {
-      const state = shallowRef<AuthState<C>>(ssr ? (serverState ?? LOADING) : client.getState())
+      const state = shallowRef<AuthState<C>>(ssr ? (serverState ?? loadingState) : client.getState())
       let stop = () => {}
       const follow = () => {
         state.value = client.getState()
