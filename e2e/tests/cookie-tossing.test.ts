@@ -1,10 +1,7 @@
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser'
+import { type CorePageServer, serveCorePage } from '../support/corePage'
 
 /**
  * Cookie mode in real Chromium against cookie tossing: a sibling subdomain (a user-content host, a
@@ -12,10 +9,9 @@ import { launchChromium } from '../support/browser'
  * Chromium lists the longer path first in `document.cookie`, so a client reading the first cookie of
  * its name would take the planted session for its own.
  */
-const entry = fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url))
 let browser: Browser
-let server: http.Server
-let port = 0
+let server: CorePageServer
+let port = ''
 let context: BrowserContext
 
 /** An unsigned JWT for `sub`, valid ten minutes. */
@@ -26,20 +22,9 @@ const jwt = (sub: string) => {
 }
 
 beforeAll(async () => {
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'iife',
-    globalName: 'latchkey',
-    write: false,
-  })
-  const lib = out.outputFiles[0]!.text
-  server = http.createServer((req, res) => {
-    if (req.url === '/lib.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(lib)
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script src="/lib.js"></script>')
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  port = (server.address() as AddressInfo).port
+  // No refresh here: nothing is spent.
+  server = await serveCorePage({ spend: (_, res) => res.writeHead(404).end() })
+  port = new URL(server.origin).port
   // Two hosts of one site, both served by this server.
   browser = await launchChromium(['--host-resolver-rules=MAP *.example.test 127.0.0.1'])
 })
@@ -48,8 +33,7 @@ afterEach(async () => {
 })
 afterAll(async () => {
   await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
+  await server?.close()
 })
 
 type Page$ = Window & { latchkey: any; auth: any; log: string[] }
