@@ -58,3 +58,42 @@ export async function serveCorePage({
     },
   }
 }
+
+/** A `before` script: records every lock request (`request <name>[ steal]`) and every one that rejects. */
+export const RECORD_LOCKS = `
+  window.lockLog = []
+  const request = navigator.locks.request.bind(navigator.locks)
+  navigator.locks.request = (name, ...args) => {
+    lockLog.push('request ' + name + (args.length > 1 && args[0].steal ? ' steal' : ''))
+    const p = request(name, ...args)
+    p.catch((e) => lockLog.push('rejected ' + name + ' ' + e.name))
+    return p
+  }`
+
+/**
+ * A refresh endpoint for `spend`: it rotates refresh tokens (`rt-0`, `rt-1`, …) and refuses a second
+ * spend of one (`invalid_grant`), recording `<rt>:<ok|reused>:<tab>` in `spends`; every answer waits
+ * in `release` until the test calls it. Tokens are opaque, valid an hour.
+ */
+export function rotatingEndpoint() {
+  const spends: string[] = []
+  const release: Array<() => void> = []
+  let current = 'rt-0'
+  let n = 0
+  const spend = (url: URL, res: http.ServerResponse) => {
+    const rt = url.searchParams.get('rt')!
+    const ok = rt === current
+    spends.push(`${rt}:${ok ? 'ok' : 'reused'}:${url.searchParams.get('tab')}`)
+    const next = ok ? `rt-${++n}` : ''
+    if (ok) current = next
+    const token = `opaque-${n}`
+    release.push(() =>
+      ok
+        ? res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ accessToken: token, expiresIn: 3600, refreshToken: next }))
+        : res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'),
+    )
+  }
+  return { spends, release, spend }
+}

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import { type CorePageServer, RECORD_LOCKS, rotatingEndpoint, serveCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: page X runs two clients of the same storageKey (x1, x2), page B one. Web Locks report
@@ -12,22 +12,11 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  */
 let browser: Browser
 let server: CorePageServer
-const spends: string[] = []
-const release: Array<() => void> = []
+const { spends, release, spend } = rotatingEndpoint()
 
 beforeAll(async () => {
-  let current = 'rt-0'
-  let n = 0
   server = await serveCorePage({
-    before: `
-      window.lockLog = []
-      const request = navigator.locks.request.bind(navigator.locks)
-      navigator.locks.request = (name, ...args) => {
-        lockLog.push('request ' + name + (args.length > 1 && args[0].steal ? ' steal' : ''))
-        const p = request(name, ...args)
-        p.catch((e) => lockLog.push('rejected ' + name + ' ' + e.name))
-        return p
-      }`,
+    before: RECORD_LOCKS,
     after: `
       window.events = []
       window.make = (label, refreshTimeout, hang) => {
@@ -46,21 +35,7 @@ beforeAll(async () => {
           auth.on(type, (e) => events.push(label + ' ' + type + ' ' + (e.error?.code ?? e.reason ?? e.accessToken)))
         return auth
       }`,
-    spend(url, res) {
-      const rt = url.searchParams.get('rt')!
-      const ok = rt === current
-      spends.push(`${rt}:${ok ? 'ok' : 'reused'}:${url.searchParams.get('tab')}`)
-      const next = ok ? `rt-${++n}` : ''
-      if (ok) current = next
-      const token = `opaque-${n}`
-      release.push(() =>
-        ok
-          ? res
-              .writeHead(200, { 'content-type': 'application/json' })
-              .end(JSON.stringify({ accessToken: token, expiresIn: 3600, refreshToken: next }))
-          : res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'),
-      )
-    },
+    spend,
   })
   browser = await launchChromium()
 })

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import { type CorePageServer, RECORD_LOCKS, rotatingEndpoint, serveCorePage } from '../support/corePage'
 
 /**
  * Real Chromium tabs (Web Locks, BroadcastChannel, localStorage): tab A holds the refresh lock and
@@ -12,23 +12,11 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  */
 let browser: Browser
 let server: CorePageServer
-const spends: string[] = []
-const release: Array<() => void> = []
+const { spends, release, spend } = rotatingEndpoint()
 
 beforeAll(async () => {
-  let current = 'rt-0'
-  let n = 0
   server = await serveCorePage({
-    // Records every lock request (`request <name>[ steal]`) and every one that rejects.
-    before: `
-      window.lockLog = []
-      const request = navigator.locks.request.bind(navigator.locks)
-      navigator.locks.request = (name, ...args) => {
-        lockLog.push('request ' + name + (args.length > 1 && args[0].steal ? ' steal' : ''))
-        const p = request(name, ...args)
-        p.catch((e) => lockLog.push('rejected ' + name + ' ' + e.name))
-        return p
-      }`,
+    before: RECORD_LOCKS,
     after: `
       window.start = (refreshTimeout, hang) => {
         window.events = []
@@ -47,22 +35,7 @@ beforeAll(async () => {
         for (const type of ['refresh', 'refreshError', 'logout'])
           auth.on(type, (e) => events.push(type + ' ' + (e.error?.code ?? e.reason ?? e.accessToken)))
       }`,
-    // Rotation with reuse detection: a second spend of a refresh token is refused. Answers wait for the test.
-    spend(url, res) {
-      const rt = url.searchParams.get('rt')!
-      const ok = rt === current
-      spends.push(`${rt}:${ok ? 'ok' : 'reused'}:${url.searchParams.get('tab')}`)
-      const next = ok ? `rt-${++n}` : ''
-      if (ok) current = next
-      const token = `opaque-${n}`
-      release.push(() =>
-        ok
-          ? res
-              .writeHead(200, { 'content-type': 'application/json' })
-              .end(JSON.stringify({ accessToken: token, expiresIn: 3600, refreshToken: next }))
-          : res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'),
-      )
-    },
+    spend,
   })
   browser = await launchChromium()
 })
