@@ -193,6 +193,19 @@ describe('lease takeover after a dead tab', () => {
   }, 20_000)
 })
 
+/** A tab (`client`) that takes the lock `name` and freezes: it never lets go. */
+const freeze = (
+  locks: ReturnType<typeof createLocks>,
+  client: string,
+  name: string,
+  options: { steal?: boolean } = {},
+) => {
+  locks
+    .client(client)
+    .request(name, options, () => new Promise(() => {}))
+    .catch(() => {})
+}
+
 describe('Web Lock takeover', () => {
   afterEach(() => {
     for (const c of clients.splice(0)) c.destroy()
@@ -261,11 +274,7 @@ describe('Web Lock takeover', () => {
   it('a tab that took the lock over and then froze is taken over too, after one more full wait', async () => {
     vi.useFakeTimers({ now: Date.now() })
     const locks = createLocks()
-    const forever = () => new Promise(() => {})
-    locks
-      .client('a')
-      .request('latchkey:tabs', {}, forever)
-      .catch(() => {}) // a frozen tab
+    freeze(locks, 'a', 'latchkey:tabs') // a frozen tab
     vi.stubGlobal('navigator', { ...navigator, locks: locks.client('c') })
     const { refresh, stats, login } = server()
     const c = tab({ refresh, refreshTimeout: 5_000 }) // waits at most 10 s
@@ -273,10 +282,7 @@ describe('Web Lock takeover', () => {
     const pc = c.refresh()
     await vi.advanceTimersByTimeAsync(5_000)
     // Another tab (its wait began earlier) takes the lock over from A, and freezes too.
-    locks
-      .client('x')
-      .request('latchkey:tabs', { steal: true }, forever)
-      .catch(() => {})
+    freeze(locks, 'x', 'latchkey:tabs', { steal: true })
     await vi.advanceTimersByTimeAsync(5_500)
     // C's wait ran out, but X has held the lock for 5 s only: C waits once more.
     expect({ steals: locks.log.length, refreshes: stats.refreshes }).toEqual({ steals: 1, refreshes: 0 })
@@ -337,15 +343,8 @@ describe('Web Lock takeover', () => {
   it('is still taken over when a tab froze while deciding (the turn is waited for at most as long)', async () => {
     vi.useFakeTimers({ now: Date.now() })
     const locks = createLocks()
-    const forever = () => new Promise(() => {})
-    locks
-      .client('a')
-      .request('latchkey:tabs', {}, forever)
-      .catch(() => {}) // a frozen holder
-    locks
-      .client('x')
-      .request('latchkey-turn:tabs', {}, forever)
-      .catch(() => {}) // a tab frozen while it decides
+    freeze(locks, 'a', 'latchkey:tabs') // a frozen holder
+    freeze(locks, 'x', 'latchkey-turn:tabs') // a tab frozen while it decides
     const { spends, make } = slowEndpoint(0)
     const c = tabWith(locks.client('c'), { refresh: make('c'), refreshTimeout: 5_000 })
     c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
@@ -362,15 +361,8 @@ describe('Web Lock takeover', () => {
     'is taken over by one tab when two take the turn from a tab frozen while deciding (query answers %s)',
     async (_, latency) => {
       const locks = createLocks()
-      const forever = () => new Promise(() => {})
-      locks
-        .client('a')
-        .request('latchkey:tabs', {}, forever)
-        .catch(() => {}) // a frozen holder
-      locks
-        .client('x')
-        .request('latchkey-turn:tabs', {}, forever)
-        .catch(() => {}) // a tab frozen while it decides
+      freeze(locks, 'a', 'latchkey:tabs') // a frozen holder
+      freeze(locks, 'x', 'latchkey-turn:tabs') // a tab frozen while it decides
       const slow = (l: ReturnType<typeof locks.client>) => ({
         request: l.request,
         query: async () => {
@@ -401,11 +393,7 @@ describe('Web Lock takeover', () => {
 
   it('is not taken over by a tab that thaws on a decision its turn was taken from meanwhile', async () => {
     const locks = createLocks()
-    const forever = () => new Promise(() => {})
-    locks
-      .client('a')
-      .request('latchkey:tabs', {}, forever)
-      .catch(() => {}) // a frozen holder
+    freeze(locks, 'a', 'latchkey:tabs') // a frozen holder
     const { spends, make } = slowEndpoint(3_000)
     const failures: string[] = []
     // B's event loop stops for 11 s right after it asked, in its turn, who holds the lock.
@@ -453,11 +441,7 @@ describe('Web Lock takeover', () => {
 
   it("keeps each key's turn and marks apart from another key's lock (storageKey 'a:takeover')", async () => {
     const locks = createLocks()
-    const forever = () => new Promise(() => {})
-    locks
-      .client('a0')
-      .request('latchkey:a', {}, forever)
-      .catch(() => {}) // key 'a': a frozen holder
+    freeze(locks, 'a0', 'latchkey:a') // key 'a': a frozen holder
     const first = slowEndpoint(0)
     const second = slowEndpoint(25_000) // key 'a:takeover': a slow but live refresh
     const b = tabWith(locks.client('b'), { storageKey: 'a', refresh: first.make('b'), refreshTimeout: 5_000 })
@@ -486,15 +470,8 @@ describe('Web Lock takeover', () => {
   it('leaves nothing queued for the turn after destroy(), and refresh() rejects with destroyed', async () => {
     vi.useFakeTimers({ now: Date.now() })
     const locks = createLocks()
-    const forever = () => new Promise(() => {})
-    locks
-      .client('a')
-      .request('latchkey:tabs', {}, forever)
-      .catch(() => {})
-    locks
-      .client('x')
-      .request('latchkey-turn:tabs', {}, forever)
-      .catch(() => {})
+    freeze(locks, 'a', 'latchkey:tabs')
+    freeze(locks, 'x', 'latchkey-turn:tabs')
     const c = tabWith(locks.client('c'), { refresh: slowEndpoint(0).make('c'), refreshTimeout: 5_000 })
     c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
     const pc = c.refresh().catch((e: { code: string }) => e.code)
