@@ -83,7 +83,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   // The epoch of the last replacement that was not a renewal adopted from another tab: a refresh
   // started before it has nothing to resolve with (see run()).
   let cut = 0
-  // Bumped by login() and logout(): a login that resolves after a later one (or a logout) is dropped.
+  // Bumped by login(), logout() and a user's logout in another tab: a login that resolves after a
+  // later one (or a logout) is dropped.
   let logins = 0
   // The highest generation seen, kept across logouts: a new session always outranks older copies.
   let generation = 0
@@ -566,10 +567,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     },
     async refresh() {
       // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.
-      if (inflight && !destroyed) {
-        overdue()
-        return inflight
-      }
+      // (start() joins it, timing it out first if its time ran out while timers slept.)
+      if (inflight && !destroyed) return start()
       await guard()
       if (!refreshFn || !(session?.rt || refreshWithoutToken)) throw noRefresh()
       return start()

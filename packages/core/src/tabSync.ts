@@ -1,5 +1,7 @@
 /** How long a lock is kept after the refresh ends, so the broadcast reaches waiting tabs first. */
 const HOLD = 50
+/** Names of the locks that mark each hold of the refresh lock: `latchkey-hold:<random>:<key>`. */
+const MARK = 'latchkey-hold:'
 
 export interface TabSync {
   /** Tells other tabs about a new stored entry (or its removal); `0` asks them for theirs. */
@@ -67,7 +69,7 @@ export function createTabSync(
         })
         // Its own namespace, key last: no storageKey's locks can pass for this key's marks or turn.
         locks!
-          .request(`latchkey-hold:${Math.random().toString(36).slice(2)}:${key}`, {}, () => marked)
+          .request(`${MARK}${Math.random().toString(36).slice(2)}:${key}`, {}, () => marked)
           .catch(() => {})
         try {
           await fn().then(resolve, reject)
@@ -90,7 +92,7 @@ export function createTabSync(
               .filter(
                 (l) =>
                   l.name === name ||
-                  (l.name?.startsWith('latchkey-hold:') && l.name.slice(l.name.indexOf(':', 14) + 1) === key),
+                  (l.name?.startsWith(MARK) && l.name.slice(l.name.indexOf(':', MARK.length) + 1) === key),
               )
               .map((l) => `${l.name}@${l.clientId}`)
               .sort()
