@@ -3,9 +3,10 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AuthClient, createAuthClient } from '@latchkey/core'
-import { createTestToken } from '@latchkey/testing'
 import axios from 'axios'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { liveToken as live } from '../../core/test/support/clients'
+import { closeAll, listen } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
 /**
@@ -19,11 +20,6 @@ let API = ''
 let FOREIGN = ''
 const foreignSaw: Array<string | undefined> = []
 
-const listen = (s: http.Server) =>
-  new Promise<string>((resolve) =>
-    s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as { port: number }).port}`)),
-  )
-
 beforeAll(async () => {
   foreign = http.createServer((req, res) => {
     foreignSaw.push(req.headers.authorization)
@@ -36,20 +32,13 @@ beforeAll(async () => {
   })
   API = await listen(api)
 })
-afterAll(() => {
-  for (const s of [api, foreign]) {
-    s.closeAllConnections()
-    s.close()
-  }
-})
+afterAll(() => closeAll(api, foreign))
 
 const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
   foreignSaw.length = 0
 })
-const sec = () => Math.floor(Date.now() / 1000)
-const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
 
 function setup(redact?: string[]) {
   const issued = [live()]

@@ -1,8 +1,9 @@
 import http from 'node:http'
 import { type AuthClient, createAuthClient } from '@latchkey/core'
-import { createTestToken } from '@latchkey/testing'
 import axios from 'axios'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { liveToken as live } from '../../core/test/support/clients'
+import { closeAll, listen } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
 /**
@@ -21,19 +22,13 @@ beforeAll(async () => {
       .writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' })
       .end(JSON.stringify({ name: 'alice' }))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  API = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  API = await listen(server)
 })
-afterAll(() => {
-  server.closeAllConnections()
-  server.close()
-})
+afterAll(() => closeAll(server))
 const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
 })
-const sec = () => Math.floor(Date.now() / 1000)
-const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
 
 /** A client whose token the server refuses (revoked); its refresh issues one the server accepts. */
 function setup(before?: (api: ReturnType<typeof axios.create>) => void) {

@@ -51,14 +51,19 @@ describe.each([
     const b = track(createAuthClient({ storage: 'localStorage', storageKey: 'k', refresh }))
     return { a, b }
   }
-
-  it('resolves refresh() with the token it adopted, spending nothing (API.md: refresh() resolves the new token)', async () => {
+  /** Tab A signed in and refreshing (its call has reached the endpoint); tab B shares its storage. */
+  const renewing = async (accessToken = token(300)) => {
     const refresh = endpoint()
     const { a, b } = tabs(refresh)
-    a.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    a.setTokens({ accessToken, refreshToken: 'rt-0' })
     await wait()
     const renewed = a.refresh()
     await vi.waitFor(() => expect(refresh).toHaveBeenCalled())
+    return { a, b, refresh, renewed }
+  }
+
+  it('resolves refresh() with the token it adopted, spending nothing (API.md: refresh() resolves the new token)', async () => {
+    const { b, refresh, renewed } = await renewing()
     const joined = b.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
     const [fresh, got] = await Promise.all([renewed, joined])
     expect(refresh).toHaveBeenCalledTimes(1)
@@ -67,19 +72,14 @@ describe.each([
   })
 
   it("replays a 401 with the adopted token instead of returning it (API.md: 'replayed on success')", async () => {
-    const refresh = endpoint()
-    const { a, b } = tabs(refresh)
     const old = token(300)
-    a.setTokens({ accessToken: old, refreshToken: 'rt-0' })
-    await wait()
+    const { b, refresh, renewed } = await renewing(old)
     // The API already refuses the old token.
     const api = vi.fn(async (_: RequestInfo | URL, init?: RequestInit) => {
       const sent = new Headers(init?.headers).get('authorization')
       return new Response(null, { status: sent === `Bearer ${old}` ? 401 : 200 })
     })
     const fetchB = createAuthFetch(b, { origins: ['https://api.example.com'], fetch: api as typeof fetch })
-    const renewed = a.refresh()
-    await vi.waitFor(() => expect(refresh).toHaveBeenCalled())
     const response = await fetchB('https://api.example.com/me')
     await renewed
     expect(refresh).toHaveBeenCalledTimes(1)
@@ -87,12 +87,7 @@ describe.each([
   })
 
   it('still rejects with no_refresh when the session was ended here meanwhile (a logout wins)', async () => {
-    const refresh = endpoint()
-    const { a, b } = tabs(refresh)
-    a.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
-    await wait()
-    const renewed = a.refresh()
-    await vi.waitFor(() => expect(refresh).toHaveBeenCalled())
+    const { b, renewed } = await renewing()
     const joined = b.refresh().catch((e: { code: string }) => e.code)
     await b.logout()
     await renewed.catch(() => {})

@@ -1,7 +1,8 @@
 import http from 'node:http'
-import { createTestToken } from '@latchkey/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type AuthClient, createAuthClient, createAuthFetch, oauth2Refresh } from '../src'
+import { liveToken as live } from './support/clients'
+import { closeAll, listen } from './support/http'
 
 /**
  * Redirects, against real servers on 127.0.0.1. fetch drops Authorization on a cross-origin hop, so
@@ -15,11 +16,6 @@ let API = ''
 let FOREIGN = ''
 let fresh = 'fresh'
 const foreignSaw: Array<{ authorization: string | undefined; body: string }> = []
-
-const listen = (s: http.Server) =>
-  new Promise<string>((resolve) =>
-    s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as { port: number }).port}`)),
-  )
 
 beforeAll(async () => {
   foreign = http.createServer(async (req, res) => {
@@ -38,20 +34,13 @@ beforeAll(async () => {
   })
   API = await listen(api)
 })
-afterAll(() => {
-  for (const s of [api, foreign]) {
-    s.closeAllConnections()
-    s.close()
-  }
-})
+afterAll(() => closeAll(api, foreign))
 
 const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
   foreignSaw.length = 0
 })
-const sec = () => Math.floor(Date.now() / 1000)
-const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
 
 function client(next: () => string = live) {
   let refreshes = 0
