@@ -254,8 +254,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // Removed by a tab whose timer saw the session end first: an expiry here too, not a logout, and
     // (as for an expiry seen here) the last error stays.
     const expired = !next && !live(had!) && !canRefresh(had)
-    // A renewal: the same user's session renewed there (not a sign-in as someone else).
-    replace(next, false, !!(had && next) && next!.claims?.sub === had!.claims?.sub)
+    // A renewal: the same sign-in's session renewed there, of the same user. Anything else that replaces
+    // a session is a new one there, so the 401 rules replay nothing across it (as across a login here).
+    const renewal = !!(had && next) && next!.claims?.sub === had!.claims?.sub && next!.id === had!.id
+    if (had && next && !renewal) sessions++
+    replace(next, false, renewal)
     if (expired) error = last
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
@@ -334,7 +337,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (at !== epoch || destroyed) throw noRefresh()
     let next: Session
     try {
-      next = createSession(tokens, now(), session?.rt ?? null, nextGeneration(), true)
+      next = createSession(tokens, now(), session?.rt ?? null, nextGeneration(), true, session?.id)
     } catch (cause) {
       throw new RefreshError('Refresh returned a malformed token', { permanent: true, cause })
     }

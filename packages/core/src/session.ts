@@ -17,6 +17,11 @@ export interface Session {
   readonly g: number
   /** Expiry and lifetime of a token without `exp`, kept so storage can restore them. */
   readonly x?: [number, number] | undefined
+  /**
+   * The sign-in this session comes from: new with each token set from outside a refresh, kept by
+   * refreshes. Tells another tab's renewal from its sign-in where tokens carry no `sub`.
+   */
+  readonly id?: unknown
 }
 
 /**
@@ -66,14 +71,18 @@ export function createSession(
   previous: string | null,
   g: number,
   observed = false,
+  id: unknown = Math.random().toString(36).slice(2),
 ): Session {
   if (typeof tokens !== 'object' || !tokens) throw new InvalidTokenError('Expected a token set')
   const { accessToken, refreshToken = previous, expiresIn } = tokens
-  const s = build(accessToken, refreshToken, expiresIn, now, null, g)
+  const s = { ...build(accessToken, refreshToken, expiresIn, now, null, g), id }
   return observed && s.life === null && s.exp !== null ? { ...s, life: s.exp - now } : s
 }
 
-/** The stored entry: `{ v: 1, at, rt, sk, g, x?, l? }` (`l`: an observed lifetime, for tokens without iat). */
+/**
+ * The stored entry: `{ v: 1, at, rt, sk, g, x?, l?, id }` (`l`: an observed lifetime, for tokens without
+ * iat). An entry without `id` (stored by an earlier version) reads back as one sign-in.
+ */
 export const encodeSession = (s: Session): string =>
   JSON.stringify({
     v: 1,
@@ -83,6 +92,7 @@ export const encodeSession = (s: Session): string =>
     g: s.g,
     x: s.x,
     l: s.x ? undefined : (s.life ?? undefined),
+    id: s.id,
   })
 
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
@@ -100,7 +110,7 @@ export function decodeSession(raw: string): Session {
     ) {
       throw 0
     }
-    return build(e.at, e.rt, undefined, 0, e.sk, e.g, x, isNumber(e.l) ? e.l : null)
+    return { ...build(e.at, e.rt, undefined, 0, e.sk, e.g, x, isNumber(e.l) ? e.l : null), id: e.id }
   } catch {
     // No `cause`: a JSON.parse message quotes the stored text, which may hold a token.
     throw new AuthError('storage_corrupt', 'Stored session is corrupt')

@@ -389,3 +389,89 @@ describe('a second review of these rules', () => {
     expect(b.getState().status).toBe('unauthenticated')
   })
 })
+
+describe('opaque tokens (no `sub`) across tabs: a sign-in there is a new session, a refresh there is not', () => {
+  const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
+  const opaque = (name: string) => ({
+    accessToken: `opaque-${name}`,
+    refreshToken: `rt-${name}`,
+    expiresIn: 300,
+  })
+  /** Two tabs sharing localStorage; the token endpoint renews `opaque-alice` as `opaque-alice-2`. */
+  const tabs = () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const refresh = vi.fn(async ({ signal }: RefreshContext): Promise<TokenSet> => {
+      await new Promise((resolve, reject) => {
+        setTimeout(resolve, 100)
+        signal.addEventListener('abort', () => reject(signal.reason))
+      })
+      return opaque('alice-2')
+    })
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: 'o', refresh }))
+    const b = track(createAuthClient({ storage: 'localStorage', storageKey: 'o', refresh }))
+    return { a, b, refresh }
+  }
+  /** An API that refuses `opaque-alice` and answers only once `release()` is called. */
+  const heldApi = () => {
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    const sent: Array<string | null> = []
+    const send = async (_: RequestInfo | URL, init?: RequestInit) => {
+      const header = new Headers(init?.headers).get('authorization')
+      sent.push(header)
+      await held
+      return new Response(null, { status: header === 'Bearer opaque-alice' ? 401 : 200 })
+    }
+    return { send: send as typeof fetch, sent, release }
+  }
+
+  it('a refresh waiting here rejects when another tab signs in as someone else', async () => {
+    const { a, b, refresh } = tabs()
+    a.setTokens(opaque('alice'))
+    await wait()
+    const pending = a.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
+    await vi.waitFor(() => expect(refresh).toHaveBeenCalled())
+    b.setTokens(opaque('bob'))
+    await vi.waitFor(() => expect(a.getState().accessToken).toBe('opaque-bob'))
+    expect(await pending).toBe('rejected: no_refresh')
+  })
+
+  it("returns a late 401 instead of replaying it with the token of another tab's sign-in", async () => {
+    const { a, b, refresh } = tabs()
+    a.setTokens(opaque('alice'))
+    await wait()
+    const api = heldApi()
+    const pending = createAuthFetch(a, { origins: ['https://api.example.com'], fetch: api.send })(
+      'https://api.example.com/transfer',
+      { method: 'POST', body: 'from alice' },
+    )
+    await vi.waitFor(() => expect(api.sent).toHaveLength(1))
+    b.setTokens(opaque('bob'))
+    await vi.waitFor(() => expect(a.getState().accessToken).toBe('opaque-bob'))
+    api.release()
+    expect((await pending).status).toBe(401)
+    expect({ sent: api.sent, refreshes: refresh.mock.calls.length }).toEqual({
+      sent: ['Bearer opaque-alice'],
+      refreshes: 0,
+    })
+  })
+
+  it('still replays a late 401 with the renewal another tab made (same session), at no refresh here', async () => {
+    const { a, b, refresh } = tabs()
+    a.setTokens(opaque('alice'))
+    await wait()
+    const api = heldApi()
+    const pending = createAuthFetch(a, { origins: ['https://api.example.com'], fetch: api.send })(
+      'https://api.example.com/me',
+    )
+    await vi.waitFor(() => expect(api.sent).toHaveLength(1))
+    await b.refresh()
+    await vi.waitFor(() => expect(a.getState().accessToken).toBe('opaque-alice-2'))
+    api.release()
+    expect((await pending).status).toBe(200)
+    expect({ sent: api.sent, refreshes: refresh.mock.calls.length }).toEqual({
+      sent: ['Bearer opaque-alice', 'Bearer opaque-alice-2'],
+      refreshes: 1,
+    })
+  })
+})
