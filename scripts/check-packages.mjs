@@ -35,6 +35,16 @@ for (const name of packages) {
     console.error(`FAIL LICENSE @latchkey/${name}: packages/${name}/LICENSE is missing`)
   }
 }
+// npm shows a package's README away from the repository: a relative link there leads nowhere.
+for (const name of packages) {
+  const readme = readFileSync(`${root}packages/${name}/README.md`, 'utf8')
+  const relative = [...readme.matchAll(/\]\((?!https?:|#|mailto:)([^)]+)\)/g)].map((m) => m[1])
+  if (!relative.length) console.log(`ok   README links @latchkey/${name}`)
+  else {
+    failed++
+    console.error(`FAIL README links @latchkey/${name}: relative links break on npm: ${relative.join(', ')}`)
+  }
+}
 // React Server Components bundlers (Next.js App Router) treat a module as client code only when it
 // starts with 'use client'; without it a server layout importing <AuthProvider> runs the hooks on
 // the server, where React has none.
