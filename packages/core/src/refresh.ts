@@ -21,9 +21,8 @@ export function toRefreshError(error: unknown): RefreshError {
     // A RefreshError, also from another copy of latchkey, is taken as it is.
     if (isAuthError(error) && 'permanent' in error) return error as RefreshError
     const e = error as Thrown
-    status = [e?.status, e?.response?.status].find((s) => typeof s === 'number' && Number.isFinite(s)) as
-      | number
-      | undefined
+    // Number.isFinite is false for anything that is not a number.
+    status = [e?.status, e?.response?.status].find(Number.isFinite) as number | undefined
     permanent =
       status === 400 ||
       status === 401 ||

@@ -95,22 +95,21 @@ export const encodeSession = (s: Session): string =>
     id: s.id,
   })
 
-const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
-
 /** Reads a stored entry back with its stored skew. Throws `storage_corrupt` on anything unexpected. */
 export function decodeSession(raw: string): Session {
   try {
     const e = JSON.parse(raw)
     const x = e?.x
+    // Number.isFinite is false for anything that is not a number.
     if (
       e?.v !== 1 ||
-      !isNumber(e.sk) ||
-      !isNumber(e.g) ||
+      !Number.isFinite(e.sk) ||
+      !Number.isFinite(e.g) ||
       (x !== undefined && !(isTime(x[0] / 1000) && isTime(x[1] / 1000)))
     ) {
       throw 0
     }
-    return { ...build(e.at, e.rt, undefined, 0, e.sk, e.g, x, isNumber(e.l) ? e.l : null), id: e.id }
+    return { ...build(e.at, e.rt, undefined, 0, e.sk, e.g, x, Number.isFinite(e.l) ? e.l : null), id: e.id }
   } catch {
     // No `cause`: a JSON.parse message quotes the stored text, which may hold a token.
     throw new AuthError('storage_corrupt', 'Stored session is corrupt')
