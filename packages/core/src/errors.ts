@@ -17,6 +17,9 @@ const CODES =
   )
 const NAMES = ['AuthError', 'InvalidTokenError', 'RefreshError']
 
+/** 400, 401 and 403: the statuses that make a refresh failure permanent unless said otherwise. */
+export const isRejection = (status: unknown): boolean => status === 400 || status === 401 || status === 403
+
 /**
  * The base of every latchkey error: a stable `code`, a `name` and an optional `cause`.
  * Messages never contain a token.
@@ -52,7 +55,7 @@ export class RefreshError extends AuthError {
     options: { permanent?: boolean; status?: number | undefined; cause?: unknown; code?: AuthErrorCode } = {},
   ) {
     // Unless said otherwise, 400, 401 and 403 are permanent, as for any error a refresh throws.
-    const permanent = options.permanent ?? [400, 401, 403].includes(options.status!)
+    const permanent = options.permanent ?? isRejection(options.status)
     super(options.code ?? (permanent ? 'refresh_rejected' : 'refresh_failed'), message, options)
     this.name = 'RefreshError'
     this.permanent = permanent

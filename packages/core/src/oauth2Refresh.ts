@@ -1,4 +1,4 @@
-import { RefreshError } from './errors'
+import { isRejection, RefreshError } from './errors'
 import type { RefreshContext, TokenSet } from './types'
 
 export interface OAuth2RefreshOptions {
@@ -44,22 +44,19 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     if (options.credentials) init.credentials = options.credentials
     const res = await (options.fetch ?? globalThis.fetch)(options.tokenEndpoint, init)
     const { status } = res
-    const rejected = status === 400 || status === 401 || status === 403
     let data: Record<string, unknown>
     try {
       data = await res.json()
       if (typeof data !== 'object' || data === null) throw 0
     } catch {
       // No `cause`: a JSON.parse message quotes the body, which may hold a token.
-      throw new RefreshError(`Token endpoint answered ${status} without JSON`, {
-        permanent: rejected,
-        status,
-      })
+      // Permanent for 400, 401 and 403, as RefreshError decides from the status.
+      throw new RefreshError(`Token endpoint answered ${status} without JSON`, { status })
     }
-    if (!res.ok || typeof data.error === 'string') {
-      const code = typeof data.error === 'string' ? data.error : undefined
+    const code = typeof data.error === 'string' ? data.error : undefined
+    if (!res.ok || code !== undefined) {
       throw new RefreshError(`Token endpoint error: ${code ?? status}`, {
-        permanent: rejected || code === 'invalid_grant',
+        permanent: isRejection(status) || code === 'invalid_grant',
         status,
         cause: { error: code, error_description: data.error_description },
       })

@@ -1,4 +1,4 @@
-import { isAuthError, RefreshError } from './errors'
+import { isAuthError, isRejection, RefreshError } from './errors'
 import { MAX_TIMEOUT } from './scheduler'
 import { abortable, abortWith } from './tokenRenewer'
 import type { TokenSet } from './types'
@@ -24,11 +24,7 @@ export function toRefreshError(error: unknown): RefreshError {
     // Number.isFinite is false for anything that is not a number.
     status = [e?.status, e?.response?.status].find(Number.isFinite) as number | undefined
     permanent =
-      status === 400 ||
-      status === 401 ||
-      status === 403 ||
-      e?.error === 'invalid_grant' ||
-      e?.response?.data?.error === 'invalid_grant'
+      isRejection(status) || e?.error === 'invalid_grant' || e?.response?.data?.error === 'invalid_grant'
   } catch {
     // A hostile error object (a getter or a Proxy that throws): a plain transient failure.
   }
