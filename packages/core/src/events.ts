@@ -23,6 +23,6 @@ export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
       return () => bus.off(type, safe)
     },
     emit: bus.emit,
-    clear: bus.all.clear.bind(bus.all),
+    clear: () => bus.all.clear(),
   }
 }
