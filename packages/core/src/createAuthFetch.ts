@@ -26,8 +26,6 @@ export interface AuthFetchOptions {
 
 type Input = Parameters<typeof fetch>[0]
 
-const isHeaders = (h: HeadersInit): h is Headers => typeof (h as Headers).has === 'function'
-
 /** Any spelling of Authorization, in a plain object or in pairs (an array, Headers, a Map). */
 const hasAuthorization = (headers?: HeadersInit) =>
   !!headers &&
@@ -44,8 +42,9 @@ function withToken(
   const value = `Bearer ${token}`
   let next: HeadersInit = { ...(headers as Record<string, string>), Authorization: value }
   if (Array.isArray(headers)) next = [...headers, ['Authorization', value]]
-  else if (headers && isHeaders(headers)) {
-    next = new Headers(headers)
+  // Headers (also a polyfill's, or another realm's): recognised by its methods, not instanceof.
+  else if (typeof (headers as Headers)?.has === 'function') {
+    next = new Headers(headers as Headers)
     next.set('Authorization', value)
   }
   return { ...init, headers: next }
