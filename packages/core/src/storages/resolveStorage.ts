@@ -8,9 +8,13 @@ export function resolveStorage(
   cookie?: CookieOptions,
 ): { storage: TokenStorage | null; shared: boolean } {
   if (option === 'memory') return { storage: null, shared: false }
-  if (option === 'cookie') return { storage: cookieStorage(cookie), shared: true }
-  if (option === 'localStorage' || option === 'sessionStorage') {
-    return { storage: webStorage(option), shared: option === 'localStorage' }
-  }
-  return { storage: option, shared: typeof option.subscribe === 'function' }
+  const storage =
+    option === 'cookie'
+      ? cookieStorage(cookie)
+      : option === 'localStorage' || option === 'sessionStorage'
+        ? webStorage(option)
+        : option
+  // Cookies are shared though they cannot report changes; any other storage is when it can
+  // (`subscribe`), as the `localStorage` one does.
+  return { storage, shared: option === 'cookie' || typeof storage.subscribe === 'function' }
 }
