@@ -5,18 +5,16 @@
  * elsewhere (Node, React Native) nothing.
  */
 export function listenForWake(onWake: (online: boolean) => void): () => void {
-  const scope = globalThis as Partial<EventTarget>
   const page = typeof document === 'object' && typeof window === 'object' && !!window.addEventListener
-  // A worker has no page to show or focus, but its global scope hears `online`.
-  if (!page && typeof scope.addEventListener !== 'function') return () => {}
+  // The page's window; a worker has no page to show or focus, but its global scope hears `online`.
+  const scope: Partial<EventTarget> = page ? window : globalThis
+  if (typeof scope.addEventListener !== 'function') return () => {}
   const wake = () => onWake(false)
-  const listeners: Array<[Partial<EventTarget>, string, () => void]> = [
-    [page ? window : scope, 'online', () => onWake(true)],
-  ]
+  const listeners: Array<[Partial<EventTarget>, string, () => void]> = [[scope, 'online', () => onWake(true)]]
   if (page)
     listeners.push(
-      [window, 'pageshow', wake],
-      [window, 'focus', wake],
+      [scope, 'pageshow', wake],
+      [scope, 'focus', wake],
       [document, 'visibilitychange', () => document.visibilityState === 'visible' && wake()],
     )
   const each = (method: 'addEventListener' | 'removeEventListener') => {
