@@ -54,18 +54,27 @@ type Tab = Window & {
   pending: Promise<unknown>
 }
 const NAME = 'latchkey:latchkey' // the refresh lock of the default storageKey
+const TURN = 'latchkey-turn:latchkey' // the lock its waiting tabs take turns with
 
 /**
- * Whether a waiting tab has acted on its wait running out: it asked for the lock again (a takeover,
- * or a plain request to wait once more), and if that was a takeover, its refresh has started.
+ * Whether a waiting tab has acted on its wait running out: it asked for its turn, no tab holds or
+ * waits for a turn any more (every decision is made), and if it took the lock over, its refresh has
+ * started. A tab that decided to wait on keeps its one request for the lock: it asks for no other.
  */
 const decided = (page: Page) =>
-  page.evaluate((name) => {
-    const tab = window as unknown as Tab
-    const requests = tab.lockLog.filter((l) => l === `request ${name}` || l === `request ${name} steal`)
-    const tookOver = requests.at(-1)?.endsWith(' steal')
-    return requests.length >= 2 && (!tookOver || tab.events.some((e) => e.startsWith('refresh rt-')))
-  }, NAME)
+  page.evaluate(
+    async ([name, turn]) => {
+      const tab = window as unknown as Tab
+      const { held = [], pending = [] } = await navigator.locks.query()
+      const tookOver = tab.lockLog.includes(`request ${name} steal`)
+      return (
+        tab.lockLog.includes(`request ${turn}`) &&
+        ![...held, ...pending].some((l) => l.name === turn) &&
+        (!tookOver || tab.events.some((e) => e.startsWith('refresh rt-')))
+      )
+    },
+    [NAME, TURN],
+  )
 
 it('a stuck lock two tabs wait for is taken over by one of them: the refresh token is spent once', async () => {
   const context = await browser.newContext()

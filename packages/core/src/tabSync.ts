@@ -56,11 +56,22 @@ export function createTabSync(
 
   const withWebLock = <T>(fn: () => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
-      let running = false
+      // This call's one hold. Our queued request and our steal may both be granted (the holder let go
+      // as we stole): the second grant joins the first hold, so fn runs once and the lock stays ours
+      // until it ends (never let go to the next tab while fn runs).
+      let running: Promise<void> | undefined
       let stop = () => {}
-      const held = async () => {
+      // One request for the lock, queued from the start until it is granted or close(): a wait that runs
+      // out looks at the holder again, and never queues again at the tail, behind tabs that asked later.
+      const queued = new AbortController()
+      const unqueue = () => queued.abort()
+      pending.add(unqueue)
+      const held = () => (running ??= hold())
+      const hold = async () => {
         stop()
-        running = true
+        // Held through a steal: the queued request must not be granted later on.
+        pending.delete(unqueue)
+        unqueue()
         // This hold's own mark, so a waiting tab tells one hold from the next: every client of a page
         // shares its clientId, and a tab that takes the lock again keeps it.
         let unmark = () => {}
@@ -100,16 +111,10 @@ export function createTabSync(
           }
         } catch {}
       }
-      // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever.
-      const wait = (stuck: ReturnType<typeof holder>) => {
-        // Our own timer: AbortSignal.timeout is missing where Web Locks are not (Safari 15.4).
-        const timeout = new AbortController()
-        stop = after(waitMs, () => timeout.abort())
-        locks!.request(name, { signal: timeout.signal }, held).catch((e) =>
-          // Only our own wait running out takes over: not close() (a tab torn down while it waits must
-          // not break the lock of a tab that is refreshing).
-          timeout.signal.aborted && !closed ? takeover(stuck) : fail(e),
-        )
+      // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever. Not
+      // after close() (a tab torn down while it waits must not break the lock of a tab that refreshes).
+      const watch = (stuck: ReturnType<typeof holder>) => {
+        stop = after(waitMs, () => running || closed || takeover(stuck))
       }
       // Tabs whose waits ran out take turns, and each takes over only if the holds it waited on are
       // still all there is: never from a hold that began since (that one gets a full wait of its own).
@@ -120,26 +125,28 @@ export function createTabSync(
         // 0: queued, 1: deciding, 2: the turn was stolen (the decision is another tab's now).
         let state = 0
         const decide = async () => {
-          if (state) return
+          // Granted the lock meanwhile (our request kept its place): nothing to decide.
+          if (state || running) return
           state = 1
           stopTurn()
           const current = holder()
           if ((await current) === (await stuck) && state === 1 && !closed)
             locks!.request(name, { steal: true }, held).catch(fail)
-          else wait(current)
+          else watch(current)
         }
-        // Aborted while queued: take the turn over. Stolen once granted: wait again, never fail.
+        // Aborted while queued: take the turn over. Stolen once granted: watch again, never fail.
         const lose = (e: unknown): unknown => {
-          if (closed) return fail(e)
+          if (closed || running) return fail(e)
           if (e === turn.signal.reason && !state)
             return locks!.request(`latchkey-turn:${key}`, { steal: true }, decide).catch(lose)
-          if (!state) wait(holder())
+          if (!state) watch(holder())
           state = 2
         }
         locks!.request(`latchkey-turn:${key}`, { signal: turn.signal }, decide).catch(lose)
       }
+      locks!.request(name, { signal: queued.signal }, held).catch(fail)
       // The first look a moment into the wait: a hold granted just now has its mark by then.
-      wait(sleep(HOLD).then(holder))
+      watch(sleep(HOLD).then(holder))
     })
 
   const withLease = async <T>(fn: () => Promise<T>, store: Storage): Promise<T> => {

@@ -320,9 +320,10 @@ describe('Web Lock takeover', () => {
     const failures: string[] = []
     // One page, two clients: they share its navigator.locks and so its clientId.
     const page = locks.client('x')
-    // x1's refresh hangs and times out after 5 s; then x2 takes the lock and refreshes for 7 s.
+    // x1's refresh hangs and times out after 5 s; then x2 takes the lock and refreshes for 7 s (within
+    // its own refreshTimeout: once it timed out, its hold would be over and B's turn would be due).
     const x1 = tabWith(page, { refresh: () => new Promise<TokenSet>(() => {}), refreshTimeout: 5_000 })
-    const x2 = tabWith(page, { refresh: make('x2'), refreshTimeout: 5_000 })
+    const x2 = tabWith(page, { refresh: make('x2'), refreshTimeout: 10_000 })
     const b = tabWith(locks.client('b'), { refresh: make('b'), refreshTimeout: 5_000 })
     for (const t of [x1, x2, b]) t.on('refreshError', ({ error }) => failures.push(error.code))
     x1.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
@@ -480,6 +481,77 @@ describe('Web Lock takeover', () => {
     await vi.advanceTimersByTimeAsync(60_000)
     expect(await pc).toBe('destroyed')
     expect((await locks.query()).pending.filter((p) => p.clientId === 'c')).toEqual([])
+  })
+
+  it('keeps the place of a tab whose wait ran out behind live holders: tabs that asked later never overtake it', async () => {
+    const locks = createLocks()
+    const t0 = { at: 0 }
+    const granted: string[] = []
+    // Live tabs in an outage: each refresh hangs until refreshTimeout (10 s) aborts it, so each hold
+    // lasts ~10 s, and waits are bounded at 15 s.
+    const tabs = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) =>
+      tabWith(locks.client(id), {
+        refresh: () => {
+          granted.push(`${id}@${Math.round((Date.now() - t0.at) / 1000)}s`)
+          return new Promise<TokenSet>(() => {})
+        },
+        refreshTimeout: 10_000,
+        retry: { attempts: 1 },
+      }),
+    )
+    tabs[0]!.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.waitFor(() => expect(tabs.every((t) => t.getState().isAuthenticated)).toBe(true))
+    vi.useFakeTimers({ now: Date.now() })
+    t0.at = Date.now()
+    // A, B and C ask at once (one session, one exp); D, E and F ask later, while C still waits.
+    for (const [i, at] of [0, 0, 0, 12_000, 22_000, 32_000].entries())
+      setTimeout(() => tabs[i]!.refresh().catch(() => {}), at)
+    await vi.advanceTimersByTimeAsync(80_000)
+    // C's wait ran out at 15 s while B held the lock: C is granted right after B, not after D, E and F.
+    expect({ granted, steals: locks.log }).toEqual({
+      granted: ['a@0s', 'b@10s', 'c@20s', 'd@30s', 'e@40s', 'f@50s'],
+      steals: [],
+    })
+  })
+
+  it('runs one refresh when the stuck holder lets go as C takes the lock over, and the lock goes to C (it asked first)', async () => {
+    const locks = createLocks()
+    const { spends, make } = slowEndpoint(500)
+    const failures: string[] = []
+    // C's look at the holder in its turn (its second query) shows A, and A lets go right after it.
+    const own = locks.client('c')
+    let looks = 0
+    let releaseA = () => {}
+    const lookingC = {
+      request: own.request,
+      query: async () => {
+        const snapshot = await own.query()
+        if (++looks === 2) releaseA()
+        return snapshot
+      },
+    }
+    const c = tabWith(lookingC as never, { refresh: make('c'), refreshTimeout: 5_000 })
+    const d = tabWith(locks.client('d'), { refresh: make('d'), refreshTimeout: 5_000 })
+    for (const t of [c, d]) t.on('refreshError', ({ error }) => failures.push(error.code))
+    c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.waitFor(() => expect(d.getState().isAuthenticated).toBe(true))
+    vi.useFakeTimers({ now: Date.now() })
+    // A holds the lock, frozen, until C's look.
+    locks
+      .client('a')
+      .request('latchkey:tabs', () => new Promise<void>((resolve) => (releaseA = resolve)))
+      .catch(() => {})
+    const pc = c.refresh().catch((e: { code: string }) => e.code)
+    await vi.advanceTimersByTimeAsync(5_000)
+    const pd = d.refresh().catch((e: { code: string }) => e.code)
+    // C's wait runs out at 10 s: it takes the lock over as A lets go.
+    await vi.advanceTimersByTimeAsync(20_000)
+    expect({ spends, failures, steals: locks.log, results: [await pc, await pd] }).toEqual({
+      spends: ['rt-0:c'],
+      failures: [],
+      steals: ['steal'],
+      results: [c.getState().accessToken, c.getState().accessToken],
+    })
   })
 })
 
