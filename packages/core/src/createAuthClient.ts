@@ -455,8 +455,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
           // 1: a user's logout there, which outranks a login() still pending here, as one made here would.
           (raw) => (raw === 0 ? session && sync!.post(lastRaw) : raw === 1 ? logins++ : adopt(raw)),
           now,
-          // A timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
-          Math.min(refreshTimeout + 5_000, 2 ** 31 - 1),
+          // Longer than a live tab holds the lock: besides the refresh, a custom storage (async, maybe)
+          // is waited for up to refreshTimeout to read and again to write (built-in ones answer at once).
+          // Capped at a timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
+          Math.min((typeof options.storage === 'object' ? 3 : 1) * refreshTimeout + 5_000, 2 ** 31 - 1),
         )
       : null
   // A memory session lives only in open tabs: a new tab asks them for it.

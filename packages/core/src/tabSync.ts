@@ -52,7 +52,7 @@ export function createTabSync(
     return cancel
   }
   const sleep = (ms: number) => new Promise<void>((resolve) => after(ms, resolve))
-  const locks = typeof navigator === 'object' ? navigator.locks : undefined
+  const locks = globalThis.navigator?.locks
 
   const withWebLock = <T>(fn: () => Promise<T>) =>
     new Promise<T>((resolve, reject) => {

@@ -234,7 +234,7 @@ describe('Web Locks without AbortSignal.timeout (Safari 15.4–15.x)', () => {
     let calls = 0
     const auth = createAuthClient({
       storage: requestStore(),
-      refreshTimeout: 100, // the lock wait is bounded by refreshTimeout + 5 s
+      refreshTimeout: 100, // a custom storage: the lock wait is bounded by 3 × refreshTimeout + 5 s
       refresh: async () => {
         calls++
         return { accessToken: token(), refreshToken: 'r2' }
@@ -243,7 +243,7 @@ describe('Web Locks without AbortSignal.timeout (Safari 15.4–15.x)', () => {
     auth.setTokens({ accessToken: token(), refreshToken: 'r1' })
     let outcome = 'waiting'
     auth.refresh().then(() => (outcome = 'refreshed'))
-    await vi.advanceTimersByTimeAsync(5_200)
+    await vi.advanceTimersByTimeAsync(5_400)
     expect(outcome).toBe('refreshed')
     expect(calls).toBe(1)
     auth.destroy()

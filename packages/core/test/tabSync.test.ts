@@ -468,6 +468,51 @@ describe('Web Lock takeover', () => {
     expect(second.spends).toEqual(['rt-0:p'])
   })
 
+  it('is not taken from a live tab whose async storage is slow: the wait covers its read, refresh and write', async () => {
+    const locks = createLocks()
+    const { spends, make } = slowEndpoint(9_000) // slow, but within refreshTimeout
+    // An async storage (IndexedDB, say) both tabs share; A's reads and writes hang when told to.
+    const backing = new Map<string, string>()
+    let hang = 0
+    const storage = (name: string): TokenStorage => ({
+      get: (k) => new Promise((r) => setTimeout(() => r(backing.get(k) ?? null), name === 'a' ? hang : 0)),
+      set: (k, v) => {
+        backing.set(k, v)
+        return new Promise((r) => setTimeout(r, name === 'a' ? hang : 0))
+      },
+      remove: async (k) => {
+        backing.delete(k)
+      },
+      subscribe: () => () => {},
+    })
+    const a = tabWith(locks.client('a'), {
+      storage: storage('a'),
+      refresh: make('a'),
+      refreshTimeout: 10_000,
+    })
+    const b = tabWith(locks.client('b'), {
+      storage: storage('b'),
+      refresh: make('b'),
+      refreshTimeout: 10_000,
+    })
+    await Promise.all([a.ready, b.ready])
+    a.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.waitFor(() => expect(b.getState().isAuthenticated).toBe(true))
+    vi.useFakeTimers({ now: Date.now() })
+    hang = 60_000 // each wait on A's storage ends at refreshTimeout
+    const pa = a.refresh().catch((e: { code: string }) => e.code)
+    await vi.advanceTimersByTimeAsync(10)
+    const pb = b.refresh().catch((e: { code: string }) => e.code)
+    // A holds the lock ~29 s (10 s reading, 9 s refreshing, 10 s writing): B waits for it.
+    await vi.advanceTimersByTimeAsync(70_000)
+    const renewed = a.getState().accessToken
+    expect({ spends, steals: locks.log, results: [await pa, await pb] }).toEqual({
+      spends: ['rt-0:a'],
+      steals: [],
+      results: [renewed, renewed],
+    })
+  })
+
   it('leaves nothing queued for the turn after destroy(), and refresh() rejects with destroyed', async () => {
     vi.useFakeTimers({ now: Date.now() })
     const locks = createLocks()
