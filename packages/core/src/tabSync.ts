@@ -66,27 +66,39 @@ export function createTabSync(
       const queued = new AbortController()
       const unqueue = () => queued.abort()
       pending.add(unqueue)
-      const held = () => (running ??= hold())
-      const hold = async () => {
+      /** A lock of this key's marks: `latchkey-hold:<random>:<key>`. */
+      const isMark = (n = '') => n.startsWith(MARK) && n.slice(n.indexOf(':', MARK.length) + 1) === key
+      // `stuck`: the holds a takeover saw, when this hold is one (see takeover).
+      const held = (stuck?: string) => (running ??= hold(stuck))
+      const hold = async (stuck?: string) => {
         stop()
-        // Held through a steal: the queued request must not be granted later on.
-        pending.delete(unqueue)
-        unqueue()
-        // This hold's own mark, so a waiting tab tells one hold from the next: every client of a page
-        // shares its clientId, and a tab that takes the lock again keeps it.
-        let unmark = () => {}
-        const marked = new Promise<void>((r) => {
-          unmark = r
-        })
-        // Its own namespace, key last: no storageKey's locks can pass for this key's marks or turn.
-        locks!
-          .request(`${MARK}${Math.random().toString(36).slice(2)}:${key}`, {}, () => marked)
-          .catch(() => {})
+        // This hold's own mark, kept until the hold ends, so a waiting tab tells one hold from the next:
+        // every client of a page shares its clientId, and a tab that takes the lock again keeps it. Its
+        // own namespace, key last: no storageKey's locks can pass for this key's marks or turn.
+        const mark = `${MARK}${Math.random().toString(36).slice(2)}:${key}`
+        locks!.request(mark, {}, () => running).catch(() => {})
         try {
+          if (stuck) {
+            // The stuck holder may have let go as we took over: the lock went to the next request in
+            // that instant, and we took it from a hold whose fn runs all the same. A mark neither ours
+            // nor among the holds we saw is such a hold's (looked for a moment in, as it has its mark by
+            // then): wait for it to end, so that fn adopts its renewal instead of spending the refresh
+            // token again. Our queued request is not granted while we hold the lock: aborting it after
+            // waitMs (or on close()) bounds the wait; the abort, or a failing query(), ends the loop.
+            await sleep(HOLD)
+            after(waitMs, unqueue)
+            try {
+              for (const { name: m } of (await locks!.query()).held!)
+                if (isMark(m) && !(stuck + mark).includes(m!))
+                  await locks!.request(m!, { signal: queued.signal }, () => {})
+            } catch {}
+          }
           await fn().then(resolve, reject)
           await sleep(HOLD)
         } finally {
-          unmark()
+          // Held through a takeover: our queued request must not be granted once we let go.
+          pending.delete(unqueue)
+          unqueue()
         }
       }
       // Once `held` runs, `fn` settles this: a takeover of our lock must not fail a refresh that goes on.
@@ -100,11 +112,7 @@ export function createTabSync(
           const { held = [] } = await locks!.query()
           if (held.some((l) => l.name === name)) {
             return held
-              .filter(
-                (l) =>
-                  l.name === name ||
-                  (l.name?.startsWith(MARK) && l.name.slice(l.name.indexOf(':', MARK.length) + 1) === key),
-              )
+              .filter((l) => l.name === name || isMark(l.name))
               .map((l) => `${l.name}@${l.clientId}`)
               .sort()
               .join()
@@ -130,8 +138,9 @@ export function createTabSync(
           state = 1
           stopTurn()
           const current = holder()
-          if ((await current) === (await stuck) && state === 1 && !closed)
-            locks!.request(name, { steal: true }, held).catch(fail)
+          const seen = await stuck
+          if ((await current) === seen && state === 1 && !closed)
+            locks!.request(name, { steal: true }, () => held(seen)).catch(fail)
           else watch(current)
         }
         // Aborted while queued: take the turn over. Stolen once granted: watch again, never fail.
@@ -144,7 +153,7 @@ export function createTabSync(
         }
         locks!.request(`latchkey-turn:${key}`, { signal: turn.signal }, decide).catch(lose)
       }
-      locks!.request(name, { signal: queued.signal }, held).catch(fail)
+      locks!.request(name, { signal: queued.signal }, () => held()).catch(fail)
       // The first look a moment into the wait: a hold granted just now has its mark by then.
       watch(sleep(HOLD).then(holder))
     })

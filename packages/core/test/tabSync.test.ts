@@ -559,45 +559,61 @@ describe('Web Lock takeover', () => {
     })
   })
 
-  it('runs one refresh when the stuck holder lets go as C takes the lock over, and the lock goes to C (it asked first)', async () => {
-    const locks = createLocks()
-    const { spends, make } = slowEndpoint(500)
-    const failures: string[] = []
-    // C's look at the holder in its turn (its second query) shows A, and A lets go right after it.
-    const own = locks.client('c')
-    let looks = 0
-    let releaseA = () => {}
-    const lookingC = {
-      request: own.request,
-      query: async () => {
-        const snapshot = await own.query()
-        if (++looks === 2) releaseA()
-        return snapshot
-      },
-    }
-    const c = tabWith(lookingC as never, { refresh: make('c'), refreshTimeout: 5_000 })
-    const d = tabWith(locks.client('d'), { refresh: make('d'), refreshTimeout: 5_000 })
-    for (const t of [c, d]) t.on('refreshError', ({ error }) => failures.push(error.code))
-    c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
-    await vi.waitFor(() => expect(d.getState().isAuthenticated).toBe(true))
-    vi.useFakeTimers({ now: Date.now() })
-    // A holds the lock, frozen, until C's look.
-    locks
-      .client('a')
-      .request('latchkey:tabs', () => new Promise<void>((resolve) => (releaseA = resolve)))
-      .catch(() => {})
-    const pc = c.refresh().catch((e: { code: string }) => e.code)
-    await vi.advanceTimersByTimeAsync(5_000)
-    const pd = d.refresh().catch((e: { code: string }) => e.code)
-    // C's wait runs out at 10 s: it takes the lock over as A lets go.
-    await vi.advanceTimersByTimeAsync(20_000)
-    expect({ spends, failures, steals: locks.log, results: [await pc, await pd] }).toEqual({
-      spends: ['rt-0:c'],
-      failures: [],
-      steals: ['steal'],
-      results: [c.getState().accessToken, c.getState().accessToken],
-    })
-  })
+  it.each([
+    ['C, which asked first', false],
+    ['D, which asked first but whose wait began again when the lock changed hands', true],
+  ])(
+    'runs one refresh when the stuck holder A lets go as C takes the lock over, and the lock goes to %s',
+    async (_, dFirst) => {
+      const locks = createLocks()
+      const { spends, make } = slowEndpoint(500)
+      const failures: string[] = []
+      // C's look at the holder in its turn (its second query) shows A, and A lets go right after it.
+      const own = locks.client('c')
+      let looks = 0
+      let releaseA = () => {}
+      const lookingC = {
+        request: own.request,
+        query: async () => {
+          const snapshot = await own.query()
+          if (++looks === 2) releaseA()
+          return snapshot
+        },
+      }
+      const c = tabWith(lookingC as never, { refresh: make('c'), refreshTimeout: 5_000 })
+      const d = tabWith(locks.client('d'), { refresh: make('d'), refreshTimeout: 5_000 })
+      for (const t of [c, d]) t.on('refreshError', ({ error }) => failures.push(error.code))
+      c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+      await vi.waitFor(() => expect(d.getState().isAuthenticated).toBe(true))
+      vi.useFakeTimers({ now: Date.now() })
+      // D first: X holds the lock for 8 s, then A. D's wait, begun under X, runs out at 10 s under A:
+      // it watches A for another 10 s, still queued ahead of C, which asks at 9 s.
+      if (dFirst)
+        locks
+          .client('x')
+          .request('latchkey:tabs', () => new Promise((resolve) => setTimeout(resolve, 8_000)))
+          .catch(() => {})
+      // A holds the lock, frozen, until C's look.
+      locks
+        .client('a')
+        .request('latchkey:tabs', () => new Promise<void>((resolve) => (releaseA = resolve)))
+        .catch(() => {})
+      const [first, second] = dFirst ? [d, c] : [c, d]
+      const p1 = first.refresh().catch((e: { code: string }) => e.code)
+      await vi.advanceTimersByTimeAsync(dFirst ? 9_000 : 5_000)
+      const p2 = second.refresh().catch((e: { code: string }) => e.code)
+      // C's wait runs out (10 s after it asked): it takes the lock over as A lets go, and the lock
+      // goes to the next request in the queue in the same instant.
+      await vi.advanceTimersByTimeAsync(20_000)
+      const renewed = first.getState().accessToken
+      expect({ spends, failures, steals: locks.log, results: [await p1, await p2] }).toEqual({
+        spends: [dFirst ? 'rt-0:d' : 'rt-0:c'],
+        failures: [],
+        steals: ['steal'],
+        results: [renewed, renewed],
+      })
+    },
+  )
 })
 
 describe('per-tab modes', () => {
