@@ -225,6 +225,14 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (store) persist()
   }
 
+  /**
+   * Another tab's session renews `had`: the same user, and the same sign-in. Where either has no id (an
+   * entry stored by an earlier version, or written by one still open in another tab during a deploy),
+   * only the user is compared, as before ids.
+   */
+  const renews = (had: Session, next: Session) =>
+    next.claims?.sub === had.claims?.sub && (!next.id || !had.id || next.id === had.id)
+
   // An empty storage says nothing of a session it could not take (kept in memory): not a logout.
   const adoptRead = (raw: Stored) => raw !== undefined && !(raw === null && inMemoryOnly) && adopt(raw)
 
@@ -256,8 +264,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const expired = !next && !live(had!) && !canRefresh(had)
     // A renewal: the same sign-in's session renewed there, of the same user. Anything else that replaces
     // a session is a new one there, so the 401 rules replay nothing across it (as across a login here).
-    const renewal = !!(had && next) && next!.claims?.sub === had!.claims?.sub && next!.id === had!.id
-    if (had && next && !renewal) sessions++
+    // (`!++sessions` counts the new session and is false.)
+    const renewal = !!(had && next) && (renews(had!, next!) || !++sessions)
     replace(next, false, renewal)
     if (expired) error = last
     check()
@@ -276,16 +284,22 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     }
   }
 
-  /** A newer session another tab stored, taken without events (the caller announces it). */
+  /**
+   * A newer session another tab stored, taken without events (the caller announces it). A sign-in there
+   * (not a renewal) is not taken: it throws `no_refresh`, and adopt() announces it as a new session when
+   * its storage event or broadcast arrives, outside the lock.
+   */
   function peek(raw: Stored): Session | undefined {
+    let s: Session | undefined
     try {
-      const s = raw && raw !== lastRaw ? decodeSession(raw) : undefined
-      if (s && (!session || s.g > session.g)) {
-        lastRaw = raw!
-        return (session = s)
-      }
+      s = raw && raw !== lastRaw ? decodeSession(raw) : undefined
     } catch {
       // Garbage is reported by the storage event or the next wake-up.
+    }
+    if (s && (!session || s.g > session.g)) {
+      if (session && !renews(session, s)) throw noRefresh()
+      lastRaw = raw!
+      return (session = s)
     }
   }
 

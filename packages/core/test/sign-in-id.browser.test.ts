@@ -1,0 +1,201 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  type AuthClient,
+  createAuthClient,
+  createAuthFetch,
+  type RefreshContext,
+  type TokenSet,
+} from '../src'
+import { token } from './helpers'
+import { createLocks } from './support/locks'
+
+/**
+ * The id per sign-in in the stored entry, met by entries without one (stored by an earlier version, or
+ * written by a tab still running it during a rolling deploy), by a hostile id, and by a sign-in in
+ * another tab found under the refresh lock before its storage event arrived.
+ */
+const clients: AuthClient[] = []
+const track = (auth: AuthClient) => {
+  clients.push(auth)
+  return auth
+}
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
+  localStorage.clear()
+})
+
+const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
+const KEY = 'idk'
+/** An entry as the previous version stored it: no `id`. */
+const oldEntry = (at: string, rt: string, g: number, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ v: 1, at, rt, sk: 0, g, l: 300_000, ...extra })
+/** Another tab's write, with the storage event a browser fires in the other tabs. */
+const otherTabWrites = (value: string) => {
+  localStorage.setItem(KEY, value)
+  window.dispatchEvent(new StorageEvent('storage', { key: KEY, newValue: value, storageArea: localStorage }))
+}
+/** An API that refuses `refused` and answers only once `release()` is called. */
+const heldApi = (refused: string) => {
+  let release!: () => void
+  const held = new Promise<void>((r) => (release = r))
+  const sent: Array<string | null> = []
+  const send = async (_: RequestInfo | URL, init?: RequestInit) => {
+    const header = new Headers(init?.headers).get('authorization')
+    sent.push(header)
+    await held
+    return new Response(null, { status: header === `Bearer ${refused}` ? 401 : 200 })
+  }
+  return { send: send as typeof fetch, sent, release }
+}
+const endpoint = (next: () => TokenSet) =>
+  vi.fn(async ({ signal }: RefreshContext): Promise<TokenSet> => {
+    await new Promise((resolve, reject) => {
+      setTimeout(resolve, 50)
+      signal.addEventListener('abort', () => reject(signal.reason))
+    })
+    return next()
+  })
+
+describe('an entry without an id (an earlier version stored it) is one sign-in', () => {
+  const renewalReplayed = async (extra: Record<string, unknown>) => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const old = token(300, { sub: 'alice' })
+    const renewed = token(300, { sub: 'alice', n: 2 })
+    localStorage.setItem(KEY, oldEntry(old, 'rt-0', 1, extra))
+    const refresh = endpoint(() => ({ accessToken: renewed, refreshToken: 'rt-1' }))
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    const b = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    const api = heldApi(old)
+    const pending = createAuthFetch(b, { origins: ['https://api.example.com'], fetch: api.send })(
+      'https://api.example.com/me',
+    )
+    await vi.waitFor(() => expect(api.sent).toHaveLength(1))
+    await a.refresh()
+    await vi.waitFor(() => expect(b.getState().accessToken).toBe(renewed))
+    api.release()
+    expect((await pending).status).toBe(200)
+    expect({ sent: api.sent, refreshes: refresh.mock.calls.length }).toEqual({
+      sent: [`Bearer ${old}`, `Bearer ${renewed}`],
+      refreshes: 1,
+    })
+  }
+  it('a renewal made in another tab is still a renewal: a late 401 here is replayed', () =>
+    renewalReplayed({}))
+  // Not fixed (the bundle is at its byte budget): a non-string id is kept as it is, and objects decoded
+  // in two tabs are never equal, so every renewal there counts as a new sign-in here until the next one.
+  it.fails('(known gap) the same with a hostile, non-string id in the stored entry', () =>
+    renewalReplayed({ id: { x: 1 } }))
+
+  it("a refresh waiting here resolves with another tab's renewal of such an entry (API.md: refresh() resolves the new token)", async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const renewed = token(300, { sub: 'alice', n: 2 })
+    localStorage.setItem(KEY, oldEntry(token(300, { sub: 'alice' }), 'rt-0', 1))
+    const refresh = endpoint(() => ({ accessToken: renewed, refreshToken: 'rt-1' }))
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    const b = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    const first = a.refresh()
+    await vi.waitFor(() => expect(refresh).toHaveBeenCalled())
+    const joined = b.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
+    expect(await first).toBe(renewed)
+    expect(await joined).toBe(renewed)
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+
+  it('a rolling deploy: a renewal written by a tab still on the earlier version (no id) is a renewal here', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const old = token(300, { sub: 'alice' })
+    const renewed = token(300, { sub: 'alice', n: 2 })
+    const b = track(
+      createAuthClient({
+        storage: 'localStorage',
+        storageKey: KEY,
+        refresh: endpoint(() => ({ accessToken: renewed })),
+      }),
+    )
+    b.setTokens({ accessToken: old, refreshToken: 'rt-0' })
+    const api = heldApi(old)
+    const pending = createAuthFetch(b, { origins: ['https://api.example.com'], fetch: api.send })(
+      'https://api.example.com/me',
+    )
+    await vi.waitFor(() => expect(api.sent).toHaveLength(1))
+    // The earlier version renews the session it read and stores it without the id.
+    otherTabWrites(oldEntry(renewed, 'rt-1', 2))
+    expect(b.getState().accessToken).toBe(renewed)
+    api.release()
+    expect((await pending).status).toBe(200)
+    expect(api.sent).toEqual([`Bearer ${old}`, `Bearer ${renewed}`])
+  })
+})
+
+describe('a sign-in in another tab found under the refresh lock, before its storage event', () => {
+  const opaque = (name: string) => ({
+    accessToken: `opaque-${name}`,
+    refreshToken: `rt-${name}`,
+    expiresIn: 300,
+  })
+
+  it("is not taken for a renewal: refresh() does not resolve with the other sign-in's token", async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const refresh = endpoint(() => opaque('alice-2'))
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    a.setTokens(opaque('alice'))
+    await wait()
+    // Another tab signed in as bob: its entry is in storage, its storage event not yet delivered here.
+    const bob = JSON.stringify({
+      v: 1,
+      at: 'opaque-bob',
+      rt: 'rt-bob',
+      sk: 0,
+      g: 9,
+      x: [Date.now() + 300_000, 300_000],
+      id: 'bob-sign-in',
+    })
+    localStorage.setItem(KEY, bob)
+    const got = await a.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
+    expect(got).toBe('rejected: no_refresh')
+    // Alice's refresh token is not spent, nor is bob's entry overwritten.
+    expect(refresh).not.toHaveBeenCalled()
+    expect(localStorage.getItem(KEY)).toBe(bob)
+    // The storage event announces the sign-in there as a new session here.
+    const events: string[] = []
+    a.on('refresh', () => events.push('refresh'))
+    otherTabWrites(bob)
+    expect(a.getState().accessToken).toBe('opaque-bob')
+    expect(events).toEqual(['refresh'])
+  })
+
+  it("returns a late 401 instead of replaying it with that sign-in's token", async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const refresh = endpoint(() => opaque('alice-2'))
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    a.setTokens(opaque('alice'))
+    await wait()
+    const api = heldApi('opaque-alice')
+    const pending = createAuthFetch(a, { origins: ['https://api.example.com'], fetch: api.send })(
+      'https://api.example.com/transfer',
+      { method: 'POST', body: 'from alice' },
+    )
+    await vi.waitFor(() => expect(api.sent).toHaveLength(1))
+    localStorage.setItem(
+      KEY,
+      JSON.stringify({
+        v: 1,
+        at: 'opaque-bob',
+        rt: 'rt-bob',
+        sk: 0,
+        g: 9,
+        x: [Date.now() + 300_000, 300_000],
+        id: 'bob-sign-in',
+      }),
+    )
+    api.release()
+    expect((await pending).status).toBe(401)
+    expect({ sent: api.sent, refreshes: refresh.mock.calls.length }).toEqual({
+      sent: ['Bearer opaque-alice'],
+      refreshes: 0,
+    })
+  })
+})
