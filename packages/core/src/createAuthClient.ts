@@ -2,7 +2,7 @@ import { createAuthFetch } from './createAuthFetch'
 import { AuthError, RefreshError } from './errors'
 import { createEmitter } from './events'
 import { callWithTimeout, timedOut, toRefreshError } from './refresh'
-import { backoff, createTimer, leewayMs } from './scheduler'
+import { backoff, createTimer, leewayMs, MAX_TIMEOUT } from './scheduler'
 import { createSession, decodeSession, encodeSession, type Session } from './session'
 import { resolveStorage } from './storages/resolveStorage'
 import { createTabSync } from './tabSync'
@@ -106,7 +106,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const timer = createTimer(now)
   const retryTimer = createTimer(now)
   // How long an async storage is waited for inside a refresh: a hung one must not hang the client.
-  const storageWait = Math.min(refreshTimeout, 2 ** 31 - 1)
+  const storageWait = Math.min(refreshTimeout, MAX_TIMEOUT)
   const bounded = <T>(p: Promise<T>): Promise<T | undefined> => {
     let t: unknown
     const timeout = new Promise<undefined>((resolve) => {
@@ -264,8 +264,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const expired = !next && !live(had!) && !canRefresh(had)
     // A renewal: the same sign-in's session renewed there, of the same user. Anything else that replaces
     // a session is a new one there, so the 401 rules replay nothing across it (as across a login here).
-    // (`!++sessions` counts the new session and is false.)
-    const renewal = !!(had && next) && (renews(had!, next!) || !++sessions)
+    const renewal = !!(had && next) && renews(had!, next!)
+    if (had && next && !renewal) sessions++
     replace(next, false, renewal)
     if (expired) error = last
     check()
@@ -286,8 +286,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   /**
    * A newer session another tab stored, taken without events (the caller announces it). A sign-in there
-   * (not a renewal) is not taken: it throws `no_refresh`, and adopt() announces it as a new session when
-   * its storage event or broadcast arrives, outside the lock.
+   * (not a renewal) is adopted as a new session, announced, and ends this refresh with `no_refresh`:
+   * nothing is spent, and its storage event, when it comes, finds it taken.
    */
   function peek(raw: Stored): Session | undefined {
     let s: Session | undefined
@@ -297,7 +297,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       // Garbage is reported by the storage event or the next wake-up.
     }
     if (s && (!session || s.g > session.g)) {
-      if (session && !renews(session, s)) throw noRefresh()
+      if (session && !renews(session, s)) {
+        adopt(raw!)
+        throw noRefresh()
+      }
       lastRaw = raw!
       return (session = s)
     }
@@ -472,7 +475,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
           // Longer than a live tab holds the lock: besides the refresh, a custom storage (async, maybe)
           // is waited for up to refreshTimeout to read and again to write (built-in ones answer at once).
           // Capped at a timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
-          Math.min((typeof options.storage === 'object' ? 3 : 1) * refreshTimeout + 5_000, 2 ** 31 - 1),
+          Math.min((typeof options.storage === 'object' ? 3 : 1) * refreshTimeout + 5_000, MAX_TIMEOUT),
         )
       : null
   // A memory session lives only in open tabs: a new tab asks them for it.

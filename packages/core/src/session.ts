@@ -109,7 +109,9 @@ export function decodeSession(raw: string): Session {
     ) {
       throw 0
     }
-    return { ...build(e.at, e.rt, undefined, 0, e.sk, e.g, x, Number.isFinite(e.l) ? e.l : null), id: e.id }
+    // An id that is not a string (tampered with) counts as none: compared by user only.
+    const id = typeof e.id === 'string' ? e.id : undefined
+    return { ...build(e.at, e.rt, undefined, 0, e.sk, e.g, x, Number.isFinite(e.l) ? e.l : null), id }
   } catch {
     // No `cause`: a JSON.parse message quotes the stored text, which may hold a token.
     throw new AuthError('storage_corrupt', 'Stored session is corrupt')
