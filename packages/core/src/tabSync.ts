@@ -75,8 +75,12 @@ export function createTabSync(
         // This hold's own mark, kept until the hold ends, so a waiting tab tells one hold from the next:
         // every client of a page shares its clientId, and a tab that takes the lock again keeps it. Its
         // own namespace, key last: no storageKey's locks can pass for this key's marks or turn.
-        const mark = `${MARK}${Math.random().toString(36).slice(2)}:${key}`
-        locks!.request(mark, {}, () => running).catch(() => {})
+        let mark = ''
+        const marked = () =>
+          locks!
+            .request((mark = `${MARK}${Math.random().toString(36).slice(2)}:${key}`), {}, () => running)
+            .catch(() => {})
+        marked()
         try {
           if (stuck) {
             // The stuck holder may have let go as we took over: the lock went to the next request in
@@ -92,6 +96,9 @@ export function createTabSync(
                 if (isMark(m) && !(stuck + mark).includes(m!))
                   await locks!.request(m!, { signal: queued.signal }, () => {})
             } catch {}
+            // A fresh mark as fn starts: our hold, begun up to waitMs ago, looks new to tabs that wait
+            // on it, and gets a full wait of its own (else they take it over while fn refreshes).
+            marked()
           }
           await fn().then(resolve, reject)
           await sleep(HOLD)

@@ -614,6 +614,58 @@ describe('Web Lock takeover', () => {
       })
     },
   )
+
+  it('is not taken from C1 while C1 refreshes after waiting out a hold D began in the instant of its takeover', async () => {
+    const locks = createLocks()
+    const { spends, make } = slowEndpoint(3_000)
+    const failures: string[] = []
+    // C1's look at the holder in its turn (its second query) shows A, and A lets go right after it.
+    const own = locks.client('c1')
+    let looks = 0
+    let releaseA = () => {}
+    const lookingC1 = {
+      request: own.request,
+      query: async () => {
+        const snapshot = await own.query()
+        if (++looks === 2) releaseA()
+        return snapshot
+      },
+    }
+    // D is granted the lock as C1 takes it over, and freezes mid-refresh (its timers stop too).
+    const d = tabWith(locks.client('d'), {
+      refresh: () => new Promise<TokenSet>(() => {}),
+      refreshTimeout: 3_600_000,
+    })
+    const c1 = tabWith(lookingC1 as never, { refresh: make('c1'), refreshTimeout: 5_000 })
+    const c2 = tabWith(locks.client('c2'), { refresh: make('c2'), refreshTimeout: 5_000 })
+    for (const t of [c1, c2]) t.on('refreshError', ({ error }) => failures.push(error.code))
+    c1.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.waitFor(() => expect(c2.getState().isAuthenticated).toBe(true))
+    vi.useFakeTimers({ now: Date.now() })
+    // X holds the lock for 8 s, then A, frozen until C1's look. D asks first and is queued ahead of C1.
+    locks
+      .client('x')
+      .request('latchkey:tabs', () => new Promise((resolve) => setTimeout(resolve, 8_000)))
+      .catch(() => {})
+    locks
+      .client('a')
+      .request('latchkey:tabs', () => new Promise<void>((resolve) => (releaseA = resolve)))
+      .catch(() => {})
+    d.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(9_000)
+    const p1 = c1.refresh().catch((e: { code: string }) => e.code)
+    await vi.advanceTimersByTimeAsync(500)
+    const p2 = c2.refresh().catch((e: { code: string }) => e.code)
+    // C1 takes the lock over at 19 s, as it goes to D; C1 waits for D's hold (10 s), then refreshes.
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect({ spends, failures, steals: locks.log }).toEqual({
+      spends: ['rt-0:c1'],
+      failures: [],
+      steals: ['steal'],
+    })
+    const renewed = c1.getState().accessToken
+    expect([await p1, await p2]).toEqual([renewed, renewed])
+  })
 })
 
 describe('per-tab modes', () => {
