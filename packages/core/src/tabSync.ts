@@ -83,16 +83,29 @@ export function createTabSync(
         marked()
         try {
           if (stuck) {
-            // The stuck holder may have let go as we took over: the lock went to the next request in
-            // that instant, and we took it from a hold whose fn runs all the same. A mark neither ours
-            // nor among the holds we saw is such a hold's (looked for a moment in, as it has its mark by
-            // then): wait for it to end, so that fn adopts its renewal instead of spending the refresh
-            // token again. Our queued request is not granted while we hold the lock: aborting it after
-            // waitMs (or on close()) bounds the wait; the abort, or a failing query(), ends the loop.
+            // Looked for a moment in (a hold granted in the instant of our takeover has its mark by then),
+            // and for at most waitMs (see below).
             await sleep(HOLD)
             after(waitMs, unqueue)
+          }
+          const { held: now = [] } = await locks!.query().catch(() => ({}) as LockManagerSnapshot)
+          const client = (n?: string) => now.find((l) => l.name === n)?.clientId
+          if (!stuck) {
+            // Granted from the queue: a takeover in that same instant (the stuck holder let go as another
+            // tab took the lock over) may have taken the lock before this page, busy, ran the grant, and
+            // found no mark of ours to wait for. Then the lock is held by another client than our mark:
+            // wait our turn again, behind that tab, instead of refreshing along with it. (Clients of one
+            // page look alike, but there the grant runs before the takeover's look.)
+            if (client(name) !== client(mark) && !closed) return resolve(withWebLock(fn))
+          } else {
+            // The stuck holder may have let go as we took over: the lock went to the next request in
+            // that instant, and we took it from a hold whose fn runs all the same. A mark neither ours
+            // nor among the holds we saw is such a hold's: wait for it to end, so that fn adopts its
+            // renewal instead of spending the refresh token again. Our queued request is not granted
+            // while we hold the lock: aborting it after waitMs (or on close()) bounds the wait; the abort
+            // ends the loop.
             try {
-              for (const { name: m } of (await locks!.query()).held!)
+              for (const { name: m } of now)
                 if (isMark(m) && !(stuck + mark).includes(m!))
                   await locks!.request(m!, { signal: queued.signal }, () => {})
             } catch {}
