@@ -64,7 +64,10 @@ export function createTabSync(
       // One request for the lock, queued from the start until it is granted or close(): a wait that runs
       // out looks at the holder again, and never queues again at the tail, behind tabs that asked later.
       const queued = new AbortController()
-      const unqueue = () => queued.abort()
+      const unqueue = () => {
+        pending.delete(unqueue)
+        queued.abort()
+      }
       pending.add(unqueue)
       /** A lock of this key's marks: `latchkey-hold:<random>:<key>`. */
       const isMark = (n = '') => n.startsWith(MARK) && n.slice(n.indexOf(':', MARK.length) + 1) === key
@@ -117,12 +120,19 @@ export function createTabSync(
           await sleep(HOLD)
         } finally {
           // Held through a takeover: our queued request must not be granted once we let go.
-          pending.delete(unqueue)
           unqueue()
         }
       }
       // Once `held` runs, `fn` settles this: a takeover of our lock must not fail a refresh that goes on.
-      const fail = (e: unknown) => running || reject(e)
+      // Before, a failure ends this call: no grant, wait or takeover after it runs fn (the caller has
+      // moved on, maybe to a retry of its own).
+      const fail = (e: unknown) => {
+        if (running) return
+        running = Promise.resolve()
+        stop()
+        unqueue()
+        reject(e)
+      }
       /**
        * Who holds the lock: the marks of its holds (a hold taken over keeps its mark until it ends) and
        * their clients; undefined when nobody holds it, or query() fails or is missing.

@@ -528,6 +528,35 @@ describe('Web Lock takeover', () => {
     expect((await locks.query()).pending.filter((p) => p.clientId === 'c')).toEqual([])
   })
 
+  it('takes nothing over for a refresh that already failed because its lock request was refused', async () => {
+    vi.useFakeTimers({ now: Date.now() })
+    const locks = createLocks()
+    freeze(locks, 'a', 'latchkey:tabs')
+    // The browser refuses the queued request (InvalidStateError: a document not fully active, say);
+    // stealing would still work.
+    const own = locks.client('c')
+    const refusing = {
+      query: own.query,
+      request: (n: string, o: { signal?: AbortSignal }, f: (l: unknown) => unknown) =>
+        n === 'latchkey:tabs' && o.signal
+          ? Promise.reject(new DOMException('Not fully active', 'InvalidStateError'))
+          : own.request(n, o, f),
+    }
+    const { spends, make } = slowEndpoint(0)
+    const c = tabWith(refusing as never, {
+      refresh: make('c'),
+      refreshTimeout: 5_000,
+      retry: { attempts: 1 },
+    })
+    c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    const pc = c.refresh().catch((e: { code: string }) => e.code)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(await pc).toBe('refresh_failed')
+    // The failed refresh's wait must not run out into a takeover that refreshes after all.
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect({ spends, steals: locks.log }).toEqual({ spends: [], steals: [] })
+  })
+
   it('keeps the place of a tab whose wait ran out behind live holders: tabs that asked later never overtake it', async () => {
     const locks = createLocks()
     const t0 = { at: 0 }
