@@ -53,6 +53,14 @@ export function createTabSync(
   }
   const sleep = (ms: number) => new Promise<void>((resolve) => after(ms, resolve))
   const locks = globalThis.navigator?.locks
+  /** The locks held in this origin: none when query() fails or is missing (a polyfill of request() alone). */
+  const snapshot = async () => {
+    try {
+      return (await locks!.query()).held || []
+    } catch {
+      return []
+    }
+  }
 
   const withWebLock = <T>(fn: () => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
@@ -91,7 +99,7 @@ export function createTabSync(
             await sleep(HOLD)
             after(waitMs, unqueue)
           }
-          const { held: now = [] } = await locks!.query().catch(() => ({}) as LockManagerSnapshot)
+          const now = await snapshot()
           const client = (n?: string) => now.find((l) => l.name === n)?.clientId
           if (!stuck) {
             // Granted from the queue: a takeover in that same instant (the stuck holder let go as another
@@ -138,16 +146,14 @@ export function createTabSync(
        * their clients; undefined when nobody holds it, or query() fails or is missing.
        */
       const holder = async () => {
-        try {
-          const { held = [] } = await locks!.query()
-          if (held.some((l) => l.name === name)) {
-            return held
-              .filter((l) => l.name === name || isMark(l.name))
-              .map((l) => `${l.name}@${l.clientId}`)
-              .sort()
-              .join()
-          }
-        } catch {}
+        const held = await snapshot()
+        if (held.some((l) => l.name === name)) {
+          return held
+            .filter((l) => l.name === name || isMark(l.name))
+            .map((l) => `${l.name}@${l.clientId}`)
+            .sort()
+            .join()
+        }
       }
       // Past waitMs the holder is stuck (a frozen tab): take the lock over rather than wait forever. Not
       // after close() (a tab torn down while it waits must not break the lock of a tab that refreshes).

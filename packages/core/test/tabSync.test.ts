@@ -557,6 +557,33 @@ describe('Web Lock takeover', () => {
     expect({ spends, steals: locks.log }).toEqual({ spends: [], steals: [] })
   })
 
+  // Polyfills of Web Locks for browsers without them implement request() only: bitovi's
+  // web-locks-polyfill makes `query` a getter that throws ("not implemented"), others leave it out.
+  it.each([
+    [
+      'a getter that throws',
+      (o: object) =>
+        Object.defineProperty(o, 'query', {
+          get: () => {
+            throw new Error('not implemented')
+          },
+        }),
+    ],
+    ['missing', (o: object) => o],
+  ])('refreshes under a LockManager whose query() is %s', async (_, shape) => {
+    const own = createLocks().client('c')
+    const noQuery = shape({ request: own.request })
+    const { spends, make } = slowEndpoint(0)
+    const c = tabWith(noQuery as never, { refresh: make('c'), refreshTimeout: 5_000 })
+    c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    const pc = c.refresh().then(
+      () => 'renewed',
+      (e: { code: string }) => e.code,
+    )
+    expect(await Promise.race([pc, wait(1_000).then(() => 'still waiting')])).toBe('renewed')
+    expect(spends).toEqual(['rt-0:c'])
+  })
+
   it('keeps the place of a tab whose wait ran out behind live holders: tabs that asked later never overtake it', async () => {
     const locks = createLocks()
     const t0 = { at: 0 }
