@@ -107,7 +107,9 @@ export function createTabSync(
             // found no mark of ours to wait for. Then the lock is held by another client than our mark:
             // wait our turn again, behind that tab, instead of refreshing along with it. (Clients of one
             // page look alike, but there the grant runs before the takeover's look.)
-            if (client(name) !== client(mark) && !closed) return resolve(withWebLock(fn))
+            // Closed meanwhile: a new wait would never end, and fn must not run without the lock.
+            if (client(name) !== client(mark))
+              return closed ? reject(new Error('closed')) : resolve(withWebLock(fn))
           } else {
             // The stuck holder may have let go as we took over: the lock went to the next request in
             // that instant, and we took it from a hold whose fn runs all the same. A mark neither ours

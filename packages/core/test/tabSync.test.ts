@@ -8,6 +8,7 @@ import {
   type TokenSet,
   type TokenStorage,
 } from '../src'
+import { createTabSync } from '../src/tabSync'
 import { token } from './helpers'
 import { createLocks } from './support/locks'
 
@@ -582,6 +583,43 @@ describe('Web Lock takeover', () => {
     )
     expect(await Promise.race([pc, wait(1_000).then(() => 'still waiting')])).toBe('renewed')
     expect(spends).toEqual(['rt-0:c'])
+  })
+
+  it('runs nothing for a grant taken over before its late callback when the tab closed meanwhile', async () => {
+    vi.useFakeTimers({ now: Date.now() })
+    const locks = createLocks()
+    // B's page is busy as the lock is granted: its callback, and the rejection that follows a takeover
+    // (Chromium runs a granted callback first), come 100 ms late.
+    const own = locks.client('b')
+    const late = () => new Promise((resolve) => setTimeout(resolve, 100))
+    const busy = {
+      query: own.query,
+      request: (n: string, o: object, f: (l: unknown) => unknown) =>
+        n !== 'latchkey:tabs'
+          ? own.request(n, o, f)
+          : own
+              .request(n, o, async (l) => {
+                await late()
+                return f(l)
+              })
+              .catch(async (e) => {
+                await late()
+                throw e
+              }),
+    }
+    vi.stubGlobal('navigator', { ...navigator, locks: busy })
+    const b = createTabSync('tabs', () => {}, Date.now, 15_000)
+    const fn = vi.fn(async () => 'refreshed')
+    const result = b.lock(fn).catch((e: Error) => `rejected: ${e.message}`)
+    await vi.advanceTimersByTimeAsync(10)
+    // Granted to B, then taken over by C before B's callback runs; B is torn down meanwhile.
+    freeze(locks, 'c', 'latchkey:tabs', { steal: true })
+    b.close()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect({ result: await result, calls: fn.mock.calls.length }).toEqual({
+      result: 'rejected: closed',
+      calls: 0,
+    })
   })
 
   it('keeps the place of a tab whose wait ran out behind live holders: tabs that asked later never overtake it', async () => {
