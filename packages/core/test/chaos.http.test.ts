@@ -17,6 +17,8 @@ let base = ''
 let faults: Fault[] = []
 let api401 = 0
 let refreshes = 0
+// Refresh calls in flight, counted around the refresh function: the server cannot tell, as a timed-out
+// request's socket may close only after the retry (backoff from 0 ms) has reached it.
 let concurrent = 0
 let maxConcurrent = 0
 const valid = new Set<string>()
@@ -33,9 +35,6 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === '/token') {
       refreshes++
-      concurrent++
-      maxConcurrent = Math.max(maxConcurrent, concurrent)
-      res.on('close', () => concurrent--)
       const fault = faults.shift() ?? 'ok'
       if (fault === 'reset') return req.socket.destroy()
       if (fault === 'hang') return
@@ -97,8 +96,16 @@ describe('chaos over real HTTP (property-based)', () => {
             const permanentPlanned = plan.some((f) => PERMANENT.includes(f))
             const first = issue(1)
             valid.add(first)
+            const exchange = oauth2Refresh({ tokenEndpoint: `${base}/token`, clientId: 'chaos' })
             const auth = createAuthClient({
-              refresh: oauth2Refresh({ tokenEndpoint: `${base}/token`, clientId: 'chaos' }),
+              refresh: async (context) => {
+                maxConcurrent = Math.max(maxConcurrent, ++concurrent)
+                try {
+                  return await exchange(context)
+                } finally {
+                  concurrent--
+                }
+              },
               refreshTimeout: 150,
               retry: { attempts: 3, baseDelay: 10, maxDelay: 40 },
               refreshLeeway: 0.5,
