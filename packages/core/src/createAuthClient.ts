@@ -53,10 +53,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   // creation get them (see `ready` below). Not `change`: the state itself can be read at once.
   const held: Array<() => void> = []
   let constructing = true
-  // Logins and logouts announced: the 401 rules replay nothing across one (see SESSIONS).
-  let sessions = 0
   const emit: typeof events.emit = (type, payload) => {
-    if (type === 'login' || type === 'logout') sessions++
     if (constructing && type !== 'change') held.push(() => events.emit(type, payload))
     else events.emit(type, payload)
   }
@@ -80,8 +77,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let expiredFor: Session | null = null
   // Bumped whenever the session is replaced outside a refresh, so a late refresh result is dropped.
   let epoch = 0
-  // The epoch of the last replacement that was not a renewal adopted from another tab: a refresh
-  // started before it has nothing to resolve with (see run()).
+  // The epoch of the last replacement that was not a renewal adopted from another tab (a sign-in or a
+  // sign-out, here or there): a refresh started before it has nothing to resolve with (see run()), and
+  // the 401 rules replay nothing across it (see SESSIONS).
   let cut = 0
   // Bumped by login(), logout() and a user's logout in another tab: a login that resolves after a
   // later one (or a logout) is dropped.
@@ -264,9 +262,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const expired = !next && !live(had!) && !canRefresh(had)
     // A renewal: the same sign-in's session renewed there, of the same user. Anything else that replaces
     // a session is a new one there, so the 401 rules replay nothing across it (as across a login here).
-    const renewal = !!(had && next) && renews(had!, next!)
-    if (had && next && !renewal) sessions++
-    replace(next, false, renewal)
+    replace(next, false, !!(had && next) && renews(had!, next!))
     if (expired) error = last
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
@@ -523,7 +519,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   const client: AuthClient<C, Credentials> & { [SESSIONS]: () => number } = {
     getState: () => snapshot,
-    [SESSIONS]: () => sessions,
+    [SESSIONS]: () => cut,
     subscribe: (listener) => client.on('change', listener),
     // A listener that changes the state while a change is delivered makes that snapshot stale: the
     // newer one has reached every listener already, so the older one must not arrive after it.

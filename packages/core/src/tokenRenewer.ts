@@ -7,7 +7,7 @@ export interface SentToken {
   readonly mark: number
   /** The token's `sub` claim: a 401 is never replayed with another user's token. */
   readonly sub?: unknown
-  /** Logins and logouts seen before the request left: opaque tokens have no `sub` to compare. */
+  /** The session the request left in (see SESSIONS): opaque tokens have no `sub` to compare. */
   readonly session?: number
 }
 
@@ -21,7 +21,10 @@ export interface TokenRenewer {
   renew(sent: SentToken, signal?: AbortSignal | null): Promise<string | null>
 }
 
-/** On a client: how many logins and logouts it has announced (a new session begins with each). */
+/**
+ * On a client: a number that changes whenever a session begins or ends (a sign-in with `login()` or
+ * `setTokens()`, a sign-out or an expiry, here or in another tab) and that refreshes keep.
+ */
 export const SESSIONS = Symbol.for('latchkey.sessions')
 
 const reasons = new WeakMap<AbortSignal, unknown>()

@@ -456,6 +456,24 @@ describe('opaque tokens (no `sub`) across tabs: a sign-in there is a new session
     })
   })
 
+  it('returns a late 401 after setTokens() here signed someone else in (no sub to compare)', async () => {
+    const { a, refresh } = tabs()
+    a.setTokens(opaque('alice'))
+    const api = heldApi()
+    const pending = createAuthFetch(a, { origins: ['https://api.example.com'], fetch: api.send })(
+      'https://api.example.com/transfer',
+      { method: 'POST', body: 'from alice' },
+    )
+    await vi.waitFor(() => expect(api.sent).toHaveLength(1))
+    a.setTokens(opaque('bob'))
+    api.release()
+    expect((await pending).status).toBe(401)
+    expect({ sent: api.sent, refreshes: refresh.mock.calls.length }).toEqual({
+      sent: ['Bearer opaque-alice'],
+      refreshes: 0,
+    })
+  })
+
   it('still replays a late 401 with the renewal another tab made (same session), at no refresh here', async () => {
     const { a, b, refresh } = tabs()
     a.setTokens(opaque('alice'))
