@@ -530,7 +530,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       ),
     setTokens(tokens) {
       if (destroyed) throw destroyedError()
-      replace(createSession(tokens, now(), null, nextGeneration()))
+      const next = createSession(tokens, now(), null, nextGeneration())
+      const s = session
+      // The same user's tokens (a JWT's sub; else the same token) are no new session for the 401 rules.
+      replace(next, true, !!s && (next.claims?.sub ?? next.at) === (s.claims?.sub ?? s.at))
       check()
       return snapshot
     },

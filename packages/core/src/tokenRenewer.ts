@@ -23,7 +23,8 @@ export interface TokenRenewer {
 
 /**
  * On a client: a number that changes whenever a session begins or ends (a sign-in with `login()` or
- * `setTokens()`, a sign-out or an expiry, here or in another tab) and that refreshes keep.
+ * `setTokens()`, a sign-out or an expiry, here or in another tab) and that refreshes keep, as does a
+ * sign-in here that keeps the user (the same `sub`, or the token held).
  */
 export const SESSIONS = Symbol.for('latchkey.sessions')
 
