@@ -531,9 +531,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     setTokens(tokens) {
       if (destroyed) throw destroyedError()
       const next = createSession(tokens, now(), null, nextGeneration())
-      const s = session
-      // The same user's tokens (a JWT's sub; else the same token) are no new session for the 401 rules.
-      replace(next, true, !!s && (next.claims?.sub ?? next.at) === (s.claims?.sub ?? s.at))
+      // The same user's tokens (a JWT's sub; else the same token) are no new session for the 401 rules,
+      // here or (keeping the sign-in's id) in the other tabs.
+      const same = (next.claims?.sub ?? next.at) === (session?.claims?.sub ?? session?.at)
+      replace(same ? { ...next, id: session?.id } : next, true, same)
       check()
       return snapshot
     },
