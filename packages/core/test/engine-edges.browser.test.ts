@@ -9,6 +9,7 @@ import {
   type TokenStorage,
 } from '../src'
 import { T0, token } from './helpers'
+import { heldApi } from './support/api'
 import { createLocks } from './support/locks'
 
 /**
@@ -411,20 +412,6 @@ describe('opaque tokens (no `sub`) across tabs: a sign-in there is a new session
     const b = track(createAuthClient({ storage: 'localStorage', storageKey: 'o', refresh }))
     return { a, b, refresh }
   }
-  /** An API that refuses `opaque-alice` and answers only once `release()` is called. */
-  const heldApi = () => {
-    let release!: () => void
-    const held = new Promise<void>((r) => (release = r))
-    const sent: Array<string | null> = []
-    const send = async (_: RequestInfo | URL, init?: RequestInit) => {
-      const header = new Headers(init?.headers).get('authorization')
-      sent.push(header)
-      await held
-      return new Response(null, { status: header === 'Bearer opaque-alice' ? 401 : 200 })
-    }
-    return { send: send as typeof fetch, sent, release }
-  }
-
   it('a refresh waiting here rejects when another tab signs in as someone else', async () => {
     const { a, b, refresh } = tabs()
     a.setTokens(opaque('alice'))
@@ -440,7 +427,7 @@ describe('opaque tokens (no `sub`) across tabs: a sign-in there is a new session
     const { a, b, refresh } = tabs()
     a.setTokens(opaque('alice'))
     await wait()
-    const api = heldApi()
+    const api = heldApi('opaque-alice')
     const pending = createAuthFetch(a, { origins: ['https://api.example.com'], fetch: api.send })(
       'https://api.example.com/transfer',
       { method: 'POST', body: 'from alice' },
@@ -459,7 +446,7 @@ describe('opaque tokens (no `sub`) across tabs: a sign-in there is a new session
   it('returns a late 401 after setTokens() here signed someone else in (no sub to compare)', async () => {
     const { a, refresh } = tabs()
     a.setTokens(opaque('alice'))
-    const api = heldApi()
+    const api = heldApi('opaque-alice')
     const pending = createAuthFetch(a, { origins: ['https://api.example.com'], fetch: api.send })(
       'https://api.example.com/transfer',
       { method: 'POST', body: 'from alice' },
@@ -478,7 +465,7 @@ describe('opaque tokens (no `sub`) across tabs: a sign-in there is a new session
     const { a, b, refresh } = tabs()
     a.setTokens(opaque('alice'))
     await wait()
-    const api = heldApi()
+    const api = heldApi('opaque-alice')
     const pending = createAuthFetch(a, { origins: ['https://api.example.com'], fetch: api.send })(
       'https://api.example.com/me',
     )

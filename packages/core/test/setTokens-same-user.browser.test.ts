@@ -2,6 +2,7 @@
 import { createTestToken } from '@latchkey/testing'
 import { afterEach, expect, it, vi } from 'vitest'
 import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
+import { heldApi } from './support/api'
 import { createLocks } from './support/locks'
 
 const clients: AuthClient[] = []
@@ -21,15 +22,7 @@ it("another tab's setTokens() as the same user (same sub) lets a late 401 here r
   const t2 = createTestToken({ sub: 'alice', n: 2 })
   a.setTokens({ accessToken: t1, refreshToken: 'rt' })
   await vi.waitFor(() => expect(b.getState().accessToken).toBe(t1))
-  let release!: () => void
-  const held = new Promise<void>((r) => (release = r))
-  const sent: Array<string | null> = []
-  const send = (async (_: unknown, init?: RequestInit) => {
-    const header = new Headers(init?.headers).get('authorization')
-    sent.push(header)
-    if (sent.length === 1) await held
-    return new Response(null, { status: header === `Bearer ${t1}` ? 401 : 200 })
-  }) as typeof fetch
+  const { send, sent, release } = heldApi(t1)
   const pending = createAuthFetch(a, { origins: ['https://api.example.com'], fetch: send })(
     'https://api.example.com/me',
   )

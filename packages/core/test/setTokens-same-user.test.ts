@@ -1,6 +1,7 @@
 import { createTestToken } from '@latchkey/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
+import { API, heldApi } from './support/api'
 
 /**
  * API.md (401 replay): a 401 to a request sent with an older token than the client now holds is replayed
@@ -12,22 +13,6 @@ const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
 })
-const API = 'https://api.example.com'
-const authorization = (init?: RequestInit) => new Headers(init?.headers).get('authorization')
-
-/** An API that refuses `refused`, holding the first answer until `release()`. */
-const heldApi = (refused: () => string) => {
-  let release!: () => void
-  const held = new Promise<void>((r) => (release = r))
-  const sent: Array<string | null> = []
-  const send = (async (_: unknown, init?: RequestInit) => {
-    const header = authorization(init)
-    sent.push(header)
-    if (sent.length === 1) await held
-    return new Response(null, { status: header === `Bearer ${refused()}` ? 401 : 200 })
-  }) as typeof fetch
-  return { send, sent, release }
-}
 
 describe('setTokens() for the same user (a JWT with the same sub) is no new session for the 401 rules', () => {
   it('replays a late 401 at once with the token setTokens() put in, at no refresh', async () => {

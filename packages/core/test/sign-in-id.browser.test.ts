@@ -8,6 +8,7 @@ import {
   type TokenSet,
 } from '../src'
 import { token } from './helpers'
+import { heldApi } from './support/api'
 import { createLocks } from './support/locks'
 
 /**
@@ -36,19 +37,6 @@ const oldEntry = (at: string, rt: string, g: number, extra: Record<string, unkno
 const otherTabWrites = (value: string) => {
   localStorage.setItem(KEY, value)
   window.dispatchEvent(new StorageEvent('storage', { key: KEY, newValue: value, storageArea: localStorage }))
-}
-/** An API that refuses `refused` and answers only once `release()` is called. */
-const heldApi = (refused: string) => {
-  let release!: () => void
-  const held = new Promise<void>((r) => (release = r))
-  const sent: Array<string | null> = []
-  const send = async (_: RequestInfo | URL, init?: RequestInit) => {
-    const header = new Headers(init?.headers).get('authorization')
-    sent.push(header)
-    await held
-    return new Response(null, { status: header === `Bearer ${refused}` ? 401 : 200 })
-  }
-  return { send: send as typeof fetch, sent, release }
 }
 const endpoint = (next: () => TokenSet) =>
   vi.fn(async ({ signal }: RefreshContext): Promise<TokenSet> => {
@@ -129,6 +117,17 @@ describe('an entry without an id (an earlier version stored it) is one sign-in',
 })
 
 describe('a sign-in in another tab found under the refresh lock, before its storage event', () => {
+  /** Another tab's sign-in as bob, as it stores it (opaque token, a generation ahead, its own id). */
+  const bobEntry = () =>
+    JSON.stringify({
+      v: 1,
+      at: 'opaque-bob',
+      rt: 'rt-bob',
+      sk: 0,
+      g: 9,
+      x: [Date.now() + 300_000, 300_000],
+      id: 'bob-sign-in',
+    })
   const opaque = (name: string) => ({
     accessToken: `opaque-${name}`,
     refreshToken: `rt-${name}`,
@@ -142,15 +141,7 @@ describe('a sign-in in another tab found under the refresh lock, before its stor
     a.setTokens(opaque('alice'))
     await wait()
     // Another tab signed in as bob: its entry is in storage, its storage event not yet delivered here.
-    const bob = JSON.stringify({
-      v: 1,
-      at: 'opaque-bob',
-      rt: 'rt-bob',
-      sk: 0,
-      g: 9,
-      x: [Date.now() + 300_000, 300_000],
-      id: 'bob-sign-in',
-    })
+    const bob = bobEntry()
     localStorage.setItem(KEY, bob)
     const events: string[] = []
     a.on('refresh', () => events.push('refresh'))
@@ -177,18 +168,7 @@ describe('a sign-in in another tab found under the refresh lock, before its stor
       { method: 'POST', body: 'from alice' },
     )
     await vi.waitFor(() => expect(api.sent).toHaveLength(1))
-    localStorage.setItem(
-      KEY,
-      JSON.stringify({
-        v: 1,
-        at: 'opaque-bob',
-        rt: 'rt-bob',
-        sk: 0,
-        g: 9,
-        x: [Date.now() + 300_000, 300_000],
-        id: 'bob-sign-in',
-      }),
-    )
+    localStorage.setItem(KEY, bobEntry())
     api.release()
     expect((await pending).status).toBe(401)
     expect({ sent: api.sent, refreshes: refresh.mock.calls.length }).toEqual({

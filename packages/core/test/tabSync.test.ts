@@ -207,6 +207,49 @@ const freeze = (
     .catch(() => {})
 }
 
+/**
+ * The locks of tab `client`, whose second `query()` (its look in its turn) lets the stuck holder go
+ * (`stuck.release`, set by the test) right after the snapshot.
+ */
+const lookingAt = (locks: ReturnType<typeof createLocks>, client: string) => {
+  const own = locks.client(client)
+  let looks = 0
+  const stuck = { release: () => {} }
+  const lockManager = {
+    request: own.request,
+    query: async () => {
+      const snapshot = await own.query()
+      if (++looks === 2) stuck.release()
+      return snapshot
+    },
+  }
+  return { lockManager: lockManager as never, stuck }
+}
+
+/**
+ * The locks of tab `client`, whose page is busy (a long task) as the lock is granted: its callback,
+ * and the rejection that follows a takeover (Chromium runs a granted callback first), come 100 ms late.
+ */
+const busy = (locks: ReturnType<typeof createLocks>, client: string) => {
+  const own = locks.client(client)
+  const late = () => new Promise((resolve) => setTimeout(resolve, 100))
+  return {
+    query: own.query,
+    request: (n: string, o: object, f: (l: unknown) => unknown) =>
+      n !== 'latchkey:tabs'
+        ? own.request(n, o, f)
+        : own
+            .request(n, o, async (l) => {
+              await late()
+              return f(l)
+            })
+            .catch(async (e) => {
+              await late()
+              throw e
+            }),
+  } as never
+}
+
 describe('Web Lock takeover', () => {
   afterEach(() => {
     for (const c of clients.splice(0)) c.destroy()
@@ -588,26 +631,7 @@ describe('Web Lock takeover', () => {
   it('runs nothing for a grant taken over before its late callback when the tab closed meanwhile', async () => {
     vi.useFakeTimers({ now: Date.now() })
     const locks = createLocks()
-    // B's page is busy as the lock is granted: its callback, and the rejection that follows a takeover
-    // (Chromium runs a granted callback first), come 100 ms late.
-    const own = locks.client('b')
-    const late = () => new Promise((resolve) => setTimeout(resolve, 100))
-    const busy = {
-      query: own.query,
-      request: (n: string, o: object, f: (l: unknown) => unknown) =>
-        n !== 'latchkey:tabs'
-          ? own.request(n, o, f)
-          : own
-              .request(n, o, async (l) => {
-                await late()
-                return f(l)
-              })
-              .catch(async (e) => {
-                await late()
-                throw e
-              }),
-    }
-    vi.stubGlobal('navigator', { ...navigator, locks: busy })
+    vi.stubGlobal('navigator', { ...navigator, locks: busy(locks, 'b') }) // its grant runs late
     const b = createTabSync('tabs', () => {}, Date.now, 15_000)
     const fn = vi.fn(async () => 'refreshed')
     const result = b.lock(fn).catch((e: Error) => `rejected: ${e.message}`)
@@ -663,18 +687,8 @@ describe('Web Lock takeover', () => {
       const { spends, make } = slowEndpoint(500)
       const failures: string[] = []
       // C's look at the holder in its turn (its second query) shows A, and A lets go right after it.
-      const own = locks.client('c')
-      let looks = 0
-      let releaseA = () => {}
-      const lookingC = {
-        request: own.request,
-        query: async () => {
-          const snapshot = await own.query()
-          if (++looks === 2) releaseA()
-          return snapshot
-        },
-      }
-      const c = tabWith(lookingC as never, { refresh: make('c'), refreshTimeout: 5_000 })
+      const looking = lookingAt(locks, 'c')
+      const c = tabWith(looking.lockManager, { refresh: make('c'), refreshTimeout: 5_000 })
       const d = tabWith(locks.client('d'), { refresh: make('d'), refreshTimeout: 5_000 })
       for (const t of [c, d]) t.on('refreshError', ({ error }) => failures.push(error.code))
       c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
@@ -690,7 +704,7 @@ describe('Web Lock takeover', () => {
       // A holds the lock, frozen, until C's look.
       locks
         .client('a')
-        .request('latchkey:tabs', () => new Promise<void>((resolve) => (releaseA = resolve)))
+        .request('latchkey:tabs', () => new Promise<void>((resolve) => (looking.stuck.release = resolve)))
         .catch(() => {})
       const [first, second] = dFirst ? [d, c] : [c, d]
       const p1 = first.refresh().catch((e: { code: string }) => e.code)
@@ -719,38 +733,9 @@ describe('Web Lock takeover', () => {
     const { spends, make } = slowEndpoint(500)
     const failures: string[] = []
     // C's look at the holder in its turn (its second query) shows A, and A lets go right after it.
-    const ownC = locks.client('c')
-    let looks = 0
-    let releaseA = () => {}
-    const lookingC = {
-      request: ownC.request,
-      query: async () => {
-        const snapshot = await ownC.query()
-        if (++looks === 2) releaseA()
-        return snapshot
-      },
-    }
-    // D's page is busy (a long task) as the lock is granted to it: its callback, and the rejection that
-    // follows a takeover (Chromium runs a granted callback first), come 100 ms late.
-    const ownD = locks.client('d')
-    const late = () => new Promise((resolve) => setTimeout(resolve, 100))
-    const busyD = {
-      query: ownD.query,
-      request: (n: string, o: object, f: (l: unknown) => unknown) =>
-        n !== 'latchkey:tabs'
-          ? ownD.request(n, o, f)
-          : ownD
-              .request(n, o, async (l) => {
-                await late()
-                return f(l)
-              })
-              .catch(async (e) => {
-                await late()
-                throw e
-              }),
-    }
-    const c = tabWith(lookingC as never, { refresh: make('c'), refreshTimeout: 5_000 })
-    const d = tabWith(busyD as never, { refresh: make('d'), refreshTimeout: 5_000 })
+    const looking = lookingAt(locks, 'c')
+    const c = tabWith(looking.lockManager, { refresh: make('c'), refreshTimeout: 5_000 })
+    const d = tabWith(busy(locks, 'd'), { refresh: make('d'), refreshTimeout: 5_000 })
     for (const t of [c, d]) t.on('refreshError', ({ error }) => failures.push(error.code))
     c.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
     await vi.waitFor(() => expect(d.getState().isAuthenticated).toBe(true))
@@ -762,7 +747,7 @@ describe('Web Lock takeover', () => {
       .catch(() => {})
     locks
       .client('a')
-      .request('latchkey:tabs', () => new Promise<void>((resolve) => (releaseA = resolve)))
+      .request('latchkey:tabs', () => new Promise<void>((resolve) => (looking.stuck.release = resolve)))
       .catch(() => {})
     const pd = d.refresh().catch((e: { code: string }) => e.code)
     await vi.advanceTimersByTimeAsync(9_000)
@@ -783,23 +768,13 @@ describe('Web Lock takeover', () => {
     const { spends, make } = slowEndpoint(3_000)
     const failures: string[] = []
     // C1's look at the holder in its turn (its second query) shows A, and A lets go right after it.
-    const own = locks.client('c1')
-    let looks = 0
-    let releaseA = () => {}
-    const lookingC1 = {
-      request: own.request,
-      query: async () => {
-        const snapshot = await own.query()
-        if (++looks === 2) releaseA()
-        return snapshot
-      },
-    }
+    const looking = lookingAt(locks, 'c1')
     // D is granted the lock as C1 takes it over, and freezes mid-refresh (its timers stop too).
     const d = tabWith(locks.client('d'), {
       refresh: () => new Promise<TokenSet>(() => {}),
       refreshTimeout: 3_600_000,
     })
-    const c1 = tabWith(lookingC1 as never, { refresh: make('c1'), refreshTimeout: 5_000 })
+    const c1 = tabWith(looking.lockManager, { refresh: make('c1'), refreshTimeout: 5_000 })
     const c2 = tabWith(locks.client('c2'), { refresh: make('c2'), refreshTimeout: 5_000 })
     for (const t of [c1, c2]) t.on('refreshError', ({ error }) => failures.push(error.code))
     c1.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
@@ -812,7 +787,7 @@ describe('Web Lock takeover', () => {
       .catch(() => {})
     locks
       .client('a')
-      .request('latchkey:tabs', () => new Promise<void>((resolve) => (releaseA = resolve)))
+      .request('latchkey:tabs', () => new Promise<void>((resolve) => (looking.stuck.release = resolve)))
       .catch(() => {})
     d.refresh().catch(() => {})
     await vi.advanceTimersByTimeAsync(9_000)

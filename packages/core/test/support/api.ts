@@ -147,3 +147,21 @@ export function useWire() {
   }
   return { wire, client }
 }
+
+/**
+ * A fetch whose API refuses the token `refused` (401) and accepts any other (200), holding its first
+ * answer until `release()`: a late 401 arrives when the test says. `sent` records each Authorization.
+ */
+export function heldApi(refused: string | (() => string)) {
+  let release!: () => void
+  const held = new Promise<void>((r) => (release = r))
+  const sent: Array<string | null> = []
+  const send = (async (_: unknown, init?: RequestInit) => {
+    const header = new Headers(init?.headers).get('authorization')
+    sent.push(header)
+    if (sent.length === 1) await held
+    const token = typeof refused === 'function' ? refused() : refused
+    return new Response(null, { status: header === `Bearer ${token}` ? 401 : 200 })
+  }) as typeof fetch
+  return { send, sent, release }
+}
