@@ -209,7 +209,7 @@ const freeze = (
 
 /**
  * The locks of tab `client`, whose second `query()` (its look in its turn) lets the stuck holder go
- * (`stuck.release`, set by the test) right after the snapshot.
+ * (the one `holdUntilLook` made) right after the snapshot.
  */
 const lookingAt = (locks: ReturnType<typeof createLocks>, client: string) => {
   const own = locks.client(client)
@@ -223,7 +223,21 @@ const lookingAt = (locks: ReturnType<typeof createLocks>, client: string) => {
       return snapshot
     },
   }
-  return { lockManager: lockManager as never, stuck }
+  /** Tab `holder` takes the lock (queued behind any holder) and keeps it until that look. */
+  const holdUntilLook = (holder: string) =>
+    locks
+      .client(holder)
+      .request('latchkey:tabs', () => new Promise<void>((resolve) => (stuck.release = resolve)))
+      .catch(() => {})
+  return { lockManager: lockManager as never, stuck, holdUntilLook }
+}
+
+/** Tab `client` takes the lock (queued behind any holder) and lets go `ms` after it got it. */
+const holdFor = (locks: ReturnType<typeof createLocks>, client: string, ms: number) => {
+  locks
+    .client(client)
+    .request('latchkey:tabs', () => new Promise((resolve) => setTimeout(resolve, ms)))
+    .catch(() => {})
 }
 
 /**
@@ -696,16 +710,9 @@ describe('Web Lock takeover', () => {
       vi.useFakeTimers({ now: Date.now() })
       // D first: X holds the lock for 8 s, then A. D's wait, begun under X, runs out at 10 s under A:
       // it watches A for another 10 s, still queued ahead of C, which asks at 9 s.
-      if (dFirst)
-        locks
-          .client('x')
-          .request('latchkey:tabs', () => new Promise((resolve) => setTimeout(resolve, 8_000)))
-          .catch(() => {})
+      if (dFirst) holdFor(locks, 'x', 8_000)
       // A holds the lock, frozen, until C's look.
-      locks
-        .client('a')
-        .request('latchkey:tabs', () => new Promise<void>((resolve) => (looking.stuck.release = resolve)))
-        .catch(() => {})
+      looking.holdUntilLook('a')
       const [first, second] = dFirst ? [d, c] : [c, d]
       const p1 = first.refresh().catch((e: { code: string }) => e.code)
       await vi.advanceTimersByTimeAsync(dFirst ? 9_000 : 5_000)
@@ -741,14 +748,8 @@ describe('Web Lock takeover', () => {
     await vi.waitFor(() => expect(d.getState().isAuthenticated).toBe(true))
     vi.useFakeTimers({ now: Date.now() })
     // X holds the lock for 8 s, then A, frozen until C's look. D asks first and is queued ahead of C.
-    locks
-      .client('x')
-      .request('latchkey:tabs', () => new Promise((resolve) => setTimeout(resolve, 8_000)))
-      .catch(() => {})
-    locks
-      .client('a')
-      .request('latchkey:tabs', () => new Promise<void>((resolve) => (looking.stuck.release = resolve)))
-      .catch(() => {})
+    holdFor(locks, 'x', 8_000)
+    looking.holdUntilLook('a')
     const pd = d.refresh().catch((e: { code: string }) => e.code)
     await vi.advanceTimersByTimeAsync(9_000)
     const pc = c.refresh().catch((e: { code: string }) => e.code)
@@ -781,14 +782,8 @@ describe('Web Lock takeover', () => {
     await vi.waitFor(() => expect(c2.getState().isAuthenticated).toBe(true))
     vi.useFakeTimers({ now: Date.now() })
     // X holds the lock for 8 s, then A, frozen until C1's look. D asks first and is queued ahead of C1.
-    locks
-      .client('x')
-      .request('latchkey:tabs', () => new Promise((resolve) => setTimeout(resolve, 8_000)))
-      .catch(() => {})
-    locks
-      .client('a')
-      .request('latchkey:tabs', () => new Promise<void>((resolve) => (looking.stuck.release = resolve)))
-      .catch(() => {})
+    holdFor(locks, 'x', 8_000)
+    looking.holdUntilLook('a')
     d.refresh().catch(() => {})
     await vi.advanceTimersByTimeAsync(9_000)
     const p1 = c1.refresh().catch((e: { code: string }) => e.code)
