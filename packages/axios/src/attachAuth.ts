@@ -32,13 +32,15 @@ export interface AttachAuthOptions {
   retryOn401?: boolean
 }
 
-/** The token a request went out with. A symbol: axios copies it with the config, and it stays out of its keys. */
+/**
+ * The token a request went out with, and the body as the request interceptors left it (before axios's
+ * `transformRequest` rewrote it). A symbol: axios copies it with the config, and it stays out of its
+ * keys. One property: each one added to axios's config (a dictionary object) costs every request
+ * measurably (bench/overhead.mjs).
+ */
 const SENT = Symbol('latchkey.sent')
 
-/** The body as the request interceptors left it, before axios's `transformRequest` rewrote it. */
-const DATA = Symbol('latchkey.data')
-
-type Config = InternalAxiosRequestConfig & { [SENT]?: SentToken; [DATA]?: unknown; _latchkeyRetry?: boolean }
+type Config = InternalAxiosRequestConfig & { [SENT]?: [SentToken, unknown]; _latchkeyRetry?: boolean }
 
 // axios's own test: `scheme://` or `//` makes a url absolute.
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i
@@ -93,8 +95,7 @@ export function attachAuth(
     if (sent) {
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       config.headers.Authorization = `Bearer ${sent.token}`
-      config[SENT] = sent
-      config[DATA] = config.data
+      config[SENT] = [sent, config.data]
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
       // axios ignores a `redact` that is not an array: then Authorization alone.
       const { redact } = config
@@ -131,7 +132,7 @@ export function attachAuth(
 
   const onError = async (error: AxiosError): Promise<unknown> => {
     const config = error?.config as Config | undefined
-    const sent = config?.[SENT]
+    const [sent, data] = config?.[SENT] ?? []
     // Only a request that carried our token, was not a replay already and can be sent again.
     if (!retryOn401 || !config || !sent || config._latchkeyRetry || isOneShot(config.data)) throw error
     if (error.response?.status !== 401) throw error
@@ -149,7 +150,7 @@ export function attachAuth(
     // Marked with a string key: axios's config merge keeps it, so the replay is never replayed.
     config._latchkeyRetry = true
     // axios transforms the body again on the replay: start from the body it transformed the first time.
-    config.data = config[DATA]
+    config.data = data
     config.headers = AxiosHeaders.from(config.headers)
     config.headers.set('Authorization', `Bearer ${next}`)
     // Not instance.request: its response interceptors would run twice on the replay (once inside,
