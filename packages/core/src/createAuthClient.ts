@@ -281,11 +281,17 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
 
   /**
-   * A newer session another tab stored, taken without events (the caller announces it). A sign-in there
-   * (not a renewal) is adopted as a new session, announced, and ends this refresh with `no_refresh`:
+   * A newer session another tab stored, taken without events (the caller announces it). A sign-in or a
+   * sign-out there (not a renewal) is adopted, announced, and ends this refresh with `no_refresh`:
    * nothing is spent, and its storage event, when it comes, finds it taken.
    */
   function peek(raw: Stored): Session | undefined {
+    // A sign-out there: the entry gone (not one this tab could not store). Its event may come later, or
+    // never (cookies without BroadcastChannel), and a refresh now would store a session ended there.
+    if (raw === null && lastRaw && !inMemoryOnly) {
+      adopt(raw)
+      throw noRefresh()
+    }
     let s: Session | undefined
     try {
       s = raw && raw !== lastRaw ? decodeSession(raw) : undefined

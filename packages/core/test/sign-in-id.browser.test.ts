@@ -177,3 +177,41 @@ describe('a sign-in in another tab found under the refresh lock, before its stor
     })
   })
 })
+
+describe('a sign-out in another tab found under the refresh lock, before its storage event', () => {
+  // Cookie storage without BroadcastChannel gets no event at all; localStorage's may come after the
+  // refresh starts. A refresh then would store a new session the user just ended in the other tab.
+  it('is followed: nothing is spent or stored, and logout is announced once', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const refresh = endpoint(() => ({
+      accessToken: token(300, { sub: 'alice', n: 2 }),
+      refreshToken: 'rt-1',
+    }))
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+    await wait()
+    const events: string[] = []
+    a.on('logout', (e) => events.push(`logout: ${e.reason}`))
+    a.on('refresh', () => events.push('refresh'))
+    // The other tab signed out: the entry is gone, its storage event not yet delivered here.
+    localStorage.removeItem(KEY)
+    const got = await a.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
+    expect(got).toBe('rejected: no_refresh')
+    expect(refresh).not.toHaveBeenCalled()
+    expect(localStorage.getItem(KEY)).toBeNull()
+    expect(a.getState()).toMatchObject({ status: 'unauthenticated', accessToken: null })
+    window.dispatchEvent(new StorageEvent('storage', { key: KEY, newValue: null, storageArea: localStorage }))
+    expect(events).toEqual(['logout: other_tab'])
+  })
+
+  it('an entry too large for the cookie (kept in memory here) is no sign-out: the refresh goes ahead', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const renewed = token(300, { sub: 'alice', n: 2 })
+    const refresh = endpoint(() => ({ accessToken: renewed, refreshToken: 'rt-1' }))
+    const a = track(createAuthClient({ storage: 'cookie', storageKey: KEY, refresh }))
+    a.setTokens({ accessToken: token(300, { sub: 'alice', blob: 'x'.repeat(5_000) }), refreshToken: 'rt-0' })
+    expect(a.getState().error?.code).toBe('storage_unavailable')
+    await expect(a.refresh()).resolves.toBe(renewed)
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+})
