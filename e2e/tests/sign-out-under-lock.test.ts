@@ -1,0 +1,85 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { launchChromium } from '../support/browser'
+import { type CorePageServer, serveCorePage } from '../support/corePage'
+
+/**
+ * Real Chromium tabs sharing a session through the cookie, in a browser without BroadcastChannel: a
+ * sign-out in one tab reaches the others by no event. The next refresh in another tab reads the
+ * cookie under the refresh lock and must follow the sign-out there. Refreshing instead would spend
+ * the refresh token and store a new session: with a server that does not revoke refresh tokens at
+ * logout (this one), the user would be signed back in, in every tab and on the next reload.
+ */
+let browser: Browser
+let server: CorePageServer
+let origin = ''
+const spends: string[] = []
+
+beforeAll(async () => {
+  let n = 0
+  server = await serveCorePage({
+    before: 'delete window.BroadcastChannel',
+    after: `
+      window.events = []
+      window.auth = latchkey.createAuthClient({
+        storage: 'cookie',
+        refresh: async ({ refreshToken }) => (await fetch('/spend?rt=' + refreshToken, { method: 'POST' })).json(),
+      })
+      auth.on('logout', (e) => events.push('logout: ' + e.reason))
+      auth.on('refresh', () => events.push('refresh'))`,
+    spend(url, res) {
+      spends.push(url.searchParams.get('rt')!)
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ accessToken: `opaque-${++n}`, expiresIn: 3600, refreshToken: `rt-${n}` }))
+    },
+  })
+  origin = server.origin
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+type Page = Window & { auth: any; events: string[] }
+
+it('a sign-out in another tab is followed by the next refresh here: nothing spent, nobody signed back in', async () => {
+  const context = await browser.newContext()
+  const a = await context.newPage()
+  await a.goto(`${origin}/`)
+  expect(await a.evaluate(() => typeof BroadcastChannel)).toBe('undefined')
+  await a.evaluate(() =>
+    (window as unknown as Page).auth.setTokens({
+      accessToken: 'opaque-0',
+      expiresIn: 3600,
+      refreshToken: 'rt-0',
+    }),
+  )
+  // B opens with the session from the cookie, and signs out.
+  const b = await context.newPage()
+  await b.goto(`${origin}/`)
+  expect(await b.evaluate(() => (window as unknown as Page).auth.getState().accessToken)).toBe('opaque-0')
+  await b.evaluate(() => (window as unknown as Page).auth.logout())
+  // A heard nothing of it.
+  expect(await a.evaluate(() => (window as unknown as Page).auth.getState().accessToken)).toBe('opaque-0')
+  const refreshed = await a.evaluate(() =>
+    (window as unknown as Page).auth.refresh().catch((e: { code: string }) => `rejected: ${e.code}`),
+  )
+  const state = await a.evaluate(() => {
+    const { auth, events } = window as unknown as Page
+    return { status: auth.getState().status, events, cookie: document.cookie }
+  })
+  expect({ refreshed, spends, ...state }).toEqual({
+    refreshed: 'rejected: no_refresh',
+    spends: [],
+    status: 'unauthenticated',
+    events: ['logout: other_tab'],
+    cookie: '',
+  })
+  // A reload signs nobody in.
+  await b.reload()
+  expect(await b.evaluate(() => (window as unknown as Page).auth.getState().status)).toBe('unauthenticated')
+  await context.close()
+})
