@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser'
 import { type CorePageServer, serveCorePage } from '../support/corePage'
 
@@ -14,6 +14,8 @@ let browser: Browser
 let server: CorePageServer
 let origin = ''
 const spends: string[] = []
+// While set, the refresh endpoint's answers wait here until the test sends them.
+let held: Array<() => void> | null = null
 
 beforeAll(async () => {
   let n = 0
@@ -26,12 +28,16 @@ beforeAll(async () => {
         refresh: async ({ refreshToken }) => (await fetch('/spend?rt=' + refreshToken, { method: 'POST' })).json(),
       })
       auth.on('logout', (e) => events.push('logout: ' + e.reason))
-      auth.on('refresh', () => events.push('refresh'))`,
+      auth.on('refresh', () => events.push('refresh'))
+      auth.on('login', () => events.push('login'))`,
     spend(url, res) {
       spends.push(url.searchParams.get('rt')!)
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ accessToken: `opaque-${++n}`, expiresIn: 3600, refreshToken: `rt-${n}` }))
+      const answer = () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ accessToken: `opaque-${++n}`, expiresIn: 3600, refreshToken: `rt-${n}` }))
+      if (held) held.push(answer)
+      else answer()
     },
   })
   origin = server.origin
@@ -39,11 +45,17 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  for (const answer of held?.splice(0) ?? []) answer()
   await browser?.close()
   await server?.close()
 })
 
 type Page = Window & { auth: any; events: string[] }
+
+beforeEach(() => {
+  spends.length = 0
+  held = null
+})
 
 it('a sign-out in another tab is followed by the next refresh here: nothing spent, nobody signed back in', async () => {
   const context = await browser.newContext()
@@ -79,6 +91,48 @@ it('a sign-out in another tab is followed by the next refresh here: nothing spen
     cookie: '',
   })
   // A reload signs nobody in.
+  await b.reload()
+  expect(await b.evaluate(() => (window as unknown as Page).auth.getState().status)).toBe('unauthenticated')
+  await context.close()
+})
+
+it('a refresh stored just after a sign-out in another tab is removed by that tab, not adopted', async () => {
+  const context = await browser.newContext()
+  const a = await context.newPage()
+  await a.goto(`${origin}/`)
+  await a.evaluate(() =>
+    (window as unknown as Page).auth.setTokens({
+      accessToken: 'opaque-0',
+      expiresIn: 3600,
+      refreshToken: 'rt-0',
+    }),
+  )
+  const b = await context.newPage()
+  await b.goto(`${origin}/`)
+  // A's refresh is on the wire when B signs out; its answer comes after.
+  held = []
+  await a.evaluate(() => {
+    const page = window as unknown as Page & { refreshing: Promise<unknown> }
+    page.refreshing = page.auth.refresh()
+  })
+  await expect.poll(() => spends).toEqual(['rt-0'])
+  await b.evaluate(() => (window as unknown as Page).auth.logout())
+  held.splice(0)[0]!()
+  held = null
+  await a.evaluate(() => (window as unknown as Page & { refreshing: Promise<unknown> }).refreshing)
+  expect(await a.evaluate(() => document.cookie)).toMatch(/^latchkey=/)
+  // B hears of it when it looks again (here, on focus): the entry is of the sign-in it ended.
+  await b.evaluate(() => window.dispatchEvent(new Event('focus')))
+  const stateOfB = await b.evaluate(() => {
+    const { auth, events } = window as unknown as Page
+    return { status: auth.getState().status, events, cookie: document.cookie }
+  })
+  expect(stateOfB).toEqual({ status: 'unauthenticated', events: ['logout: user'], cookie: '' })
+  // A's next refresh finds the sign-out under the lock and follows it.
+  const refreshed = await a.evaluate(() =>
+    (window as unknown as Page).auth.refresh().catch((e: { code: string }) => `rejected: ${e.code}`),
+  )
+  expect({ refreshed, spends }).toEqual({ refreshed: 'rejected: no_refresh', spends: ['rt-0'] })
   await b.reload()
   expect(await b.evaluate(() => (window as unknown as Page).auth.getState().status)).toBe('unauthenticated')
   await context.close()

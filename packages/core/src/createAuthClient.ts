@@ -84,6 +84,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   // Bumped by login(), logout() and a user's logout in another tab: a login that resolves after a
   // later one (or a logout) is dropped.
   let logins = 0
+  // The sign-in signed out last, here or in another tab: an entry of it stored after that (a refresh in
+  // another tab that raced the sign-out) signs nobody back in; the tab that reads it removes it.
+  let ended: unknown
   // The highest generation seen, kept across logouts: a new session always outranks older copies.
   let generation = 0
   const nextGeneration = () => Math.max(generation, session?.g ?? 0) + 1
@@ -247,6 +250,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
         return report(e as AuthError)
       }
       if (session && next.g < session.g) return
+      if (ended && next.id === ended) {
+        persist()
+        return
+      }
     }
     lastRaw = raw
     const had = session
@@ -267,7 +274,21 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     check()
     if (next) emit(had ? 'refresh' : 'login', snapshot)
     else if (expired) emit('expired', snapshot)
-    else emit('logout', { reason: 'other_tab' })
+    else {
+      ended = had!.id
+      emit('logout', { reason: 'other_tab' })
+      // This tab's refresh may have stored its result over the sign-out before the news came: remove it.
+      reread()
+    }
+  }
+
+  /** Follows what shared storage holds now. */
+  function reread(): void {
+    const raw = read()
+    const at = epoch
+    // A value read before a change made here (a logout while it was read) is older than that change.
+    if (isPromise(raw)) raw.then((r) => at === epoch && adoptRead(r))
+    else adoptRead(raw)
   }
 
   /** Reads shared storage now (timers and storage events may have slept); undefined when unreadable. */
@@ -491,11 +512,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   })
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
   const stopWake = listenForWake((online) => {
-    const raw = read()
-    const at = epoch
-    // A value read before a change made here (a logout while it was read) is older than that change.
-    if (isPromise(raw)) raw.then((r) => at === epoch && adoptRead(r))
-    else adoptRead(raw)
+    reread()
     if (online && paused === 'online') start().catch(noop)
     else check()
   })
@@ -570,6 +587,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     logout() {
       if (destroyed) return Promise.resolve()
       logins++
+      ended = session?.id
       const tokens = { accessToken: session?.at ?? null, refreshToken: session?.rt ?? null }
       replace(null)
       if (!storage) drop(chosen)

@@ -1,0 +1,105 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { type AuthClient, createAuthClient, type RefreshContext, type TokenSet } from '../src'
+import { token } from './helpers'
+import { createLocks } from './support/locks'
+
+/**
+ * A sign-out in one tab racing a refresh in another: the refresh's result is stored just after the
+ * sign-out removed the entry, and before its event reached the refreshing tab. That entry carries the
+ * ended sign-in's id: it must not sign anybody back in, here, there, or on the next reload.
+ */
+const clients: AuthClient[] = []
+const track = (auth: AuthClient) => {
+  clients.push(auth)
+  return auth
+}
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+  vi.unstubAllGlobals()
+  localStorage.clear()
+})
+
+const KEY = 'race'
+const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
+/** The storage event a browser fires in the other tabs. */
+const deliver = (newValue: string | null) =>
+  window.dispatchEvent(new StorageEvent('storage', { key: KEY, newValue, storageArea: localStorage }))
+const stored = () => localStorage.getItem(KEY)
+
+describe('a refresh that lands just after a sign-out in another tab', () => {
+  const setup = () => {
+    // No BroadcastChannel: the test delivers each tab's news to the other itself, in the racing order.
+    vi.stubGlobal('BroadcastChannel', undefined)
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    let answer = () => {}
+    const refresh = vi.fn(
+      ({ signal }: RefreshContext) =>
+        new Promise<TokenSet>((resolve, reject) => {
+          answer = () => resolve({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt-1' })
+          signal.addEventListener('abort', () => reject(signal.reason))
+        }),
+    )
+    const a = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+    const b = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
+    const events: string[] = []
+    for (const [name, tab] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      tab.on('login', () => events.push(`${name}: login`))
+      tab.on('refresh', () => events.push(`${name}: refresh`))
+      tab.on('logout', (e) => events.push(`${name}: logout ${e.reason}`))
+    }
+    return { a, b, events, refresh, answer: () => answer() }
+  }
+
+  it('the tab that signed out removes it instead of signing back in', async () => {
+    const { a, b, events, answer } = setup()
+    expect(b.getState().status).toBe('authenticated')
+    const refreshing = a.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
+    await wait()
+    await b.logout()
+    answer()
+    await refreshing
+    // A stored its refresh's result over the removal, before B's news reached it; now B hears of it.
+    const raced = stored()
+    expect(raced).not.toBeNull()
+    deliver(raced)
+    expect(b.getState().status).toBe('unauthenticated')
+    expect(stored()).toBeNull()
+    // …and A hears of B's sign-out, then of B's removal: both end signed out.
+    deliver(null)
+    expect(a.getState().status).toBe('unauthenticated')
+    expect(events).toEqual(['b: logout user', 'a: refresh', 'a: logout other_tab'])
+  })
+
+  it('the refreshing tab removes its own entry when the sign-out reaches it (the other tab closed)', async () => {
+    const { a, b, events, answer } = setup()
+    const refreshing = a.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
+    await wait()
+    await b.logout()
+    b.destroy()
+    answer()
+    await refreshing
+    expect(stored()).not.toBeNull()
+    deliver(null)
+    expect(a.getState().status).toBe('unauthenticated')
+    expect(stored()).toBeNull()
+    // A reload signs nobody in.
+    const reloaded = track(createAuthClient({ storage: 'localStorage', storageKey: KEY }))
+    expect(reloaded.getState().status).toBe('unauthenticated')
+    expect(events).toEqual(['b: logout user', 'a: refresh', 'a: logout other_tab'])
+  })
+
+  it('a sign-in after the sign-out is a new session there: adopted as ever', async () => {
+    const { a, b, events } = setup()
+    await b.logout()
+    deliver(null)
+    a.setTokens({ accessToken: token(300, { sub: 'alice', n: 3 }), refreshToken: 'rt-9' })
+    deliver(stored())
+    expect(b.getState().status).toBe('authenticated')
+    expect(events).toEqual(['b: logout user', 'a: logout other_tab', 'b: login'])
+  })
+})
