@@ -69,8 +69,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
   let session: Session | null = null
   let lastRaw: string | null = null
-  // The last write did not fit (a cookie over 4 KB): the session lives in memory, storage is empty.
-  let inMemoryOnly = false
+  // What shared storage was last seen to hold: read from it, or written to it here. An entry only heard
+  // of (posted by a tab that could not store it, or whose write has not landed) is not known to be there,
+  // so finding storage empty then is no sign-out.
+  let confirmed: Stored
   let loaded = !storage
   let destroyed = false
   let error: AuthError | null = null
@@ -176,21 +178,24 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   /** Writes the entry; for an async storage, the returned promise settles (never rejects) when it lands. */
   function write(raw: string | null): Promise<void> | undefined {
     lastRaw = raw
-    inMemoryOnly = false
     const failed = (cause: unknown) => {
       // `keep`: the storage works but this entry does not fit (a cookie over 4 KB); later ones may.
-      inMemoryOnly = !!(cause as { keep?: boolean })?.keep
+      const keep = (cause as { keep?: boolean })?.keep
       if (destroyed) return
-      if (!inMemoryOnly) {
+      if (!keep) {
         // What the storage still holds is older than the session in memory (its refresh token may be
         // spent): it must not come back on a reload.
         drop()
       }
-      report(inMemoryOnly ? (cause as AuthError) : fallBack(cause))
+      report(keep ? (cause as AuthError) : fallBack(cause))
     }
     try {
       const done = storage && (raw === null ? storage.remove(key) : storage.set(key, raw))
-      if (isPromise(done)) return done.then(noop, failed)
+      if (isPromise(done))
+        return done.then(() => {
+          confirmed = raw
+        }, failed)
+      confirmed = raw
     } catch (cause) {
       failed(cause)
     }
@@ -234,8 +239,23 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const renews = (had: Session, next: Session) =>
     next.claims?.sub === had.claims?.sub && (!next.id || !had.id || next.id === had.id)
 
-  // An empty storage says nothing of a session it could not take (kept in memory): not a logout.
-  const adoptRead = (raw: Stored) => raw !== undefined && !(raw === null && inMemoryOnly) && adopt(raw)
+  /** The entry is gone from where it was seen: a sign-out (or an expiry) in another tab. */
+  const gone = (raw: Stored) => raw === null && !!lastRaw && lastRaw === confirmed
+
+  /** Follows what a read of shared storage found (undefined: nothing could be read). */
+  const adoptRead = (raw: Stored) => {
+    if (raw === undefined) return
+    const news = raw !== null || gone(raw)
+    confirmed = raw
+    if (news) adopt(raw)
+  }
+
+  /** An entry of the sign-in signed out last, stored by a refresh that raced the sign-out: removed. */
+  function raced(s: Session): boolean {
+    if (!ended || s.id !== ended) return false
+    persist()
+    return true
+  }
 
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {
@@ -249,11 +269,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
         write(session && encodeSession(session))
         return report(e as AuthError)
       }
-      if (session && next.g < session.g) return
-      if (ended && next.id === ended) {
-        persist()
-        return
-      }
+      if ((session && next.g < session.g) || raced(next)) return
     }
     lastRaw = raw
     const had = session
@@ -307,10 +323,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
    * nothing is spent, and its storage event, when it comes, finds it taken.
    */
   function peek(raw: Stored): Session | undefined {
-    // A sign-out there: the entry gone (not one this tab could not store). Its event may come later, or
-    // never (cookies without BroadcastChannel), and a refresh now would store a session ended there.
-    if (raw === null && lastRaw && !inMemoryOnly) {
-      adopt(raw)
+    // A sign-out there: the entry gone. Its event may come later, or never (cookies without
+    // BroadcastChannel), and a refresh now would store a session ended there.
+    if (gone(raw)) {
+      adopt(null)
       throw noRefresh()
     }
     let s: Session | undefined
@@ -319,7 +335,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     } catch {
       // Garbage is reported by the storage event or the next wake-up.
     }
-    if (s && (!session || s.g > session.g)) {
+    if (raw !== undefined) confirmed = raw
+    if (s && !raced(s) && (!session || s.g > session.g)) {
       if (session && !renews(session, s)) {
         adopt(raw!)
         throw noRefresh()
@@ -463,6 +480,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (destroyed || loaded) return
     loaded = true
     try {
+      confirmed = raw
       if (raw !== null) session = decodeSession((lastRaw = raw))
     } catch (e) {
       // Corrupt or tampered: remove it and start signed out.
@@ -483,7 +501,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
   let stopSubscription: unknown
   try {
-    if (shared && syncTabs) stopSubscription = storage!.subscribe?.(key, adopt)
+    if (shared && syncTabs) stopSubscription = storage!.subscribe?.(key, (raw) => adopt((confirmed = raw)))
   } catch (cause) {
     // A storage that cannot report changes cannot be shared safely: keep the session in memory.
     unavailable(cause)
@@ -587,7 +605,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     logout() {
       if (destroyed) return Promise.resolve()
       logins++
-      ended = session?.id
+      if (session) ended = session.id
       const tokens = { accessToken: session?.at ?? null, refreshToken: session?.rt ?? null }
       replace(null)
       if (!storage) drop(chosen)
