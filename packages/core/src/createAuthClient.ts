@@ -194,6 +194,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       if (isPromise(done))
         return done.then(() => {
           confirmed = raw
+          // Landed after this tab took something else (another tab's sign-out or entry, or its own
+          // logout() that landed first): storage must hold that, not this.
+          if (raw !== lastRaw && !destroyed) write(lastRaw)
         }, failed)
       confirmed = raw
     } catch (cause) {
@@ -302,8 +305,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   function reread(): void {
     const raw = read()
     const at = epoch
-    // A value read before a change made here (a logout while it was read) is older than that change.
-    if (isPromise(raw)) raw.then((r) => at === epoch && adoptRead(r))
+    const was = lastRaw
+    // A value read before a change made here (a logout, or a refresh stored while it was read) is older
+    // than that change.
+    if (isPromise(raw)) raw.then((r) => at === epoch && was === lastRaw && adoptRead(r))
     else adoptRead(raw)
   }
 
@@ -511,7 +516,17 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       ? createTabSync(
           key,
           // 1: a user's logout there, which outranks a login() still pending here, as one made here would.
-          (raw) => (raw === 0 ? session && sync!.post(lastRaw) : raw === 1 ? logins++ : adopt(raw)),
+          (raw) => {
+            if (raw === 0) {
+              if (session) sync!.post(lastRaw)
+            } else if (raw === 1) logins++
+            else {
+              adopt(raw)
+              // It counts as stored once read there (a cookie too large, or an async write not landed
+              // yet, is not).
+              reread()
+            }
+          },
           now,
           // Longer than a live tab holds the lock: besides the refresh, a custom storage (async, maybe)
           // is waited for up to refreshTimeout to read and again to write (built-in ones answer at once).

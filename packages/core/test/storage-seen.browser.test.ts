@@ -1,0 +1,161 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { type AuthClient, createAuthClient, type TokenStorage } from '../src'
+import { token } from './helpers'
+import { clearCookies } from './support/browser'
+import { createLocks } from './support/locks'
+
+/**
+ * What a tab knows shared storage holds: an entry heard over BroadcastChannel counts once the tab reads
+ * it there, a read that began before the tab stored a refresh is stale, and an async write that lands
+ * after the tab took something else (a sign-out there, its own logout) is put right.
+ */
+const clients: AuthClient[] = []
+const track = (auth: AuthClient) => {
+  clients.push(auth)
+  return auth
+}
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+  vi.unstubAllGlobals()
+  localStorage.clear()
+  clearCookies()
+})
+
+const KEY = 'rv'
+const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
+const renewer = () => {
+  let n = 0
+  return vi.fn(async () => {
+    n++
+    return { accessToken: token(300, { sub: 'alice', n }), refreshToken: `rt-${n}` }
+  })
+}
+
+describe('cookie storage with BroadcastChannel: a renewal heard over the channel leaves `confirmed` stale', () => {
+  const setup = () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const refresh = renewer()
+    const a = track(createAuthClient({ storage: 'cookie', storageKey: KEY, refresh }))
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+    // B opens with the session read from the cookie.
+    const b = track(createAuthClient({ storage: 'cookie', storageKey: KEY, refresh }))
+    return { a, b, refresh }
+  }
+
+  it('the cookie gone (Max-Age ran out while the laptop slept): every tab is signed out on wake', async () => {
+    const { a, b } = setup()
+    await a.refresh() // A renews; B hears it over BroadcastChannel (stored in the cookie all right)
+    await wait()
+    expect(b.getState().accessToken).toBe(a.getState().accessToken)
+    document.cookie = `${KEY}=; Path=/; Max-Age=0` // expired while asleep
+    window.dispatchEvent(new Event('focus'))
+    await wait()
+    expect(a.getState().status).toBe('unauthenticated')
+    expect(b.getState().status).toBe('unauthenticated')
+  })
+
+  it('…and under the refresh lock: nothing is spent', async () => {
+    const { a, b, refresh } = setup()
+    await a.refresh()
+    await wait()
+    document.cookie = `${KEY}=; Path=/; Max-Age=0`
+    const got = await b.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
+    expect(got).toBe('rejected: no_refresh')
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('an async read that began before this tab stored its refresh', () => {
+  it('does not make a later sign-out (found under the lock) look like no sign-out', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    // An async store whose reads answer 50 ms later with what it held when asked (as slowStore);
+    // writes land at once. Its events never arrive.
+    const backing = new Map<string, string>()
+    const store: TokenStorage = {
+      get: (k) => {
+        const v = backing.get(k) ?? null
+        return new Promise((resolve) => setTimeout(() => resolve(v), 50))
+      },
+      set: async (k, v) => void backing.set(k, v),
+      remove: async (k) => void backing.delete(k),
+      subscribe: () => () => {},
+    }
+    const refresh = renewer()
+    const a = track(createAuthClient({ storage: store, storageKey: KEY, refresh }))
+    await a.ready
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+    await wait(10)
+    const first = a.refresh()
+    await wait(25)
+    window.dispatchEvent(new Event('focus')) // a wake-up re-read, asked before the refresh stores
+    await first
+    await wait(80) // the re-read answers (the entry before the refresh), ignored as older
+    const events: string[] = []
+    a.on('logout', (e) => events.push(`logout ${e.reason}`))
+    backing.delete(KEY) // another tab signs out; no event reaches this one
+    const got = await a.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
+    expect(got).toBe('rejected: no_refresh')
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(backing.has(KEY)).toBe(false)
+    expect(events).toEqual(['logout other_tab'])
+  })
+})
+
+describe('an async write that lands after the sign-out it raced', () => {
+  // The encrypting store of sign-out-edges: set() encrypts (30 ms), then writes; get/remove at once.
+  const encrypting = () => {
+    const backing = new Map<string, string>()
+    let hear: (v: string | null) => void = () => {}
+    const store: TokenStorage = {
+      get: async (k) => backing.get(k) ?? null,
+      set: (k, v) => new Promise<void>((r) => setTimeout(() => r(void backing.set(k, v)), 30)),
+      remove: async (k) => void backing.delete(k),
+      subscribe: (_k, fn) => {
+        hear = fn
+        return () => {}
+      },
+    }
+    return { backing, store, hear: (v: string | null) => hear(v) }
+  }
+
+  it('the refreshing tab removes its own entry when the sign-out reached it before the write landed', async () => {
+    vi.stubGlobal('BroadcastChannel', undefined)
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const { backing, store, hear } = encrypting()
+    const refresh = renewer()
+    const a = track(createAuthClient({ storage: store, storageKey: KEY, refresh }))
+    await a.ready
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+    await wait(50)
+    const refreshing = a.refresh().catch(() => {})
+    await wait(15) // the refresh answered; its entry is being encrypted
+    // Tab B (closed right after) signs out: the entry is removed, and its event reaches A.
+    backing.delete(KEY)
+    hear(null)
+    expect(a.getState().status).toBe('unauthenticated')
+    await refreshing
+    await wait(80)
+    expect(backing.has(KEY)).toBe(false)
+    // A reload signs nobody in.
+    const reloaded = track(createAuthClient({ storage: store, storageKey: KEY }))
+    await reloaded.ready
+    expect(reloaded.getState().status).toBe('unauthenticated')
+  })
+
+  it('a logout() here while the refresh result is still being written leaves nothing stored', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const { backing, store } = encrypting()
+    const refresh = renewer()
+    const a = track(createAuthClient({ storage: store, storageKey: KEY, refresh }))
+    await a.ready
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+    await wait(50)
+    const refreshing = a.refresh().catch(() => {})
+    await wait(15)
+    await a.logout()
+    await refreshing
+    await wait(80)
+    expect(backing.has(KEY)).toBe(false)
+  })
+})
