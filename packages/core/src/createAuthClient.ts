@@ -262,7 +262,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {
-    if (destroyed || raw === lastRaw) return
+    // A removal reported while storage still holds this tab's entry is old news: a sign-in there since
+    // (a logout and a login in quick succession, heard out of order), or this tab's own write after it.
+    if (destroyed || raw === lastRaw || (raw === null && read() === lastRaw)) return
     let next: Session | null = null
     if (raw !== null) {
       try {

@@ -95,7 +95,8 @@ describe('a localStorage client', () => {
     )
     expect({ logouts, status: auth.getState().status }).toEqual({ logouts: [], status: 'authenticated' })
     expect(localStorage.getItem('app')).not.toBeNull()
-    // The same events from localStorage are followed.
+    // The same events from localStorage are followed (the entry gone there, as another tab removed it).
+    localStorage.removeItem('app')
     window.dispatchEvent(
       new StorageEvent('storage', { key: 'app', newValue: null, storageArea: localStorage }),
     )
