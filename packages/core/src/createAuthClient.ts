@@ -263,8 +263,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {
     // A removal reported while storage still holds this tab's entry is old news: a sign-in there since
-    // (a logout and a login in quick succession, heard out of order), or this tab's own write after it.
-    if (destroyed || raw === lastRaw || (raw === null && read() === lastRaw)) return
+    // (a logout and a login in quick succession, their message and storage event heard out of order),
+    // or this tab's own write after it. Only where storage reports changes: there, a read that lags
+    // behind a message (Chromium's localStorage) is followed by the event. A cookie read may lag too,
+    // with no event to follow, while messages from one tab arrive in order.
+    if (destroyed || raw === lastRaw || (raw === null && storage?.subscribe && read() === lastRaw)) return
     let next: Session | null = null
     if (raw !== null) {
       try {

@@ -114,3 +114,21 @@ describe('a logout and a sign-in in quick succession in another tab, their news 
     })
   })
 })
+
+describe('cookie storage: a logout message that arrives before this tab sees the cookie change', () => {
+  // Chromium's cookie reads in one tab can lag another tab's write for a moment, and no event
+  // follows: the message (from one tab, in order) is trusted, or this tab stays signed in until its
+  // next refresh.
+  it('is followed at once', async () => {
+    const a = track(createAuthClient({ storage: 'cookie', storageKey: KEY }))
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+    const logouts: string[] = []
+    a.on('logout', (e) => logouts.push(e.reason))
+    // Another tab's logout, as its messages say; this tab still reads the cookie.
+    const other = new BroadcastChannel(`latchkey:${KEY}`)
+    other.postMessage(null)
+    other.postMessage(1)
+    await vi.waitFor(() => expect(logouts).toEqual(['other_tab']))
+    other.close()
+  })
+})
