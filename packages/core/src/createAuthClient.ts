@@ -262,12 +262,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
 
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {
-    // A removal reported while storage still holds this tab's entry is old news: a sign-in there since
-    // (a logout and a login in quick succession, their message and storage event heard out of order),
-    // or this tab's own write after it. Only where storage reports changes: there, a read that lags
-    // behind a message (Chromium's localStorage) is followed by the event. A cookie read may lag too,
-    // with no event to follow, while messages from one tab arrive in order.
-    if (destroyed || raw === lastRaw || (raw === null && storage?.subscribe && read() === lastRaw)) return
+    if (destroyed || raw === lastRaw) return
     let next: Session | null = null
     if (raw !== null) {
       try {
@@ -511,7 +506,21 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
   let stopSubscription: unknown
   try {
-    if (shared && syncTabs) stopSubscription = storage!.subscribe?.(key, (raw) => adopt((confirmed = raw)))
+    if (shared && syncTabs)
+      stopSubscription = storage!.subscribe?.(key, (raw) => {
+        // A removal reported while storage still holds this tab's entry is old news: a logout and a
+        // sign-in in quick succession there, whose messages (faster than storage events in Chromium)
+        // came first. Messages from one tab come in order, and are followed.
+        const heard = (now: Stored) => {
+          if (raw === null && now === lastRaw) confirmed = now
+          else adopt((confirmed = raw))
+        }
+        const now = raw === null ? read() : undefined
+        const at = epoch
+        const was = lastRaw
+        if (isPromise(now)) now.then((r) => at === epoch && was === lastRaw && heard(r))
+        else heard(now)
+      })
   } catch (cause) {
     // A storage that cannot report changes cannot be shared safely: keep the session in memory.
     unavailable(cause)

@@ -133,7 +133,8 @@ describe('an async write that lands after the sign-out it raced', () => {
     // Tab B (closed right after) signs out: the entry is removed, and its event reaches A.
     backing.delete(KEY)
     hear(null)
-    expect(a.getState().status).toBe('unauthenticated')
+    // Checked against storage first (a removal there may be old news): an async read.
+    await vi.waitFor(() => expect(a.getState().status).toBe('unauthenticated'))
     await refreshing
     await wait(80)
     expect(backing.has(KEY)).toBe(false)
