@@ -499,7 +499,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let ready: Promise<unknown> = Promise.resolve()
   try {
     const raw = storage?.get(key) ?? null
-    if (isPromise(raw)) ready = raw.then(load, unavailable)
+    // Storage may have changed while it was read (a sign-out in another tab, whose news came before
+    // there was a session here to end): read again once.
+    if (isPromise(raw)) ready = raw.then(load, unavailable).then(reread)
     else load(raw)
   } catch (cause) {
     unavailable(cause)

@@ -206,3 +206,48 @@ describe('the tab that logged out is gone before the raced refresh entry reaches
     })
   })
 })
+
+describe('async storage: a removal heard while the start-up read is in flight', () => {
+  for (const channel of [false, true])
+    it(`the tab that opened during a sign-out elsewhere ends signed out (BroadcastChannel: ${channel})`, async () => {
+      if (!channel) vi.stubGlobal('BroadcastChannel', undefined)
+      vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+      // Reads answer 50 ms later with what storage held when asked (an IndexedDB transaction, say).
+      const backing = new Map<string, string>()
+      const subs: Array<(v: string | null) => void> = []
+      const store: TokenStorage = {
+        get: (k) => {
+          const v = backing.get(k) ?? null
+          return new Promise((resolve) => setTimeout(() => resolve(v), 50))
+        },
+        set: async (k, v) => void backing.set(k, v),
+        remove: async (k) => void backing.delete(k),
+        subscribe: (_k, on) => {
+          subs.push(on)
+          return () => {}
+        },
+      }
+      // The entry a signed-in tab (B) stored.
+      const b = track(createAuthClient({ storage: store, storageKey: KEY }))
+      await b.ready
+      b.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+      await wait()
+      expect(backing.has(KEY)).toBe(true)
+      const a = track(
+        createAuthClient({
+          storage: store,
+          storageKey: KEY,
+          refresh: async () => ({ accessToken: token(300, { sub: 'alice' }) }),
+        }),
+      )
+      await wait(10) // A's start-up read is in flight, holding the entry
+      await b.logout() // B signs out…
+      subs[1]!(null) // …and its storage event reaches A
+      await a.ready
+      await wait(120)
+      expect({ a: a.getState().status, stored: backing.has(KEY) }).toEqual({
+        a: 'unauthenticated',
+        stored: false,
+      })
+    })
+})
