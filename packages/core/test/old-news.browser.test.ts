@@ -1,31 +1,18 @@
 // @vitest-environment happy-dom
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { type AuthClient, createAuthClient, type TokenStorage } from '../src'
 import { token } from './helpers'
 import { createLocks } from './support/locks'
+import { useTabs, wait } from './support/tabs'
 
 /**
  * A storage event reporting a removal while storage still holds this tab's entry is old news (a logout
  * and a sign-in in quick succession, the sign-in's message heard first); messages are followed. What
  * the tab then knows of storage, a failed removal, async storages, a client destroyed on logout.
  */
-const clients: AuthClient[] = []
-const track = (auth: AuthClient) => {
-  clients.push(auth)
-  return auth
-}
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
-  vi.unstubAllGlobals()
-  localStorage.clear()
-})
 
 const KEY = 'oldnews'
-const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
-/** The storage event a browser fires in the other tabs. */
-const deliver = (newValue: string | null) =>
-  window.dispatchEvent(new StorageEvent('storage', { key: KEY, newValue, storageArea: localStorage }))
-const stored = () => localStorage.getItem(KEY)
+const { track, deliver, stored } = useTabs(KEY)
 
 describe('after a late removal event is ignored, a later sign-out is still found', () => {
   // Switch account in B, heard by A as sign-in then (late) removal: the removal is ignored, and A still

@@ -1,41 +1,18 @@
 // @vitest-environment happy-dom
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  type AuthClient,
-  createAuthClient,
-  type RefreshContext,
-  type TokenSet,
-  type TokenStorage,
-} from '../src'
+import { describe, expect, it, vi } from 'vitest'
+import { createAuthClient, type RefreshContext, type TokenSet, type TokenStorage } from '../src'
 import { token } from './helpers'
 import { createLocks } from './support/locks'
+import { logEvents, useTabs, wait } from './support/tabs'
 
 /**
  * A sign-out found under the refresh lock, and entries of an ended sign-in: where storage is empty
  * without a sign-out (an entry never stored, or not yet), and where the ended sign-in must be kept
  * in mind (a second logout(), a tab that followed and logged out itself, a refresh with no session).
  */
-const clients: AuthClient[] = []
-const track = (auth: AuthClient) => {
-  clients.push(auth)
-  return auth
-}
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
-  vi.unstubAllGlobals()
-  localStorage.clear()
-})
 
 const KEY = 'review'
-const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
-const deliver = (newValue: string | null) =>
-  window.dispatchEvent(new StorageEvent('storage', { key: KEY, newValue, storageArea: localStorage }))
-const stored = () => localStorage.getItem(KEY)
-const log = (events: string[], name: string, tab: AuthClient) => {
-  tab.on('login', () => events.push(`${name}: login`))
-  tab.on('refresh', () => events.push(`${name}: refresh`))
-  tab.on('logout', (e) => events.push(`${name}: logout ${e.reason}`))
-}
+const { track, racingTabs, deliver, stored } = useTabs(KEY)
 
 describe('false sign-outs: an empty entry under the lock while the session is alive', () => {
   it('an async storage whose write has not landed yet (an encrypting store) is no sign-out', async () => {
@@ -53,7 +30,7 @@ describe('false sign-outs: an empty entry under the lock while the session is al
     const auth = track(createAuthClient({ storage: store, storageKey: KEY, refresh }))
     await auth.ready
     const events: string[] = []
-    log(events, 'a', auth)
+    logEvents(events, 'a', auth)
     // Tokens handed over by the page, access token about to expire: the refresh starts at once.
     auth.setTokens({ accessToken: token(30, { sub: 'alice' }), refreshToken: 'rt-0' })
     const got = await auth.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)
@@ -74,7 +51,7 @@ describe('false sign-outs: an empty entry under the lock while the session is al
     const b = track(createAuthClient({ storage: 'cookie', storageKey: KEY, refresh }))
     const a = track(createAuthClient({ storage: 'cookie', storageKey: KEY, refresh }))
     const events: string[] = []
-    log(events, 'b', b)
+    logEvents(events, 'b', b)
     a.setTokens({ accessToken: token(300, big), refreshToken: 'rt-0' })
     expect(a.getState().error?.code).toBe('storage_unavailable')
     await wait()
@@ -91,7 +68,7 @@ describe('false sign-outs: an empty entry under the lock while the session is al
     const b = track(createAuthClient({ storage: 'cookie', storageKey: KEY }))
     const a = track(createAuthClient({ storage: 'cookie', storageKey: KEY }))
     const events: string[] = []
-    log(events, 'b', b)
+    logEvents(events, 'b', b)
     a.setTokens({ accessToken: token(300, big), refreshToken: 'rt-0' })
     await wait()
     window.dispatchEvent(new Event('focus'))
@@ -102,26 +79,7 @@ describe('false sign-outs: an empty entry under the lock while the session is al
 })
 
 describe('`ended` lost or misapplied', () => {
-  const setup = () => {
-    // As sign-out-race.browser.test.ts: the test delivers each tab's news to the other itself.
-    vi.stubGlobal('BroadcastChannel', undefined)
-    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-    let answer = () => {}
-    const refresh = vi.fn(
-      ({ signal }: RefreshContext) =>
-        new Promise<TokenSet>((resolve, reject) => {
-          answer = () => resolve({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt-1' })
-          signal.addEventListener('abort', () => reject(signal.reason))
-        }),
-    )
-    const a = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
-    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
-    const b = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
-    const events: string[] = []
-    log(events, 'a', a)
-    log(events, 'b', b)
-    return { a, b, events, refresh, answer: () => answer() }
-  }
+  const setup = racingTabs
 
   it('a second logout() (a sign-out page calling it again) keeps the raced entry out', async () => {
     const { a, b, events, answer } = setup()

@@ -1,59 +1,21 @@
 // @vitest-environment happy-dom
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, type RefreshContext, type TokenSet } from '../src'
+import { describe, expect, it, vi } from 'vitest'
+import { createAuthClient } from '../src'
 import { token } from './helpers'
 import { createLocks } from './support/locks'
+import { logEvents, useTabs, wait } from './support/tabs'
 
 /**
  * A sign-out in one tab racing a refresh in another: the refresh's result is stored just after the
  * sign-out removed the entry, and before its event reached the refreshing tab. That entry carries the
  * ended sign-in's id: it must not sign anybody back in, here, there, or on the next reload.
  */
-const clients: AuthClient[] = []
-const track = (auth: AuthClient) => {
-  clients.push(auth)
-  return auth
-}
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
-  vi.unstubAllGlobals()
-  localStorage.clear()
-})
 
 const KEY = 'race'
-const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
-/** The storage event a browser fires in the other tabs. */
-const deliver = (newValue: string | null) =>
-  window.dispatchEvent(new StorageEvent('storage', { key: KEY, newValue, storageArea: localStorage }))
-const stored = () => localStorage.getItem(KEY)
+const { track, racingTabs, deliver, stored } = useTabs(KEY)
 
 describe('a refresh that lands just after a sign-out in another tab', () => {
-  const setup = () => {
-    // No BroadcastChannel: the test delivers each tab's news to the other itself, in the racing order.
-    vi.stubGlobal('BroadcastChannel', undefined)
-    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-    let answer = () => {}
-    const refresh = vi.fn(
-      ({ signal }: RefreshContext) =>
-        new Promise<TokenSet>((resolve, reject) => {
-          answer = () => resolve({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt-1' })
-          signal.addEventListener('abort', () => reject(signal.reason))
-        }),
-    )
-    const a = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
-    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
-    const b = track(createAuthClient({ storage: 'localStorage', storageKey: KEY, refresh }))
-    const events: string[] = []
-    for (const [name, tab] of [
-      ['a', a],
-      ['b', b],
-    ] as const) {
-      tab.on('login', () => events.push(`${name}: login`))
-      tab.on('refresh', () => events.push(`${name}: refresh`))
-      tab.on('logout', (e) => events.push(`${name}: logout ${e.reason}`))
-    }
-    return { a, b, events, refresh, answer: () => answer() }
-  }
+  const setup = racingTabs
 
   it('the tab that signed out removes it instead of signing back in', async () => {
     const { a, b, events, answer } = setup()
@@ -96,9 +58,7 @@ describe('a logout and a sign-in in quick succession in another tab, their news 
     a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
     const b = track(createAuthClient({ storage: 'localStorage', storageKey: KEY }))
     const events: string[] = []
-    a.on('login', () => events.push('a: login'))
-    a.on('refresh', () => events.push('a: refresh'))
-    a.on('logout', (e) => events.push(`a: logout ${e.reason}`))
+    logEvents(events, 'a', a)
     // "Switch account": B signs out and bob signs in at once.
     await b.logout()
     const bob = token(300, { sub: 'bob' })

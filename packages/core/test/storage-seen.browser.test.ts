@@ -1,29 +1,18 @@
 // @vitest-environment happy-dom
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, type TokenStorage } from '../src'
+import { describe, expect, it, vi } from 'vitest'
+import { createAuthClient, type TokenStorage } from '../src'
 import { token } from './helpers'
-import { clearCookies } from './support/browser'
 import { createLocks } from './support/locks'
+import { useTabs, wait } from './support/tabs'
 
 /**
  * What a tab knows shared storage holds: an entry heard over BroadcastChannel counts once the tab reads
  * it there, a read that began before the tab stored a refresh is stale, and an async write that lands
  * after the tab took something else (a sign-out there, its own logout) is put right.
  */
-const clients: AuthClient[] = []
-const track = (auth: AuthClient) => {
-  clients.push(auth)
-  return auth
-}
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
-  vi.unstubAllGlobals()
-  localStorage.clear()
-  clearCookies()
-})
 
 const KEY = 'rv'
-const wait = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms))
+const { track } = useTabs(KEY)
 const renewer = () => {
   let n = 0
   return vi.fn(async () => {
