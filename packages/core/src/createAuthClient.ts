@@ -301,15 +301,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     }
   }
 
-  /** Follows what shared storage holds now. */
-  function reread(): void {
+  /** Follows what shared storage holds now (by default: adopts it). */
+  function reread(follow: (raw: Stored) => void = adoptRead): void {
     const raw = read()
     const at = epoch
     const was = lastRaw
     // A value read before a change made here (a logout, or a refresh stored while it was read) is older
     // than that change.
-    if (isPromise(raw)) raw.then((r) => at === epoch && was === lastRaw && adoptRead(r))
-    else adoptRead(raw)
+    if (isPromise(raw)) raw.then((r) => at === epoch && was === lastRaw && follow(r))
+    else follow(raw)
   }
 
   /** Reads shared storage now (timers and storage events may have slept); undefined when unreadable. */
@@ -501,7 +501,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const raw = storage?.get(key) ?? null
     // Storage may have changed while it was read (a sign-out in another tab, whose news came before
     // there was a session here to end): read again once.
-    if (isPromise(raw)) ready = raw.then(load, unavailable).then(reread)
+    if (isPromise(raw)) ready = raw.then(load, unavailable).then(() => reread())
     else load(raw)
   } catch (cause) {
     unavailable(cause)
@@ -510,18 +510,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   try {
     if (shared && syncTabs)
       stopSubscription = storage!.subscribe?.(key, (raw) => {
+        if (raw !== null) adopt((confirmed = raw))
         // A removal reported while storage still holds this tab's entry is old news: a logout and a
         // sign-in in quick succession there, whose messages (faster than storage events in Chromium)
         // came first. Messages from one tab come in order, and are followed.
-        const heard = (now: Stored) => {
-          if (raw === null && now === lastRaw) confirmed = now
-          else adopt((confirmed = raw))
-        }
-        const now = raw === null ? read() : undefined
-        const at = epoch
-        const was = lastRaw
-        if (isPromise(now)) now.then((r) => at === epoch && was === lastRaw && heard(r))
-        else heard(now)
+        else
+          reread((now) => {
+            if (now === lastRaw) confirmed = now
+            else adopt((confirmed = null))
+          })
       })
   } catch (cause) {
     // A storage that cannot report changes cannot be shared safely: keep the session in memory.
