@@ -69,6 +69,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
   let session: Session | null = null
   let lastRaw: string | null = null
+  // This tab's async writes that have not landed yet.
+  let writing = 0
   // What shared storage was last seen to hold: read from it, or written to it here. An entry only heard
   // of (posted by a tab that could not store it, or whose write has not landed) is not known to be there,
   // so finding storage empty then is no sign-out.
@@ -191,13 +193,21 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     }
     try {
       const done = storage && (raw === null ? storage.remove(key) : storage.set(key, raw))
-      if (isPromise(done))
-        return done.then(() => {
-          confirmed = raw
-          // Landed after this tab took something else (another tab's sign-out or entry, or its own
-          // logout() that landed first): storage must hold that, not this.
-          if (raw !== lastRaw && !destroyed) write(lastRaw)
-        }, failed)
+      if (isPromise(done)) {
+        writing++
+        return done.then(
+          () => {
+            confirmed = raw
+            // The last of this tab's writes to land, after it took something else (another tab's sign-out
+            // or entry, or its own logout() whose removal landed first): storage must hold that, not this.
+            if (!--writing && raw !== lastRaw && !destroyed) write(lastRaw)
+          },
+          (cause) => {
+            writing--
+            failed(cause)
+          },
+        )
+      }
       confirmed = raw
     } catch (cause) {
       failed(cause)
@@ -499,9 +509,14 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let ready: Promise<unknown> = Promise.resolve()
   try {
     const raw = storage?.get(key) ?? null
-    // Storage may have changed while it was read (a sign-out in another tab, whose news came before
-    // there was a session here to end): read again once.
-    if (isPromise(raw)) ready = raw.then(load, unavailable).then(() => reread())
+    if (isPromise(raw))
+      ready = raw.then((r) => {
+        load(r)
+        // Storage may have changed while it was read (a sign-out in another tab, whose news came before
+        // there was a session here to end): read again once, unless this tab has changed it since (a
+        // setTokens() before the read ended, or a corrupt entry removed).
+        if (lastRaw === r) reread()
+      }, unavailable)
     else load(raw)
   } catch (cause) {
     unavailable(cause)
