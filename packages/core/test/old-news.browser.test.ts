@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { type AuthClient, createAuthClient, type TokenStorage } from '../src'
 import { token } from './helpers'
 import { createLocks } from './support/locks'
+import { slowStore } from './support/storages'
 import { useTabs, wait } from './support/tabs'
 
 /**
@@ -202,18 +203,7 @@ describe('async storage: a removal heard while the start-up read is in flight', 
       // Reads answer 50 ms later with what storage held when asked (an IndexedDB transaction, say).
       const backing = new Map<string, string>()
       const subs: Array<(v: string | null) => void> = []
-      const store: TokenStorage = {
-        get: (k) => {
-          const v = backing.get(k) ?? null
-          return new Promise((resolve) => setTimeout(() => resolve(v), 50))
-        },
-        set: async (k, v) => void backing.set(k, v),
-        remove: async (k) => void backing.delete(k),
-        subscribe: (_k, on) => {
-          subs.push(on)
-          return () => {}
-        },
-      }
+      const store = slowStore(backing, { readMs: 50, listeners: subs })
       // The entry a signed-in tab (B) stored.
       const b = track(createAuthClient({ storage: store, storageKey: KEY }))
       await b.ready

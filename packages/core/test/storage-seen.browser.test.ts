@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type TokenStorage } from '../src'
 import { token } from './helpers'
 import { createLocks } from './support/locks'
+import { slowStore } from './support/storages'
 import { useTabs, wait } from './support/tabs'
 
 /**
@@ -58,18 +59,10 @@ describe('cookie storage with BroadcastChannel: a renewal heard over the channel
 describe('an async read that began before this tab stored its refresh', () => {
   it('does not make a later sign-out (found under the lock) look like no sign-out', async () => {
     vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-    // An async store whose reads answer 50 ms later with what it held when asked (as slowStore);
-    // writes land at once. Its events never arrive.
+    // An async store whose reads answer 50 ms later with what it held when asked; writes land at once.
+    // Its events never arrive.
     const backing = new Map<string, string>()
-    const store: TokenStorage = {
-      get: (k) => {
-        const v = backing.get(k) ?? null
-        return new Promise((resolve) => setTimeout(() => resolve(v), 50))
-      },
-      set: async (k, v) => void backing.set(k, v),
-      remove: async (k) => void backing.delete(k),
-      subscribe: () => () => {},
-    }
+    const store = slowStore(backing, { readMs: 50 })
     const refresh = renewer()
     const a = track(createAuthClient({ storage: store, storageKey: KEY, refresh }))
     await a.ready

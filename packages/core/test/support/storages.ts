@@ -1,18 +1,25 @@
 import type { TokenStorage } from '../../src'
 
 /**
- * An async shared storage (it has `subscribe`, whose events never arrive) whose `get` answers 20 ms
- * later with the value it held when asked: a read that can land after a change made meanwhile.
+ * An async shared storage whose `get` answers `readMs` (default 20) later with the value it held when
+ * asked: a read that can land after a change made meanwhile. Its events never arrive by themselves:
+ * each `subscribe` callback is pushed to `listeners`, for the test to call.
  */
-export function slowStore(backing: Map<string, string>): TokenStorage {
+export function slowStore(
+  backing: Map<string, string>,
+  { readMs = 20, listeners = [] as Array<(value: string | null) => void> } = {},
+): TokenStorage {
   return {
     get: (k) => {
       const v = backing.get(k) ?? null
-      return new Promise((resolve) => setTimeout(() => resolve(v), 20))
+      return new Promise((resolve) => setTimeout(() => resolve(v), readMs))
     },
     set: async (k, v) => void backing.set(k, v),
     remove: async (k) => void backing.delete(k),
-    subscribe: () => () => {},
+    subscribe: (_k, on) => {
+      listeners.push(on)
+      return () => {}
+    },
   }
 }
 
