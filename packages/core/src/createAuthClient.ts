@@ -47,7 +47,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const refreshTimeout = numeric(options.refreshTimeout, 10_000)
   const refreshFn = typeof options.refresh === 'function' ? options.refresh : undefined
   // A field left undefined means its default, as for the other numeric options.
-  const { attempts = 4, baseDelay = 1_000, maxDelay = 30_000 } = options.retry ?? {}
+  const { retry } = options
+  const attempts = numeric(retry?.attempts, 4)
+  const baseDelay = numeric(retry?.baseDelay, 1_000)
+  const maxDelay = numeric(retry?.maxDelay, 30_000)
   const events = createEmitter<AuthEvents<C>>()
   // Events found while this function runs wait for a microtask, so listeners attached right after
   // creation get them (see `ready` below). Not `change`: the state itself can be read at once.
@@ -442,17 +445,23 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       failure = toRefreshError(e)
     }
     if (destroyed) throw destroyedError()
-    if (at !== epoch) {
-      // Only renewals from another tab came meanwhile (adopted, nothing spent here): this refresh's result.
-      if (cut <= at && session && live(session)) return session.at
-      // The session was replaced (`replace()` detached this run): nothing here is ours.
+    /** The session was replaced since `mark` (`replace()` detached this run). */
+    const detached = (mark: number) => {
+      // Only renewals came meanwhile (from another tab, adopted, nothing spent here): this refresh's result.
+      if (cut <= mark && session && live(session)) return session.at
+      // A new session, or none: nothing here is ours.
       throw failure ?? noRefresh()
     }
+    if (at !== epoch) return detached(at)
     inflight = controller = null
     if (!failure) {
       if (error === last) error = null
       resetFailures()
+      const mark = epoch
       check()
+      // A listener may have replaced the session as it was committed (a logout, say): then its own
+      // events said what happened, and this refresh's come too late.
+      if (epoch !== mark) return detached(mark)
       if (result) emit(base ? 'refresh' : 'login', snapshot)
       return session!.at
     }
@@ -470,9 +479,12 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       retryTimer.at(retryAt, () => start().catch(noop))
     } else paused = 'online'
     error = e
+    const mark = epoch
     check()
-    emit('refreshError', { error: e, attempt: n, willRetry })
-    if (e.permanent && had) emit('logout', { reason: 'refresh_rejected' })
+    // A listener that replaced the session as it was committed (a new sign-in) ended the retry, and the
+    // logout came before that sign-in: it is not announced after it.
+    emit('refreshError', { error: e, attempt: n, willRetry: willRetry && epoch === mark })
+    if (e.permanent && had && epoch === mark) emit('logout', { reason: 'refresh_rejected' })
     throw e
   }
 
@@ -584,6 +596,24 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const fresh = (s: Session, minValidity: unknown) =>
     live(s, Math.max(0, numeric(minValidity, leeway(s) / 1000) * 1000))
 
+  /** Stores tokens given here (setTokens, login); the ones held already change nothing. */
+  function take(tokens: Parameters<AuthClient['setTokens']>[0]): void {
+    if (destroyed) throw destroyedError()
+    const next = createSession(tokens, now(), null, nextGeneration())
+    // The same tokens again (an app mirroring its own store): a refresh in flight goes on, and a JWT's
+    // expiry stays as first measured. (Given an expiresIn, a token without exp claim is set anew.)
+    if (
+      next.at === session?.at &&
+      next.rt === session.rt &&
+      (next.claims?.exp !== undefined || next.exp === session.exp)
+    )
+      return
+    // The same user's tokens (a JWT's sub; else the same token) are no new session for the 401 rules,
+    // here or (keeping the sign-in's id) in the other tabs.
+    const same = (next.claims?.sub ?? next.at) === (session?.claims?.sub ?? session?.at)
+    replace(same ? { ...next, id: session?.id } : next, true, same)
+  }
+
   async function tokenLater(minValidity: unknown): Promise<string | null> {
     await guard()
     const s = session
@@ -613,12 +643,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
         type === 'change' ? (s) => s === snapshot && (handler as (s: unknown) => void)(s) : handler,
       ),
     setTokens(tokens) {
-      if (destroyed) throw destroyedError()
-      const next = createSession(tokens, now(), null, nextGeneration())
-      // The same user's tokens (a JWT's sub; else the same token) are no new session for the 401 rules,
-      // here or (keeping the sign-in's id) in the other tabs.
-      const same = (next.claims?.sub ?? next.at) === (session?.claims?.sub ?? session?.at)
-      replace(same ? { ...next, id: session?.id } : next, true, same)
+      take(tokens)
       check()
       return snapshot
     },
@@ -641,8 +666,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       }
       // A later login() or logout() was made meanwhile: it wins.
       if (ticket !== logins) throw new AuthError('login_failed', 'Login superseded')
-      client.setTokens(tokens)
-      emit('login', snapshot)
+      take(tokens)
+      const mark = epoch
+      check()
+      // Not when a listener replaced the session as it was committed (a logout, say): it came after.
+      if (epoch === mark) emit('login', snapshot)
       return snapshot
     },
     logout() {

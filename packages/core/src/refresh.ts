@@ -54,7 +54,8 @@ export function callWithTimeout(
   // At once, not in a later microtask: destroy() leaves no timer behind.
   signal.addEventListener('abort', () => clearTimeout(timer))
   return abortable(
-    Promise.resolve().then(() => call(signal)),
+    // Not called when aborted meanwhile (a destroy() or logout() right after the refresh started).
+    Promise.resolve().then(() => (signal.aborted ? (undefined as never) : call(signal))),
     signal,
   ).finally(() => clearTimeout(timer))
 }

@@ -239,6 +239,9 @@ const retried = (retry: AuthClientOptions['retry']) => async () => {
   if (n === 1 && events[0] === true) return 'one try, the retry not due within 60 s'
   if (events.at(-1) === true && n >= 5) return 'keeps retrying'
   if (n === 4 && inOneSecond === 4 && events.at(-1) === false) return '4 tries at once, then waits for online'
+  // random() is 0.5: full jitter halves the default delays of 1, 2 and 4 s.
+  if (n === 4 && inOneSecond === 2 && events.at(-1) === false)
+    return 'the defaults: 4 tries, then waits for online'
   return `${n} tries (${inOneSecond} in the first second), last willRetry ${events.at(-1)}`
 }
 
@@ -353,7 +356,7 @@ const options: Row[] = [
   {
     input: 'retry.attempts: NaN',
     target: 'createAuthClient options',
-    expected: 'one try, then waits for online',
+    expected: 'the defaults: 4 tries, then waits for online',
     run: retried({ attempts: Number.NaN }),
   },
   {
@@ -365,7 +368,7 @@ const options: Row[] = [
   {
     input: 'retry.baseDelay: NaN',
     target: 'createAuthClient options',
-    expected: '4 tries at once, then waits for online',
+    expected: 'the defaults: 4 tries, then waits for online',
     run: retried({ baseDelay: Number.NaN }),
   },
   {
