@@ -1,5 +1,6 @@
 import {
   type AuthClient,
+  copyBody,
   createOriginMatcher,
   createTokenRenewer,
   crossedOrigin,
@@ -13,6 +14,7 @@ import {
   AxiosHeaders,
   type AxiosInstance,
   type AxiosRequestConfig,
+  type AxiosResponse,
   CanceledError,
   type InternalAxiosRequestConfig,
 } from 'axios'
@@ -38,7 +40,7 @@ export interface AttachAuthOptions {
  * keys. One property: each one added to axios's config (a dictionary object) costs every request
  * measurably (bench/overhead.mjs).
  */
-const SENT = Symbol('latchkey.sent')
+const SENT = Symbol('latchkey')
 
 type Config = InternalAxiosRequestConfig & { [SENT]?: [SentToken, unknown]; _latchkeyRetry?: boolean }
 
@@ -95,7 +97,8 @@ export function attachAuth(
     if (sent) {
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       config.headers.Authorization = `Bearer ${sent.token}`
-      config[SENT] = [sent, config.data]
+      // A copy: the app may reuse its URLSearchParams, FormData or buffer before the replay.
+      config[SENT] = [sent, copyBody(config.data)]
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
       // axios ignores a `redact` that is not an array: then Authorization alone.
       const { redact } = config
@@ -107,15 +110,13 @@ export function attachAuth(
   const onRequest = (config: Config): Config | Promise<Config> => {
     // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
     const headers = (config.headers = AxiosHeaders.from(config.headers))
+    // Sent before with our token (the replay, or another interceptor's retry, as axios-retry does): that
+    // token may be old now, and an interceptor (or a URL object changed since) may send the request
+    // elsewhere. It goes out as a new request would.
+    if (config[SENT]) headers.delete('Authorization')
     // Every spelling axios would send as Authorization (any case, padded with spaces, as axios trims),
     // also one set to `null`/`false` (the caller removing the header).
     const callerSet = Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
-    // The replay carries the token onError set: checked again, as an interceptor (or a URL object
-    // changed since) may send it elsewhere now.
-    if (config._latchkeyRetry) {
-      if (!allowed(fullPath(config, originOnly))) headers.delete('Authorization')
-      return config
-    }
     if (config.auth || callerSet || !allowed(fullPath(config, originOnly))) return config
     const signal = signalOf(config)
     // The hot path: a valid token is read without waiting.
@@ -130,45 +131,74 @@ export function attachAuth(
     )
   }
 
-  const onError = async (error: AxiosError): Promise<unknown> => {
-    const config = error?.config as Config | undefined
+  /**
+   * A 401 to a request that carried our token: one shared refresh, then the replay's answer. Otherwise
+   * (nothing to replay: the 401 stands as it came, or another answer) what `otherwise` gives.
+   */
+  const replay = async (
+    config: Config | undefined,
+    response: AxiosResponse | undefined,
+    otherwise: () => AxiosResponse,
+  ): Promise<AxiosResponse> => {
     const [sent, data] = config?.[SENT] ?? []
-    // Only a request that carried our token, was not a replay already and can be sent again.
-    if (!retryOn401 || !config || !sent || config._latchkeyRetry || isOneShot(config.data)) throw error
-    if (error.response?.status !== 401) throw error
-    // A 401 from another origin after a redirect (axios dropped the token on the way) is worth no
-    // refresh. The final URL: `responseURL` of an XHR; in Node, follow-redirects' `responseUrl`, except
+    // The final URL, to tell a 401 from another origin after a redirect (axios dropped the token on the
+    // way: worth no refresh): `responseURL` of an XHR; in Node, follow-redirects' `responseUrl`, except
     // over a Unix socket, where it is built from options that name no host.
-    const request = error.request as { responseURL?: string; res?: { responseUrl?: string } } | undefined
-    const final = request?.responseURL || (config.socketPath ? undefined : request?.res?.responseUrl)
-    if (crossedOrigin(final, fullPath(config, false))) throw error
-    const signal = signalOf(config)
-    const next = await tokens.renew(sent, signal).catch(() => {
-      throw signal?.aborted ? new CanceledError(undefined, config) : error
-    })
-    if (!next) throw error
-    // Marked with a string key: axios's config merge keeps it, so the replay is never replayed.
-    config._latchkeyRetry = true
-    // axios transforms the body again on the replay: start from the body it transformed the first time.
-    config.data = data
-    config.headers = AxiosHeaders.from(config.headers)
-    config.headers.set('Authorization', `Bearer ${next}`)
-    // Not instance.request: its response interceptors would run twice on the replay (once inside,
-    // once in the chain this handler belongs to). The request interceptors run again, as before.
-    const replay = new Axios(instance.defaults as AxiosRequestConfig)
-    replay.interceptors.request = instance.interceptors.request
-    // Those added before this one: on the replay's answer they run here, as they did on the first.
-    type Handlers = { handlers: unknown[] }
-    ;(replay.interceptors.response as unknown as Handlers).handlers = (
-      instance.interceptors.response as unknown as Handlers
-    ).handlers.slice(0, response)
-    return replay.request(config)
+    const request = response?.request as { responseURL?: string; res?: { responseUrl?: string } } | undefined
+    // Only a request that carried our token, was not a replay already and can be sent again.
+    if (
+      retryOn401 &&
+      config &&
+      sent &&
+      response?.status === 401 &&
+      !config._latchkeyRetry &&
+      !isOneShot(config.data) &&
+      !crossedOrigin(
+        request?.responseURL || (config.socketPath ? undefined : request?.res?.responseUrl),
+        fullPath(config, false),
+      )
+    ) {
+      const signal = signalOf(config)
+      const next = await tokens.renew(sent, signal).catch(() => {
+        if (signal?.aborted) throw new CanceledError(undefined, config)
+      })
+      if (next) {
+        // Nobody reads the 401 (a Node stream, with `responseType: 'stream'`, holds its socket till then).
+        ;(response.data as { destroy?: () => void })?.destroy?.()
+        // Marked with a string key: axios's config merge keeps it, so the replay is never replayed.
+        config._latchkeyRetry = true
+        // axios transforms the body again on the replay: start from the body as it was first sent.
+        // The request interceptors put the current token on it (`next`, unless it changed meanwhile).
+        config.data = data
+        // Not instance.request: its response interceptors would run twice on the replay (once inside,
+        // once in the chain this handler belongs to). The request interceptors run again, as before.
+        const axios = new Axios(instance.defaults as AxiosRequestConfig)
+        axios.interceptors.request = instance.interceptors.request
+        // Those added before this one: on the replay's answer they run here, as they did on the first.
+        type Handlers = { handlers: unknown[] }
+        ;(axios.interceptors.response as unknown as Handlers).handlers = (
+          instance.interceptors.response as unknown as Handlers
+        ).handlers.slice(0, ids[1])
+        return axios.request(config)
+      }
+    }
+    return otherwise()
   }
 
-  const request = instance.interceptors.request.use(onRequest)
-  const response = instance.interceptors.response.use(undefined, onError)
+  const ids = [
+    instance.interceptors.request.use(onRequest),
+    // A 401 that `validateStatus` lets through (apps that handle 4xx themselves) is replayed too, as
+    // createAuthFetch replays one though fetch resolves it.
+    instance.interceptors.response.use(
+      (res) => (res.status === 401 ? replay(res.config, res, () => res) : res),
+      (error: AxiosError) =>
+        replay(error?.config, error?.response, () => {
+          throw error
+        }),
+    ),
+  ] as const
   return () => {
-    instance.interceptors.request.eject(request)
-    instance.interceptors.response.eject(response)
+    instance.interceptors.request.eject(ids[0])
+    instance.interceptors.response.eject(ids[1])
   }
 }

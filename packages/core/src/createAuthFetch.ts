@@ -1,5 +1,5 @@
 import { createOriginMatcher, crossedOrigin, type OriginRule } from './originMatcher'
-import { abortable, createTokenRenewer, isOneShot } from './tokenRenewer'
+import { abortable, copyBody, createTokenRenewer, isOneShot } from './tokenRenewer'
 import type { AuthClient } from './types'
 
 export interface AuthFetchOptions {
@@ -34,20 +34,35 @@ const hasAuthorization = (headers?: HeadersInit) =>
     : Object.keys(headers)
   ).some((k) => k?.toLowerCase() === 'authorization')
 
+/**
+ * The request's init with its own copy of the headers and body (the app may change its objects after
+ * the call; fetch reads them at the call), carrying `token` as Authorization when there is one. Given
+ * an init it made, it replaces the token there.
+ */
 function withToken(
   init: RequestInit | undefined,
   headers: HeadersInit | undefined,
-  token: string,
+  token: string | null,
 ): RequestInit {
   const value = `Bearer ${token}`
-  let next: HeadersInit = { ...(headers as Record<string, string>), Authorization: value }
-  if (Array.isArray(headers)) next = [...headers, ['Authorization', value]]
-  // Headers (also a polyfill's, or another realm's): recognised by its methods, not instanceof.
-  else if (typeof (headers as Headers)?.has === 'function') {
+  let next: HeadersInit
+  if (Array.isArray(headers)) {
+    // Pairs stay pairs, in a new array (msw's Headers, in an app's tests, writes into the array it is
+    // built from). The caller's have no Authorization (see hasAuthorization): one found is the token.
+    const pairs = headers.filter((h) => h[0] !== 'Authorization')
+    if (token) pairs.push(['Authorization', value])
+    next = pairs
+  } else if (typeof (headers as Headers)?.has === 'function') {
+    // Headers (also a polyfill's, or another realm's), or a Map: recognised by its methods.
     next = new Headers(headers as Headers)
-    next.set('Authorization', value)
+    if (token) next.set('Authorization', value)
+  } else {
+    // One literal (faster than adding the key to a copy): this is the hot path.
+    next = token ? { ...(headers as Record<string, string>), Authorization: value } : { ...headers }
   }
-  return { ...init, headers: next }
+  const copy: RequestInit = { ...init, headers: next }
+  if (init?.body != null) copy.body = copyBody(init.body)
+  return copy
 }
 
 // A body that is not a web stream (a Node stream from a fetch polyfill) has no cancel.
@@ -89,7 +104,8 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
     // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
     // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
     const spare = retryOn401 && body == null && request && request.body !== null ? request.clone() : request
-    return send(input, withToken(init, headers, token)).then((response) => {
+    const first = withToken(init, headers, token)
+    return send(input, first).then((response) => {
       // A 401 from another origin after a redirect: fetch dropped the token on the way, so that 401
       // says nothing about it and is worth no refresh.
       if (
@@ -110,9 +126,11 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
           }
           // Free the connection of the 401 we are not returning.
           cancel(response)
-          return send(spare ?? input, withToken(init, headers, next))
+          return send(spare ?? input, withToken(first, first.headers, next))
         },
         (error: unknown) => {
+          // Aborted by the caller (or the client destroyed): nobody reads this 401.
+          cancel(response)
           release(spare, request)
           throw error
         },
@@ -124,17 +142,23 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
     try {
       const request = typeof input === 'object' && 'method' in input ? input : undefined
       const headers = init?.headers ?? request?.headers
-      if (!allowed(urlOf(input, request)) || hasAuthorization(headers)) return send(input, init)
-      const signal = init?.signal ?? request?.signal
+      const url = urlOf(input, request)
+      if (!allowed(url) || hasAuthorization(headers)) return send(input, init)
+      // `signal: null` detaches a Request from its own signal, as in fetch.
+      const signal = init?.signal !== undefined ? init.signal : request?.signal
       // The hot path: a valid token is read without waiting, so a request costs no extra await and no
-      // callback; only the wait for a token being refreshed builds one.
+      // callback; only the wait for a token being refreshed builds one. Sent later (after the wait, or
+      // on the replay), a request is what it was at the call, as with fetch: the URL as a string, and
+      // copies of the headers and body, which the app may reuse meanwhile.
+      if (!request) input = url
       const token = signal?.aborted ? null : client.peekAccessToken()
-      return token
-        ? attempt(input, init, request, headers, signal, token)
-        : abortable(client.getAccessToken(), signal).then((t) =>
-            // After the wait the URL is checked again, as it is what goes out now.
-            attempt(input, init, request, headers, signal, allowed(urlOf(input, request)) ? t : null),
-          )
+      if (token) return attempt(input, init, request, headers, signal, token)
+      const kept = withToken(init, headers, null)
+      return abortable(client.getAccessToken(), signal).then((t) =>
+        // After the wait the URL is checked again, as it is what goes out now (a relative URL resolves
+        // against the document's base URL at the send).
+        attempt(input, kept, request, kept.headers, signal, allowed(urlOf(input, request)) ? t : null),
+      )
     } catch (error) {
       // Like fetch: failures are rejections, never synchronous throws.
       return Promise.reject(error)

@@ -4,7 +4,7 @@ export { AuthError, type AuthErrorCode, InvalidTokenError, isAuthError, RefreshE
 export { type OAuth2RefreshOptions, oauth2Refresh } from './oauth2Refresh'
 export { createOriginMatcher, crossedOrigin, type OriginRule } from './originMatcher'
 export { loadingState } from './state'
-export { createTokenRenewer, isOneShot, type SentToken, type TokenRenewer } from './tokenRenewer'
+export { copyBody, createTokenRenewer, isOneShot, type SentToken, type TokenRenewer } from './tokenRenewer'
 export type {
   AuthClient,
   AuthClientOptions,

@@ -111,6 +111,33 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
 }
 
 /**
+ * For adapters: a request body as it is now, for a send later than the call (after a refresh, or the
+ * 401 replay). fetch reads a body when it is called, and the app may reuse its URLSearchParams,
+ * FormData or buffer for the next request. Strings, Blobs, streams and plain objects are returned as
+ * they are (immutable, one-shot, or copied by axios); so is anything that cannot be copied here.
+ */
+export const copyBody = <T>(body: T): T => {
+  const b = body as any
+  // Most requests: no body, or a string.
+  if (typeof b !== 'object' || !b) return body
+  try {
+    if (b instanceof URLSearchParams) return new URLSearchParams(b) as T
+    if (b instanceof FormData) {
+      const form = new FormData()
+      b.forEach((v, k) => {
+        form.append(k, v)
+      })
+      return form as T
+    }
+    // An ArrayBuffer, a typed array or a DataView (a Node Buffer's slice() would not copy).
+    if (b instanceof ArrayBuffer || ArrayBuffer.isView(b)) return structuredClone(b) as T
+  } catch {
+    // A runtime without these classes, or a body that cannot be cloned.
+  }
+  return body
+}
+
+/**
  * A body that sending consumes (a web or Node stream, an async iterable), so it cannot be replayed.
  * For adapters (`@latchkey/axios`), as the replay rules are the same.
  */

@@ -1,0 +1,193 @@
+import http from 'node:http'
+import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { createTestToken } from '@latchkey/testing'
+import axios, { type AxiosError, type AxiosInstance } from 'axios'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { closeAll, listen } from '../../core/test/support/http'
+import { attachAuth } from '../src'
+
+/**
+ * What attachAuth sends again, against a real node:http server on 127.0.0.1: a config another
+ * interceptor retries, a 401 that validateStatus lets through, a body the app changes before the
+ * replay, and the 401 response nobody reads.
+ */
+
+interface Hit {
+  method: string
+  url: string
+  authorization: string | null
+  body: string
+}
+
+const hits: Hit[] = []
+const valid = new Set<string>()
+/** Paths that answer 503 once (a flaky upstream), before the token is even looked at. */
+const flaky = new Set<string>()
+let server: http.Server
+let API = ''
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const authorization = req.headers.authorization ?? null
+      hits.push({ method: req.method!, url: req.url!, authorization, body: Buffer.concat(chunks).toString() })
+      if (flaky.delete(req.url!)) return res.writeHead(503).end()
+      const token = authorization?.replace(/^Bearer /, '')
+      const ok = !!token && valid.has(token)
+      res
+        .writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
+        .end(JSON.stringify(ok ? { ok: true } : { error: 'invalid_token' }))
+    })
+  })
+  API = await listen(server)
+})
+afterAll(() => closeAll(server))
+
+const clients: AuthClient[] = []
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+  hits.length = 0
+  valid.clear()
+  flaky.clear()
+})
+
+const sec = () => Math.floor(Date.now() / 1000)
+const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
+
+/**
+ * A client holding a live token and an instance with attachAuth. `refused`: the server does not accept
+ * the first token (so the first request gets a 401). The refresh waits for `release()` when `gated`.
+ */
+function setup({ refused = false, gated = false, expired = false } = {}) {
+  let release!: () => void
+  const gate = gated ? new Promise<void>((r) => (release = r)) : Promise.resolve()
+  const refresh = vi.fn(async () => {
+    await gate
+    const accessToken = live()
+    valid.add(accessToken)
+    return { accessToken }
+  })
+  const auth = createAuthClient({ syncTabs: false, refresh, retry: { attempts: 1 } })
+  clients.push(auth)
+  const first = expired ? createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 100 }) : live()
+  if (!refused) valid.add(first)
+  auth.setTokens({ accessToken: first, refreshToken: 'r' })
+  const api = axios.create({ baseURL: API })
+  attachAuth(api, auth, { origins: [API] })
+  return { auth, api, refresh, first, release: () => release() }
+}
+
+const bearer = (auth: AuthClient) => `Bearer ${auth.getState().accessToken}`
+
+describe('attachAuth with a retrying interceptor (axios-retry style)', () => {
+  /** What axios-retry does: on a 5xx, send the failed request's config again through the instance. */
+  const retryOn5xx = (api: AxiosInstance, before: () => Promise<unknown> = async () => {}) =>
+    api.interceptors.response.use(undefined, async (error: AxiosError) => {
+      const config = error.config as (typeof error.config & { retried?: boolean }) | undefined
+      if (!config || config.retried || (error.response?.status ?? 0) < 500) throw error
+      config.retried = true
+      await before() // axios-retry waits (exponential backoff) before it retries
+      return api(config)
+    })
+
+  it('sends the retry with the current token when the token was renewed during the backoff', async () => {
+    const { api, auth, refresh, first } = setup()
+    // During the backoff, the token is renewed (the schedule, another request's 401, another tab) and
+    // the server stops accepting the old one (rotation, revocation on refresh).
+    retryOn5xx(api, async () => {
+      await auth.refresh()
+      valid.delete(first)
+    })
+    flaky.add('/orders')
+    const res = await api.get('/orders').catch((e: AxiosError) => e.response!)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    const label = (h: Hit) =>
+      h.authorization === `Bearer ${first}`
+        ? 'old token'
+        : h.authorization === bearer(auth)
+          ? 'current token'
+          : 'other'
+    // Seen: the retry goes out with the old token (the header attachAuth itself set on the first try),
+    // is refused, and only then replayed with the current one: one wasted round trip per retry.
+    expect(hits.map(label)).toEqual(['old token', 'current token'])
+    expect(res.status).toBe(200)
+  })
+})
+
+describe('attachAuth and validateStatus', () => {
+  it.each([
+    ['() => true', () => true],
+    ['status < 500 (apps that handle 4xx themselves)', (s: number) => s < 500],
+  ])('still refreshes and replays a 401 when validateStatus is %s', async (_, validateStatus) => {
+    const { api, auth, refresh } = setup({ refused: true })
+    const res = await api.get('/me', { validateStatus })
+    // createAuthFetch replays a 401 though fetch itself never rejects on it.
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(res.status).toBe(200)
+    expect(hits.at(-1)?.authorization).toBe(bearer(auth))
+  })
+})
+
+describe('attachAuth replays the body first sent', () => {
+  // A plain object is copied by axios's mergeConfig at the call, so it is safe; these are not.
+  it.each<[string, () => { data: unknown; change: () => void }]>([
+    [
+      'URLSearchParams',
+      () => {
+        const data = new URLSearchParams({ amount: '100' })
+        return { data, change: () => data.set('amount', '999') }
+      },
+    ],
+    [
+      'FormData',
+      () => {
+        const data = new FormData()
+        data.set('amount', '100')
+        return { data, change: () => data.set('amount', '999') }
+      },
+    ],
+    [
+      'Uint8Array',
+      () => {
+        const data = new TextEncoder().encode('amount=100')
+        return { data, change: () => data.set(new TextEncoder().encode('999'), 7) }
+      },
+    ],
+  ])('when the app changes its %s data while the 401 waits for the refresh', async (_, make) => {
+    const { api, refresh, release } = setup({ refused: true, gated: true })
+    const { data, change } = make()
+    const pending = api.post('/pay', data)
+    await vi.waitUntil(() => refresh.mock.calls.length === 1)
+    // The first request went out with amount 100; the app then reuses its object (the next submission).
+    change()
+    release()
+    expect((await pending).status).toBe(200)
+    const amounts = hits.map((h) => /100|999/.exec(h.body)?.[0])
+    expect(amounts).toEqual(['100', '100'])
+  })
+})
+
+describe('attachAuth and the 401 it does not return', () => {
+  it("destroys the first 401's response stream (responseType: 'stream') when it replays", async () => {
+    const { auth, refresh } = setup({ refused: true })
+    const api = axios.create({ baseURL: API })
+    const firstAnswers: Array<{ destroyed?: boolean; readableEnded?: boolean }> = []
+    // Added before attachAuth, so it sees the 401 first (and the replay's answer later).
+    api.interceptors.response.use(undefined, (error: AxiosError) => {
+      firstAnswers.push(error.response?.data as never)
+      throw error
+    })
+    attachAuth(api, auth, { origins: [API] })
+    const res = await api.get('/download', { responseType: 'stream' })
+    expect(res.status).toBe(200)
+    res.data.resume()
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(firstAnswers).toHaveLength(1)
+    // Nobody reads the 401's stream: unless it is destroyed (or drained), its socket stays taken.
+    await new Promise((r) => setTimeout(r, 20))
+    const [stream] = firstAnswers
+    expect(stream!.destroyed || stream!.readableEnded).toBe(true)
+  })
+})
