@@ -1,5 +1,14 @@
 import { type AuthClient, type AuthState, type JwtClaims, loadingState } from '@latchkey/core'
-import { type App, computed, type InjectionKey, markRaw, type Plugin, readonly, shallowRef } from 'vue'
+import {
+  type App,
+  type InjectionKey,
+  markRaw,
+  type Plugin,
+  reactive,
+  readonly,
+  type ShallowRef,
+  shallowRef,
+} from 'vue'
 
 /** What {@link useAuth} returns: each state field, reactive and read-only, plus the client's methods. */
 export type UseAuthReturn<C = JwtClaims, Credentials = unknown> = Readonly<AuthState<C>> &
@@ -58,13 +67,20 @@ export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
 ): Plugin {
   return {
     install(app: App) {
-      const state = shallowRef<AuthState<C>>(ssr ? (serverState ?? loadingState) : client.getState())
+      // One ref per field, set only when its value changes: a component reading `status` re-renders
+      // only when `status` changes (a computed over one snapshot would notify on every change in Vue 3.3).
+      const fields: Record<string, ShallowRef<unknown>> = {}
+      const show = (next: AuthState<C>) => {
+        for (const [key, value] of Object.entries(next)) {
+          if (fields[key]) fields[key].value = value
+          else fields[key] = shallowRef(value)
+        }
+      }
+      show(ssr ? (serverState ?? loadingState) : client.getState())
       let stop = () => {}
       const follow = () => {
-        state.value = client.getState()
-        stop = client.subscribe((next) => {
-          state.value = next
-        })
+        show(client.getState())
+        stop = client.subscribe(show)
       }
       if (ssr) {
         // Hydration runs inside mount(); switching afterwards re-renders on the next tick, from HTML
@@ -77,19 +93,17 @@ export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
           return vm
         }
       } else follow()
-      // One computed per field: a component reading `status` re-renders only when `status` changes.
-      const fields: Record<string, unknown> = {}
-      for (const key of Object.keys(state.value) as (keyof AuthState<C>)[]) {
-        fields[key] = computed(() => state.value[key])
-      }
-      const auth = readonly({
-        ...fields,
-        login: client.login,
-        logout: client.logout,
-        refresh: client.refresh,
-        getAccessToken: client.getAccessToken,
-        client: markRaw(client),
-      })
+      // Reactive (its refs unwrapped), so `watch(useAuth(), …)` works; read-only for the app.
+      const auth = readonly(
+        reactive({
+          ...fields,
+          login: client.login,
+          logout: client.logout,
+          refresh: client.refresh,
+          getAccessToken: client.getAccessToken,
+          client: markRaw(client),
+        }),
+      )
       app.provide(authKey, auth as unknown as UseAuthReturn<C, Credentials>)
       // `app.onUnmount` arrived in Vue 3.5; the peer range starts at 3.3.
       if (app.onUnmount) app.onUnmount(() => stop())

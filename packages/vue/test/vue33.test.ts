@@ -1,0 +1,42 @@
+/**
+ * The plugin on Vue 3.3, the oldest Vue the peer range (`vue >= 3.3`) and the README accept (the
+ * devDependency `vue33` is vue@3.3.13). Before Vue 3.4 a computed notified its readers on every change
+ * of its source, even when its own value stayed the same.
+ */
+import { createAuthClient } from '@latchkey/core'
+import { controlledRefresh, createTestToken as makeToken, startRefresh } from '@latchkey/testing'
+import { expect, it, vi } from 'vitest'
+
+vi.mock('vue', () => import('vue33'))
+
+it('re-runs an effect reading only `status` when only isRefreshing and the token change', async () => {
+  const vue = await import('vue')
+  expect(vue.version).toMatch(/^3\.3\./)
+  const { createAuthPlugin, useAuth } = await import('../src/index')
+  const control = controlledRefresh()
+  const client = createAuthClient({ refresh: control.refresh })
+  client.setTokens({ accessToken: makeToken({ sub: 'ada' }), refreshToken: 'r1' })
+  const app = vue.createApp({ render: () => null }).use(createAuthPlugin(client))
+  const auth = app.runWithContext(() => useAuth())
+  let runs = 0
+  const statuses: string[] = []
+  vue.watchEffect(
+    () => {
+      statuses.push(auth.status)
+      runs++
+    },
+    { flush: 'sync' },
+  )
+  const changes: string[] = []
+  vue.watch(auth, (s) => changes.push(String(s.isRefreshing)), { flush: 'sync' })
+  const { done } = await startRefresh(client)
+  control.settle({ accessToken: makeToken({ sub: 'ada', jti: 'next' }) })
+  await done
+  expect(auth.status).toBe('authenticated')
+  // isRefreshing turned true, then false with the new token: `status` never changed.
+  expect(runs).toBe(1)
+  expect(statuses).toEqual(['authenticated'])
+  // The whole object is a watch source, on 3.3 too.
+  expect(changes.length).toBeGreaterThan(0)
+  client.destroy()
+})
