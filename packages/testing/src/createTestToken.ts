@@ -61,13 +61,15 @@ function loadCrypto(): HmacModule {
  * ```
  */
 export function createTestToken(
-  claims: Record<string, unknown> = {},
+  // `object`: an app's claims interface (no index signature) is accepted as well as a literal.
+  claims: object = {},
   options: TestTokenOptions = {},
 ): string {
   const { expiresIn = 3600, secret, now = Date.now } = options
   const computed = options.issuedAt ?? Math.floor(now() / 1000)
   // `exp = iat + expiresIn` also for an `iat` given as a claim.
-  const iat = typeof claims.iat === 'number' ? claims.iat : computed
+  const { iat: given } = claims as { iat?: unknown }
+  const iat = typeof given === 'number' ? given : computed
   const payload: Record<string, unknown> = { iat: computed }
   if (expiresIn !== null) payload.exp = iat + expiresIn
   Object.assign(payload, claims)

@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { createTestToken, fakeClock } from '../src/index'
+import { createTestToken, fakeClock, type MockUser } from '../src/index'
 import { header, payload } from './decode'
 
 const NOW = Date.UTC(2030, 0, 1)
@@ -80,5 +80,20 @@ describe('createTestToken', () => {
   it('fails verification with another secret', async () => {
     const token = createTestToken({}, { secret: 'one' })
     await expect(jwtVerify(token, new TextEncoder().encode('two'))).rejects.toThrow()
+  })
+})
+
+describe('claims typed by the app', () => {
+  // A claims interface has no index signature: these calls type-check (`pnpm typecheck` covers tests).
+  interface MyClaims {
+    sub: string
+    roles: string[]
+  }
+  const alice: MyClaims = { sub: 'alice', roles: ['admin'] }
+
+  it('accepts the interface an app gives createAuthClient<MyClaims>()', () => {
+    expect(payload(createTestToken(alice, { now }))).toMatchObject({ sub: 'alice', roles: ['admin'] })
+    const user: MockUser = { password: 'x', claims: alice }
+    expect(user.claims).toBe(alice)
   })
 })
