@@ -683,13 +683,25 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       sync?.post(1)
       commit()
       emit('logout', { reason: 'user' })
-      return (async () => {
-        try {
-          await options.logout?.(tokens)
-        } catch (cause) {
-          if (!destroyed) report(new AuthError('logout_failed', 'Logout failed', { cause }))
-        }
-      })()
+      const failed = (e: AuthError) => destroyed || report(e)
+      const revoke = new AbortController()
+      // Waited for up to refreshTimeout (a hung revoke must not hang `await logout()`), and no longer
+      // after destroy(); the revoke itself is aborted only when it timed out.
+      return bounded(
+        (async () => {
+          try {
+            await options.logout?.({ ...tokens, signal: revoke.signal })
+          } catch (cause) {
+            failed(new AuthError('logout_failed', 'Logout failed', { cause }))
+          }
+          return true
+        })(),
+      ).then((settled) => {
+        if (settled || destroyed) return
+        const late = new AuthError('logout_failed', 'Logout timed out')
+        abortWith(revoke, late)
+        failed(late)
+      })
     },
     getAccessToken(options) {
       // The hot path (a loaded, valid token) answers without waiting on anything.

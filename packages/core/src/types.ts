@@ -94,8 +94,15 @@ export interface AuthClientOptions<Credentials = unknown> {
   /** `true` when `refresh` works without a stored refresh token (an HttpOnly cookie). */
   refreshWithoutToken?: boolean
   login?: (credentials: Credentials, context: { signal: AbortSignal }) => Promise<TokenSet>
-  /** Optional server-side revoke; best effort. */
-  logout?: (tokens: { accessToken: string | null; refreshToken: string | null }) => Promise<void> | void
+  /**
+   * Optional server-side revoke; best effort. `logout()` waits for it up to `refreshTimeout`, then
+   * aborts `signal` and reports `logout_failed`.
+   */
+  logout?: (tokens: {
+    accessToken: string | null
+    refreshToken: string | null
+    signal: AbortSignal
+  }) => Promise<void> | void
   /** Seconds before `exp` to refresh; capped at half the token's lifetime. Default 60. */
   refreshLeeway?: number
   /** ms before a hung refresh is aborted. Default 10000. */

@@ -193,7 +193,59 @@ describe('logout', () => {
     expect(auth.getState().status).toBe('unauthenticated')
     expect(onLogout).toHaveBeenCalledWith({ reason: 'user' })
     await done
-    expect(logout).toHaveBeenCalledWith({ accessToken: t, refreshToken: 'rt' })
+    expect(logout).toHaveBeenCalledWith({
+      accessToken: t,
+      refreshToken: 'rt',
+      signal: expect.any(AbortSignal),
+    })
+  })
+
+  it('waits for a hung options.logout up to refreshTimeout, then aborts it and reports logout_failed', async () => {
+    let signal: AbortSignal | undefined
+    const auth = createAuthClient({
+      refreshTimeout: 5_000,
+      logout: (tokens) => {
+        signal = tokens.signal
+        return new Promise(() => {})
+      },
+    })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    const errors: AuthError[] = []
+    auth.on('error', (e) => errors.push(e))
+    let resolved = false
+    const done = auth.logout().then(() => {
+      resolved = true
+    })
+    await vi.advanceTimersByTimeAsync(4_999)
+    expect(resolved).toBe(false)
+    expect(signal?.aborted).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await done
+    expect(signal?.aborted).toBe(true)
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['logout_failed', 'Logout timed out']])
+    expect(auth.getState()).toMatchObject({ status: 'unauthenticated', error: { code: 'logout_failed' } })
+    expect(vi.getTimerCount()).toBe(0)
+    auth.destroy()
+  })
+
+  it('stops waiting for options.logout at destroy(), without aborting the revoke or reporting', async () => {
+    let signal: AbortSignal | undefined
+    const auth = createAuthClient({
+      logout: (tokens) => {
+        signal = tokens.signal
+        return new Promise(() => {})
+      },
+    })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    const onError = vi.fn()
+    auth.on('error', onError)
+    const done = auth.logout()
+    // Signed out and torn down at once (a page unmounting): the revoke still goes out.
+    auth.destroy()
+    await expect(done).resolves.toBeUndefined()
+    expect(signal?.aborted).toBe(false)
+    expect(onError).not.toHaveBeenCalled()
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('never rejects; a failing options.logout is reported as logout_failed', async () => {
