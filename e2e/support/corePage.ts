@@ -18,6 +18,8 @@ export interface CorePageOptions {
   after?: string
   /** Handles `POST /spend?rt=…`, the refresh endpoint: it answers `res` when the test says so. */
   spend(url: URL, res: http.ServerResponse): void
+  /** Handles requests to `/api/…`, an API the test records. */
+  api?(req: http.IncomingMessage, res: http.ServerResponse): void
 }
 
 /**
@@ -29,6 +31,7 @@ export async function serveCorePage({
   before = '',
   after = '',
   spend,
+  api,
 }: CorePageOptions): Promise<CorePageServer> {
   const out = await build({
     entryPoints: [entry],
@@ -42,6 +45,7 @@ export async function serveCorePage({
     const url = new URL(req.url!, 'http://x')
     if (url.pathname === '/lib.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(lib)
     if (url.pathname === '/spend') return spend(url, res)
+    if (api && url.pathname.startsWith('/api/')) return api(req, res)
     if (url.pathname === '/favicon.ico') return res.writeHead(404).end()
     res
       .writeHead(200, { 'content-type': 'text/html' })
