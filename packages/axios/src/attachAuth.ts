@@ -40,7 +40,7 @@ export interface AttachAuthOptions {
  * keys. One property: each one added to axios's config (a dictionary object) costs every request
  * measurably (bench/overhead.mjs).
  */
-const SENT = Symbol('latchkey')
+const SENT = Symbol()
 
 type Config = InternalAxiosRequestConfig & { [SENT]?: [SentToken, unknown]; _latchkeyRetry?: boolean }
 
@@ -57,17 +57,15 @@ const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i
 function fullPath(config: Config, originOnly: boolean): string {
   const { baseURL, allowAbsoluteUrls } = config
   // axios also takes a URL object.
-  const url = config.url == null ? '' : String(config.url)
+  const url = String(config.url ?? '')
   if (!baseURL || (ABSOLUTE.test(url) && allowAbsoluteUrls !== false)) return url
   if ((originOnly && ABSOLUTE.test(baseURL)) || !url) return baseURL
   return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
 }
 
 /** axios also takes signal-likes without `addEventListener`; those only cancel the request itself. */
-const signalOf = (config: Config): AbortSignal | undefined => {
-  const { signal } = config
-  return typeof signal?.addEventListener === 'function' ? (signal as AbortSignal) : undefined
-}
+const signalOf = (config: Config): AbortSignal | undefined =>
+  typeof config.signal?.addEventListener === 'function' ? (config.signal as AbortSignal) : undefined
 
 /**
  * Adds interceptors to an axios instance so requests to allowed origins carry
@@ -97,7 +95,7 @@ export function attachAuth(
     if (sent) {
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       config.headers.Authorization = `Bearer ${sent.token}`
-      // A copy: the app may reuse its URLSearchParams, FormData or buffer before the replay.
+      // For the replay, a copy: the app may reuse its URLSearchParams, FormData or buffer meanwhile.
       config[SENT] = [sent, copyBody(config.data)]
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
       // axios ignores a `redact` that is not an array: then Authorization alone.
@@ -110,14 +108,21 @@ export function attachAuth(
   const onRequest = (config: Config): Config | Promise<Config> => {
     // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
     const headers = (config.headers = AxiosHeaders.from(config.headers))
-    // Sent before with our token (the replay, or another interceptor's retry, as axios-retry does): that
-    // token may be old now, and an interceptor (or a URL object changed since) may send the request
-    // elsewhere. It goes out as a new request would.
-    if (config[SENT]) headers.delete('Authorization')
-    // Every spelling axios would send as Authorization (any case, padded with spaces, as axios trims),
-    // also one set to `null`/`false` (the caller removing the header).
-    const callerSet = Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization')
-    if (config.auth || callerSet || !allowed(fullPath(config, originOnly))) return config
+    // The replay carries the token replay() set: checked again, as an interceptor (or a URL object
+    // changed since) may send it elsewhere now.
+    if (config._latchkeyRetry) {
+      if (!allowed(fullPath(config, originOnly))) headers.delete('Authorization')
+      return config
+    }
+    // Left as it is: a request with the caller's credentials (`auth`, or an Authorization header under
+    // any spelling axios would send, padded with spaces as axios trims, also one set to `null`/`false`
+    // to remove it), or to an origin that may not have the token.
+    if (
+      config.auth ||
+      Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization') ||
+      !allowed(fullPath(config, originOnly))
+    )
+      return config
     const signal = signalOf(config)
     // The hot path: a valid token is read without waiting.
     const token = signal?.aborted ? null : client.peekAccessToken()
@@ -136,11 +141,11 @@ export function attachAuth(
    * (nothing to replay: the 401 stands as it came, or another answer) what `otherwise` gives.
    */
   const replay = async (
-    config: Config | undefined,
+    config: Config = {} as Config,
     response: AxiosResponse | undefined,
     otherwise: () => AxiosResponse,
   ): Promise<AxiosResponse> => {
-    const [sent, data] = config?.[SENT] ?? []
+    const [sent, data] = config[SENT] ?? []
     // The final URL, to tell a 401 from another origin after a redirect (axios dropped the token on the
     // way: worth no refresh): `responseURL` of an XHR; in Node, follow-redirects' `responseUrl`, except
     // over a Unix socket, where it is built from options that name no host.
@@ -148,7 +153,6 @@ export function attachAuth(
     // Only a request that carried our token, was not a replay already and can be sent again.
     if (
       retryOn401 &&
-      config &&
       sent &&
       response?.status === 401 &&
       !config._latchkeyRetry &&
@@ -168,8 +172,9 @@ export function attachAuth(
         // Marked with a string key: axios's config merge keeps it, so the replay is never replayed.
         config._latchkeyRetry = true
         // axios transforms the body again on the replay: start from the body as it was first sent.
-        // The request interceptors put the current token on it (`next`, unless it changed meanwhile).
         config.data = data
+        // axios made the headers an AxiosHeaders; the token's key is the one attach() wrote.
+        config.headers.Authorization = `Bearer ${next}`
         // Not instance.request: its response interceptors would run twice on the replay (once inside,
         // once in the chain this handler belongs to). The request interceptors run again, as before.
         const axios = new Axios(instance.defaults as AxiosRequestConfig)

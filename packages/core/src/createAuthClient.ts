@@ -597,7 +597,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     live(s, Math.max(0, numeric(minValidity, leeway(s) / 1000) * 1000))
 
   /** Stores tokens given here (setTokens, login); the ones held already change nothing. */
-  function take(tokens: Parameters<AuthClient['setTokens']>[0]): void {
+  function take(tokens: Parameters<AuthClient['setTokens']>[0]): boolean {
     if (destroyed) throw destroyedError()
     const next = createSession(tokens, now(), null, nextGeneration())
     // The same tokens again (an app mirroring its own store): a refresh in flight goes on, and a JWT's
@@ -607,11 +607,12 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       next.rt === session.rt &&
       (next.claims?.exp !== undefined || next.exp === session.exp)
     )
-      return
+      return false
     // The same user's tokens (a JWT's sub; else the same token) are no new session for the 401 rules,
     // here or (keeping the sign-in's id) in the other tabs.
     const same = (next.claims?.sub ?? next.at) === (session?.claims?.sub ?? session?.at)
     replace(same ? { ...next, id: session?.id } : next, true, same)
+    return true
   }
 
   async function tokenLater(minValidity: unknown): Promise<string | null> {
@@ -666,7 +667,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       }
       // A later login() or logout() was made meanwhile: it wins.
       if (ticket !== logins) throw new AuthError('login_failed', 'Login superseded')
-      take(tokens)
+      // A successful login clears the last error, also one that returns the tokens held already.
+      if (!take(tokens)) error = null
       const mark = epoch
       check()
       // Not when a listener replaced the session as it was committed (a logout, say): it came after.

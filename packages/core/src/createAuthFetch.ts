@@ -35,14 +35,15 @@ const hasAuthorization = (headers?: HeadersInit) =>
   ).some((k) => k?.toLowerCase() === 'authorization')
 
 /**
- * The request's init with its own copy of the headers and body (the app may change its objects after
- * the call; fetch reads them at the call), carrying `token` as Authorization when there is one. Given
+ * The request's init with its own copy of the headers (the app may change its objects after the call;
+ * fetch reads them at the call) and `body`, carrying `token` as Authorization when there is one. Given
  * an init it made, it replaces the token there.
  */
 function withToken(
   init: RequestInit | undefined,
   headers: HeadersInit | undefined,
   token: string | null,
+  body = init?.body,
 ): RequestInit {
   const value = `Bearer ${token}`
   let next: HeadersInit
@@ -61,7 +62,7 @@ function withToken(
     next = token ? { ...(headers as Record<string, string>), Authorization: value } : { ...headers }
   }
   const copy: RequestInit = { ...init, headers: next }
-  if (init?.body != null) copy.body = copyBody(init.body)
+  if (body != null) copy.body = body
   return copy
 }
 
@@ -97,13 +98,16 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
     headers: HeadersInit | undefined,
     signal: AbortSignal | null | undefined,
     token: string | null,
+    owned?: boolean,
   ): Promise<Response> => {
     if (!token) return send(input, init)
     const sent = tokens.sent(token)
     const body = init?.body
     // A Request's body is a stream that the first send consumes: keep a copy for the replay. Other
-    // bodies (string, Blob, FormData, URLSearchParams, buffers) can simply be sent again.
+    // bodies are sent again, as they were now: a URLSearchParams, FormData or buffer the app may reuse
+    // meanwhile is copied (unless it is a copy already, `owned`), strings and Blobs are immutable.
     const spare = retryOn401 && body == null && request && request.body !== null ? request.clone() : request
+    const kept = retryOn401 && !owned ? copyBody(body) : body
     const first = withToken(init, headers, token)
     return send(input, first).then((response) => {
       // A 401 from another origin after a redirect: fetch dropped the token on the way, so that 401
@@ -126,7 +130,7 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
           }
           // Free the connection of the 401 we are not returning.
           cancel(response)
-          return send(spare ?? input, withToken(first, first.headers, next))
+          return send(spare ?? input, withToken(first, first.headers, next, kept))
         },
         (error: unknown) => {
           // Aborted by the caller (or the client destroyed): nobody reads this 401.
@@ -153,11 +157,11 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
       if (!request) input = url
       const token = signal?.aborted ? null : client.peekAccessToken()
       if (token) return attempt(input, init, request, headers, signal, token)
-      const kept = withToken(init, headers, null)
+      const now = withToken(init, headers, null, copyBody(init?.body))
       return abortable(client.getAccessToken(), signal).then((t) =>
         // After the wait the URL is checked again, as it is what goes out now (a relative URL resolves
         // against the document's base URL at the send).
-        attempt(input, kept, request, kept.headers, signal, allowed(urlOf(input, request)) ? t : null),
+        attempt(input, now, request, now.headers, signal, allowed(urlOf(input, request)) ? t : null, true),
       )
     } catch (error) {
       // Like fetch: failures are rejections, never synchronous throws.

@@ -129,8 +129,10 @@ export const copyBody = <T>(body: T): T => {
       })
       return form as T
     }
-    // An ArrayBuffer, a typed array or a DataView (a Node Buffer's slice() would not copy).
-    if (b instanceof ArrayBuffer || ArrayBuffer.isView(b)) return structuredClone(b) as T
+    if (b instanceof ArrayBuffer) return b.slice(0) as T
+    // A typed array, a Node Buffer or a DataView: the bytes it shows, not the whole buffer behind it
+    // (a Buffer may be a slice of Node's shared pool), in a buffer of their own.
+    if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice() as T
   } catch {
     // A runtime without these classes, or a body that cannot be cloned.
   }

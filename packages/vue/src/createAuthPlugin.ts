@@ -1,13 +1,13 @@
 import { type AuthClient, type AuthState, type JwtClaims, loadingState } from '@latchkey/core'
 import {
   type App,
+  customRef,
   type InjectionKey,
   markRaw,
   type Plugin,
+  type Ref,
   reactive,
   readonly,
-  type ShallowRef,
-  shallowRef,
 } from 'vue'
 
 /** What {@link useAuth} returns: each state field, reactive and read-only, plus the client's methods. */
@@ -67,16 +67,31 @@ export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
 ): Plugin {
   return {
     install(app: App) {
-      // One ref per field, set only when its value changes: a component reading `status` re-renders
-      // only when `status` changes (a computed over one snapshot would notify on every change in Vue 3.3).
-      const fields: Record<string, ShallowRef<unknown>> = {}
+      // One ref per field over one snapshot: a component reading `status` re-renders only when `status`
+      // changes (a computed per field would notify on every change in Vue 3.3), and every read, also
+      // a sync watcher's in the middle of an update, sees the same snapshot.
+      let snapshot: AuthState<C> = ssr ? (serverState ?? loadingState) : client.getState()
+      const changed: Record<string, () => void> = {}
+      const fields: Record<string, Ref<unknown>> = {}
+      for (const key of Object.keys(snapshot) as (keyof AuthState<C>)[]) {
+        fields[key] = customRef((track, trigger) => {
+          changed[key] = trigger
+          return {
+            get: () => {
+              track()
+              return snapshot[key]
+            },
+            set: () => {},
+          }
+        })
+      }
       const show = (next: AuthState<C>) => {
-        for (const [key, value] of Object.entries(next)) {
-          if (fields[key]) fields[key].value = value
-          else fields[key] = shallowRef(value)
+        const prev = snapshot
+        snapshot = next
+        for (const key of Object.keys(changed) as (keyof AuthState<C>)[]) {
+          if (prev[key] !== next[key]) changed[key]!()
         }
       }
-      show(ssr ? (serverState ?? loadingState) : client.getState())
       let stop = () => {}
       const follow = () => {
         show(client.getState())
