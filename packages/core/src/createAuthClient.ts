@@ -19,7 +19,7 @@ const destroyedError = () => new AuthError('destroyed')
 const noRefresh = () => new RefreshError('Nothing to refresh with', { code: 'no_refresh' })
 /** A numeric option: NaN, a non-number or a missing value means the default. */
 const numeric = (value: unknown, fallback: number) =>
-  Number.isNaN(Number(value ?? Number.NaN)) ? fallback : Number(value)
+  Number.isNaN(Number(value ?? NaN)) ? fallback : Number(value)
 
 /**
  * Creates the client that holds the session: it stores and decodes the tokens, refreshes them
@@ -154,13 +154,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if ((Object.keys(next) as Array<keyof AuthState>).every((k) => next[k] === prev[k])) return
     snapshot = Object.freeze(next)
     emit('change', snapshot)
-    // A listener may have replaced the session meanwhile: then its own commit said what there was to say.
-    if (s === session) announceExpiry()
-  }
-
-  /** Emits `expired` once per session, when its token expired without a successful refresh. */
-  function announceExpiry(): void {
-    if (snapshot.status === 'expired' && expiredFor !== session) {
+    // `expired` goes out once per session, when its token expired without a successful refresh. A
+    // listener may have replaced the session meanwhile: then its own commit said what there was to say.
+    if (s === session && snapshot.status === 'expired' && expiredFor !== session) {
       expiredFor = session
       emit('expired', snapshot)
     }
@@ -393,10 +389,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   async function exchange(base: Session | null, at: number): Promise<Session | null> {
     let raw = read()
     if (isPromise(raw)) raw = await bounded(raw)
-    // The client may have been destroyed while it waited for the lock: spend nothing.
-    if (destroyed) throw destroyedError()
-    // The session was replaced (a logout, say) meanwhile: what was read is no longer news.
-    if (at !== epoch) throw noRefresh()
+    // Spend nothing when the client was destroyed while it waited for the lock (run() then rejects with
+    // `destroyed`), or the session was replaced meanwhile (a logout, say): what was read is no longer news.
+    if (destroyed || at !== epoch) throw noRefresh()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
     const stored = peek(raw)
     if (session && base && session.at !== base.at && live(session, leeway(session))) return stored ?? null
@@ -445,47 +440,45 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       failure = toRefreshError(e)
     }
     if (destroyed) throw destroyedError()
-    /** The session was replaced since `mark` (`replace()` detached this run). */
-    const detached = (mark: number) => {
+    /** The session was replaced since this run started (`replace()` detached it). */
+    const detached = () => {
       // Only renewals came meanwhile (from another tab, adopted, nothing spent here): this refresh's result.
-      if (cut <= mark && session && live(session)) return session.at
+      if (cut <= at && session && live(session)) return session.at
       // A new session, or none: nothing here is ours.
       throw failure ?? noRefresh()
     }
-    if (at !== epoch) return detached(at)
+    if (at !== epoch) return detached()
     inflight = controller = null
     if (!failure) {
       if (error === last) error = null
       resetFailures()
-      const mark = epoch
       check()
       // A listener may have replaced the session as it was committed (a logout, say): then its own
       // events said what happened, and this refresh's come too late.
-      if (epoch !== mark) return detached(mark)
+      if (at !== epoch) return detached()
       if (result) emit(base ? 'refresh' : 'login', snapshot)
       return session!.at
     }
-    const e = failure
-    if (e.code === 'no_refresh') {
+    if (failure.code === 'no_refresh') {
       commit()
-      throw e
+      throw failure
     }
-    const willRetry = !e.permanent && n < attempts
+    const willRetry = !failure.permanent && n < attempts
     const had = session
-    if (e.permanent) replace(null)
+    if (failure.permanent) replace(null)
     else if (willRetry) {
       paused = 'retry'
       retryAt = now() + backoff(n, baseDelay, maxDelay)
       retryTimer.at(retryAt, () => start().catch(noop))
     } else paused = 'online'
-    error = e
+    error = failure
     const mark = epoch
     check()
     // A listener that replaced the session as it was committed (a new sign-in) ended the retry, and the
     // logout came before that sign-in: it is not announced after it.
-    emit('refreshError', { error: e, attempt: n, willRetry: willRetry && epoch === mark })
-    if (e.permanent && had && epoch === mark) emit('logout', { reason: 'refresh_rejected' })
-    throw e
+    emit('refreshError', { error: failure, attempt: n, willRetry: willRetry && epoch === mark })
+    if (failure.permanent && had && epoch === mark) emit('logout', { reason: 'refresh_rejected' })
+    throw failure
   }
 
   function start(): Promise<string> {

@@ -16,6 +16,11 @@ const bad = (why: string): never => {
   throw new InvalidTokenError(`Malformed token: ${why}`)
 }
 
+/** A time claim or `expiresIn`: absent, or a number of seconds. */
+const seconds = (name: string, value: unknown) => {
+  if (value !== undefined && !isTime(value)) bad(`${name} is not a number of seconds`)
+}
+
 /** Decodes the header or the payload; each must be a JSON object. */
 function part(token: string, header: boolean): Record<string, unknown> {
   let value: unknown
@@ -41,12 +46,10 @@ export function decodeToken(token: unknown, expiresIn?: unknown): JwtClaims | nu
     if (!JWT.test(token)) bad('not three base64url segments')
     part(token, true)
     claims = part(token, false)
-    for (const name of ['exp', 'iat', 'nbf']) {
-      if (claims[name] !== undefined && !isTime(claims[name])) bad(`${name} is not a number of seconds`)
-    }
+    for (const name of ['exp', 'iat', 'nbf']) seconds(name, claims[name])
     // `expiresIn` is used only without `exp`: then, and only then, it must be valid.
     if (claims.exp !== undefined) return claims
   } else if (expiresIn === undefined) bad('opaque without expiresIn')
-  if (expiresIn !== undefined && !isTime(expiresIn)) bad('expiresIn is not a number of seconds')
+  seconds('expiresIn', expiresIn)
   return claims
 }

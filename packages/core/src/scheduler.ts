@@ -10,8 +10,8 @@ export function leewayMs(session: Session, refreshLeeway: number): number {
 }
 
 /** Full-jitter exponential backoff: a random delay in [0, min(maxDelay, baseDelay·2^(attempt−1))). */
-export function backoff(attempt: number, baseDelay: number, maxDelay: number, random = Math.random): number {
-  return Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1)))
+export function backoff(attempt: number, baseDelay: number, maxDelay: number): number {
+  return Math.floor(Math.random() * Math.min(maxDelay, baseDelay * 2 ** (attempt - 1)))
 }
 
 export interface Timer {
