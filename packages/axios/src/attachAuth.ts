@@ -96,7 +96,7 @@ export function attachAuth(
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       config.headers.Authorization = `Bearer ${sent.token}`
       // For the replay, a copy: the app may reuse its URLSearchParams, FormData or buffer meanwhile.
-      config[SENT] = [sent, copyBody(config.data)]
+      config[SENT] = [sent, copyBody(config.data, true)]
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
       // axios ignores a `redact` that is not an array: then Authorization alone.
       const { redact } = config
@@ -156,7 +156,7 @@ export function attachAuth(
       sent &&
       response?.status === 401 &&
       !config._latchkeyRetry &&
-      !isOneShot(config.data) &&
+      !isOneShot(data) &&
       !crossedOrigin(
         request?.responseURL || (config.socketPath ? undefined : request?.res?.responseUrl),
         fullPath(config, false),

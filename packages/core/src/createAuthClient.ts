@@ -678,22 +678,26 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       sync?.post(1)
       commit()
       emit('logout', { reason: 'user' })
-      const failed = (e: AuthError) => destroyed || report(e)
+      const at = epoch
+      // A failure is this session's last error until another begins (a sign-in since, here or elsewhere):
+      // then it is only an event.
+      const failed = (e: AuthError) => destroyed || (at === epoch ? report(e) : emit('error', e))
       const revoke = new AbortController()
+      let late: AuthError | undefined
       // Waited for up to refreshTimeout (a hung revoke must not hang `await logout()`), and no longer
-      // after destroy(); the revoke itself is aborted only when it timed out.
+      // after destroy(); the revoke itself is aborted only when it timed out (reported once, as that).
       return bounded(
         (async () => {
           try {
             await options.logout?.({ ...tokens, signal: revoke.signal })
           } catch (cause) {
-            failed(new AuthError('logout_failed', 'Logout failed', { cause }))
+            if (!late) failed(new AuthError('logout_failed', 'Logout failed', { cause }))
           }
           return true
         })(),
       ).then((settled) => {
         if (settled || destroyed) return
-        const late = new AuthError('logout_failed', 'Logout timed out')
+        late = new AuthError('logout_failed', 'Logout timed out')
         abortWith(revoke, late)
         failed(late)
       })

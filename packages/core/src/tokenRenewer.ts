@@ -114,9 +114,11 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
  * For adapters: a request body as it is now, for a send later than the call (after a refresh, or the
  * 401 replay). fetch reads a body when it is called, and the app may reuse its URLSearchParams,
  * FormData or buffer for the next request. Strings, Blobs, streams and plain objects are returned as
- * they are (immutable, one-shot, or copied by axios); so is anything that cannot be copied here.
+ * they are (immutable, one-shot, or copied by axios); so is anything that cannot be copied here. A
+ * typed array or DataView is copied as the bytes it shows, or with `whole` (what axios sends for one,
+ * except for a Node Buffer) as its whole buffer.
  */
-export const copyBody = <T>(body: T): T => {
+export const copyBody = <T>(body: T, whole?: boolean): T => {
   const b = body as any
   // Most requests: no body, or a string.
   if (typeof b !== 'object' || !b) return body
@@ -130,9 +132,13 @@ export const copyBody = <T>(body: T): T => {
       return form as T
     }
     if (b instanceof ArrayBuffer) return b.slice(0) as T
-    // A typed array, a Node Buffer or a DataView: the bytes it shows, not the whole buffer behind it
-    // (a Buffer may be a slice of Node's shared pool), in a buffer of their own.
-    if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice() as T
+    // A Node Buffer may be a slice of Node's shared pool: only its own bytes, in a buffer of their own.
+    if (ArrayBuffer.isView(b))
+      return (
+        whole && !(b.constructor as { isBuffer?: unknown }).isBuffer
+          ? b.buffer.slice(0)
+          : new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice()
+      ) as T
   } catch {
     // A runtime without these classes, or a body that cannot be cloned.
   }

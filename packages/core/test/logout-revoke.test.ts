@@ -1,0 +1,55 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { type AuthError, createAuthClient } from '../src'
+import { T0, token } from './helpers'
+
+/** A revoke (`options.logout`) that times out honouring its signal, or outlasts a sign-in made since. */
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0 })
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('logout() bounded by refreshTimeout', () => {
+  it('reports a timed-out revoke once, as "Logout timed out", when the revoke honours its signal', async () => {
+    // The revoke an app would write: fetch(..., { signal }), which rejects with the signal's reason.
+    const auth = createAuthClient({
+      refreshTimeout: 5_000,
+      logout: ({ signal }) =>
+        new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    const errors: AuthError[] = []
+    auth.on('error', (e) => errors.push(e))
+    const done = auth.logout()
+    await vi.advanceTimersByTimeAsync(5_000)
+    await done
+    // Let the aborted revoke's rejection land.
+    await vi.advanceTimersByTimeAsync(0)
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['logout_failed', 'Logout timed out']])
+    expect(auth.getState().error?.message).toBe('Logout timed out')
+    auth.destroy()
+  })
+
+  it('does not put the timed-out revoke of the last sign-out on the state of a sign-in made since', async () => {
+    const auth = createAuthClient({
+      refreshTimeout: 5_000,
+      // A revoke endpoint that hangs (and ignores its signal).
+      logout: () => new Promise<void>(() => {}),
+      login: async () => ({ accessToken: token(), refreshToken: 'rt2' }),
+    })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    const done = auth.logout()
+    // The user signs in again while the revoke of the last session still hangs.
+    await vi.advanceTimersByTimeAsync(1_000)
+    await auth.login({})
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', error: null })
+    await vi.advanceTimersByTimeAsync(4_000)
+    await done
+    // "error: the last error; cleared by the next successful login": the old session's revoke is not news
+    // about this one.
+    expect(auth.getState().error).toBeNull()
+    auth.destroy()
+  })
+})
