@@ -60,7 +60,7 @@ const PARTS = [
   [
     '401 rules (late 401s, one refresh, same user)',
     /tokenRenewer\.ts$/,
-    "export const abortable = (p) => p\nexport const abortWith = (c, r) => c.abort(r)\nexport const SESSIONS = Symbol.for('latchkey.sessions')\nexport const createTokenRenewer = () => ({ sent: (token) => ({ token }), renew: async () => null })\nexport const isOneShot = () => true",
+    "export const abortable = (p) => p\nexport const abortWith = (c, r) => c.abort(r)\nexport const SESSIONS = Symbol.for('latchkey.sessions')\nexport const createTokenRenewer = () => ({ sent: (token) => ({ token }), renew: async () => null })\nexport const isOneShot = () => true\nexport const copyBody = (body) => body",
   ],
 ]
 const without = (parts) => [
