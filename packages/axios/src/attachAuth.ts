@@ -96,7 +96,7 @@ export function attachAuth(
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       config.headers.Authorization = `Bearer ${sent.token}`
       // For the replay, a copy: the app may reuse its URLSearchParams, FormData or buffer meanwhile.
-      config[SENT] = [sent, copyBody(config.data, true)]
+      config[SENT] = [sent, retryOn401 && copyBody(config.data, true)]
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
       // axios ignores a `redact` that is not an array: then Authorization alone.
       const { redact } = config
@@ -119,7 +119,7 @@ export function attachAuth(
     // to remove it), or to an origin that may not have the token.
     if (
       config.auth ||
-      Object.keys(headers).some((name) => name.trim().toLowerCase() === 'authorization') ||
+      Object.keys(headers).some((name) => /^\s*authorization\s*$/i.test(name)) ||
       !allowed(fullPath(config, originOnly))
     )
       return config

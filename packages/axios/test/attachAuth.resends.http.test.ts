@@ -131,7 +131,7 @@ describe('attachAuth and validateStatus', () => {
 })
 
 describe('attachAuth replays the body first sent', () => {
-  // A plain object is copied by axios's mergeConfig at the call, so it is safe; these are not.
+  // A plain object is copied by axios's mergeConfig at the call (arrays one level deep); these are not.
   it.each<[string, () => { data: unknown; change: () => void }]>([
     [
       'URLSearchParams',

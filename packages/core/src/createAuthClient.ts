@@ -17,7 +17,7 @@ type Stored = string | null | undefined
 const valid = (raw: unknown): Stored => (typeof raw === 'string' || raw === null ? raw : undefined)
 const destroyedError = () => new AuthError('destroyed')
 const noRefresh = () => new RefreshError('Nothing to refresh with', { code: 'no_refresh' })
-/** A numeric option: NaN, a non-number or a missing value means the default. */
+/** A numeric option: missing, null, or anything `Number()` makes NaN of means the default. */
 const numeric = (value: unknown, fallback: number) =>
   Number.isNaN(Number(value ?? NaN)) ? fallback : Number(value)
 
@@ -46,7 +46,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const refreshLeeway = numeric(options.refreshLeeway, 60)
   const refreshTimeout = numeric(options.refreshTimeout, 10_000)
   const refreshFn = typeof options.refresh === 'function' ? options.refresh : undefined
-  // A field left undefined means its default, as for the other numeric options.
+  // A field that is missing, null or NaN means its default, as for the other numeric options.
   const { retry } = options
   const attempts = numeric(retry?.attempts, 4)
   const baseDelay = numeric(retry?.baseDelay, 1_000)
@@ -113,12 +113,13 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const life = new AbortController()
   const timer = createTimer(now)
   const retryTimer = createTimer(now)
-  // How long an async storage is waited for inside a refresh: a hung one must not hang the client.
-  const storageWait = Math.min(refreshTimeout, MAX_TIMEOUT)
+  // How long an async storage (inside a refresh) or `options.logout` is waited for: a hung one must not
+  // hang the client.
+  const longestWait = Math.min(refreshTimeout, MAX_TIMEOUT)
   const bounded = <T>(p: Promise<T>): Promise<T | undefined> => {
     let t: unknown
     const timeout = new Promise<undefined>((resolve) => {
-      t = setTimeout(resolve, storageWait)
+      t = setTimeout(resolve, longestWait)
     })
     // destroy() ends the wait at once (its timer would keep a Node process alive).
     return abortable(Promise.race([p, timeout]), life.signal)
@@ -678,10 +679,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       sync?.post(1)
       commit()
       emit('logout', { reason: 'user' })
-      const at = epoch
-      // A failure is this session's last error until another begins (a sign-in since, here or elsewhere):
-      // then it is only an event.
-      const failed = (e: AuthError) => destroyed || (at === epoch ? report(e) : emit('error', e))
+      // A failure is the state's last error while nobody is signed in; after a sign-in since (here or in
+      // another tab) it is only an event: it says nothing about that session.
+      const failed = (e: AuthError) => destroyed || (session ? emit('error', e) : report(e))
       const revoke = new AbortController()
       let late: AuthError | undefined
       // Waited for up to refreshTimeout (a hung revoke must not hang `await logout()`), and no longer

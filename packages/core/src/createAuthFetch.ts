@@ -36,8 +36,8 @@ const hasAuthorization = (headers?: HeadersInit) =>
 
 /**
  * The request's init with its own copy of the headers (the app may change its objects after the call;
- * fetch reads them at the call) and `body`, carrying `token` as Authorization when there is one. Given
- * an init it made, it replaces the token there.
+ * fetch reads them at the call) and `body` (a copy, where the caller made one), carrying `token` as
+ * Authorization when there is one. Given an init it made, it replaces the token there.
  */
 function withToken(
   init: RequestInit | undefined,

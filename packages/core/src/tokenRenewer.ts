@@ -114,7 +114,8 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
  * For adapters: a request body as it is now, for a send later than the call (after a refresh, or the
  * 401 replay). fetch reads a body when it is called, and the app may reuse its URLSearchParams,
  * FormData or buffer for the next request. Strings, Blobs, streams and plain objects are returned as
- * they are (immutable, one-shot, or copied by axios); so is anything that cannot be copied here. A
+ * they are (immutable, one-shot, or for axios, which copies plain objects at the call, though arrays
+ * only one level deep); so is anything that cannot be copied here. A
  * typed array or DataView is copied as the bytes it shows, or with `whole` (what axios sends for one,
  * except for a Node Buffer) as its whole buffer.
  */

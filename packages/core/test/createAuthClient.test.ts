@@ -263,6 +263,29 @@ describe('logout', () => {
   })
 })
 
+describe('login() with the tokens already held', () => {
+  it('clears state.error (API.md: "cleared by the next successful login or refresh")', async () => {
+    const held = token()
+    const login = vi
+      .fn()
+      .mockRejectedValueOnce(new Error('wrong password'))
+      .mockResolvedValueOnce({ accessToken: held, refreshToken: 'r' })
+    const auth = createAuthClient({ login })
+    auth.setTokens({ accessToken: held, refreshToken: 'r' })
+    // A re-authentication (step-up, "confirm your password") fails once, then succeeds; the server keeps
+    // the session it has, so it answers with the same tokens.
+    await expect(auth.login({ password: 'x' })).rejects.toMatchObject({ code: 'login_failed' })
+    expect(auth.getState().error?.code).toBe('login_failed')
+    const logins: unknown[] = []
+    auth.on('login', (s) => logins.push(s))
+    const state = await auth.login({ password: 'y' })
+    expect(logins).toHaveLength(1)
+    expect(state.error).toBeNull()
+    expect(auth.getState().error).toBeNull()
+    auth.destroy()
+  })
+})
+
 describe('destroy', () => {
   it('makes later calls fail with destroyed, and logout resolve', async () => {
     const auth = createAuthClient({ refresh: async () => ({ accessToken: token() }) })

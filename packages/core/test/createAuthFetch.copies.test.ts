@@ -4,7 +4,7 @@ import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
 
 /**
  * What createAuthFetch copies: nothing when no replay can happen; for a replay, the bytes a buffer
- * view shows, not the whole buffer behind it. And a login() that returns the tokens held.
+ * view shows, not the whole buffer behind it.
  */
 
 const clients: AuthClient[] = []
@@ -45,7 +45,7 @@ describe('createAuthFetch per-request cost', () => {
     expect(fetch.mock.calls[0]![1]!.headers).toMatchObject({
       Authorization: expect.stringMatching(/^Bearer /),
     })
-    // Before this change the body went out by reference: a copy here is pure cost on every request.
+    // No replay can happen: a copy would be pure cost on every request.
     expect(fetch.mock.calls[0]![1]!.body).toBe(body)
   })
 
@@ -69,27 +69,5 @@ describe('createAuthFetch per-request cost', () => {
     // The replay's copy: the same 16 bytes, in a buffer of 16 bytes (not another 32 MB).
     expect([...bodies[1]!]).toEqual([...body])
     expect(bodies[1]!.buffer.byteLength).toBe(16)
-  })
-})
-
-describe('login() with the tokens already held', () => {
-  it('clears state.error (API.md: "cleared by the next successful login or refresh")', async () => {
-    const held = live()
-    const login = vi
-      .fn()
-      .mockRejectedValueOnce(new Error('wrong password'))
-      .mockResolvedValueOnce({ accessToken: held, refreshToken: 'r' })
-    const auth = client({ login })
-    auth.setTokens({ accessToken: held, refreshToken: 'r' })
-    // A re-authentication (step-up, "confirm your password") fails once, then succeeds; the server keeps
-    // the session it has, so it answers with the same tokens.
-    await expect(auth.login({ password: 'x' })).rejects.toMatchObject({ code: 'login_failed' })
-    expect(auth.getState().error?.code).toBe('login_failed')
-    const logins: unknown[] = []
-    auth.on('login', (s) => logins.push(s))
-    const state = await auth.login({ password: 'y' })
-    expect(logins).toHaveLength(1)
-    expect(state.error).toBeNull()
-    expect(auth.getState().error).toBeNull()
   })
 })

@@ -2,7 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type AuthError, createAuthClient } from '../src'
 import { T0, token } from './helpers'
 
-/** A revoke (`options.logout`) that times out honouring its signal, or outlasts a sign-in made since. */
+/**
+ * A revoke (`options.logout`) that times out honouring its signal, outlasts a sign-in made since, or
+ * fails under a second logout().
+ */
 
 beforeEach(() => {
   vi.useFakeTimers({ now: T0 })
@@ -50,6 +53,26 @@ describe('logout() bounded by refreshTimeout', () => {
     // "error: the last error; cleared by the next successful login": the old session's revoke is not news
     // about this one.
     expect(auth.getState().error).toBeNull()
+    auth.destroy()
+  })
+})
+
+describe('logout() called twice (a double click on "Sign out")', () => {
+  it("keeps the first revoke's failure as state.error: no sign-in came in between", async () => {
+    let calls = 0
+    const auth = createAuthClient({
+      // The first call carries the session's tokens and fails; the second (no tokens left) succeeds.
+      logout: async () => {
+        if (calls++ === 0) throw new Error('revoke endpoint down')
+      },
+    })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    const first = auth.logout()
+    const second = auth.logout()
+    await Promise.all([first, second])
+    expect(auth.getState().status).toBe('unauthenticated')
+    // The session's revoke failed and nobody signed in since: the state says so.
+    expect(auth.getState().error?.code).toBe('logout_failed')
     auth.destroy()
   })
 })

@@ -9,7 +9,7 @@ import { expect, it, vi } from 'vitest'
 
 vi.mock('vue', () => import('vue33'))
 
-it('re-runs an effect reading only `status` when only isRefreshing and the token change', async () => {
+it('does not re-run an effect reading only `status` when only isRefreshing and the token change', async () => {
   const vue = await import('vue')
   expect(vue.version).toMatch(/^3\.3\./)
   const { createAuthPlugin, useAuth } = await import('../src/index')
