@@ -54,9 +54,14 @@ function withToken(
     if (token) pairs.push(['Authorization', value])
     next = pairs
   } else if (typeof (headers as Headers)?.has === 'function') {
-    // Headers (also a polyfill's, or another realm's), or a Map: recognised by its methods.
-    next = new Headers(headers as Headers)
-    if (token) next.set('Authorization', value)
+    // Headers (also a polyfill's, or another realm's), or a Map: recognised by its methods, and copied
+    // through forEach, which all of them have (a polyfill's constructor may read only own properties).
+    const copy = new Headers()
+    ;(headers as Headers).forEach((v, k) => {
+      copy.append(k, v)
+    })
+    if (token) copy.set('Authorization', value)
+    next = copy
   } else {
     // One literal (faster than adding the key to a copy): this is the hot path.
     next = token ? { ...(headers as Record<string, string>), Authorization: value } : { ...headers }

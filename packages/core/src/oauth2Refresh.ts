@@ -26,13 +26,18 @@ export interface OAuth2RefreshOptions {
  */
 export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshContext) => Promise<TokenSet> {
   return async ({ refreshToken, signal }) => {
-    const body = new URLSearchParams({
+    const form: Record<string, string | null | undefined> = {
       ...options.params,
       grant_type: 'refresh_token',
       client_id: options.clientId,
-    })
-    if (refreshToken) body.set('refresh_token', refreshToken)
-    if (options.scope) body.set('scope', options.scope)
+      refresh_token: refreshToken,
+      scope: options.scope,
+    }
+    // Encoded here: React Native's own URLSearchParams implements neither set() nor encoding.
+    const body = Object.entries(form)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v!)}`)
+      .join('&')
     const init: RequestInit = {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },

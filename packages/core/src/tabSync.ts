@@ -245,6 +245,9 @@ export function createTabSync(
   return {
     post: (raw) => channel?.postMessage(raw),
     lock(fn) {
+      // No tabs (Node, Deno, Bun): Web Locks and a localStorage lease would span the whole process, and
+      // the refreshes of unrelated requests' clients would wait for each other.
+      if (!tabs) return fn()
       if (locks) return withWebLock(fn)
       let store: Storage | undefined
       try {

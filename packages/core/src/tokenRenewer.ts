@@ -124,14 +124,13 @@ export const copyBody = <T>(body: T, whole?: boolean): T => {
   // Most requests: no body, or a string.
   if (typeof b !== 'object' || !b) return body
   try {
-    if (b instanceof URLSearchParams) return new URLSearchParams(b) as T
-    if (b instanceof FormData) {
-      const form = new FormData()
-      b.forEach((v, k) => {
-        form.append(k, v)
-      })
-      return form as T
+    // Entry by entry: React Native's URLSearchParams copies another only by its own keys.
+    const refill = <F extends URLSearchParams | FormData>(into: F) => {
+      for (const [k, v] of b) into.append(k, v)
+      return into as unknown as T
     }
+    if (b instanceof URLSearchParams) return refill(new URLSearchParams())
+    if (b instanceof FormData) return refill(new FormData())
     if (b instanceof ArrayBuffer) return b.slice(0) as T
     // A Node Buffer may be a slice of Node's shared pool: only its own bytes, in a buffer of their own.
     if (ArrayBuffer.isView(b))

@@ -159,6 +159,8 @@ describe('the cross-tab lock with a long refreshTimeout', () => {
   it('a refreshTimeout near 2^31−1 ms does not make the lock wait end at once (and a tab steal it)', async () => {
     const locks = createLocks()
     vi.stubGlobal('navigator', { locks })
+    // Tabs, as in workers (outside pages and workers a client takes no lock).
+    vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
     let concurrent = 0
     let most = 0
     const refresh = vi.fn(async (): Promise<TokenSet> => {
@@ -381,6 +383,8 @@ it('many concurrent calls add one listener to the client’s own abort signal, n
 
 it('destroy() of a tab waiting for the refresh lock leaves the lock to the tab refreshing (no second spend)', async () => {
   vi.stubGlobal('navigator', { locks: createLocks() })
+  // Tabs, as in workers (outside pages and workers a client takes no lock).
+  vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
   const area = sharedArea()
   const spent: string[] = []
   let finish!: () => void

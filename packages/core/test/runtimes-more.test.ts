@@ -1,0 +1,220 @@
+import { createTestToken } from '@latchkey/testing'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createAuthClient, createAuthFetch, oauth2Refresh, type TokenSet, type TokenStorage } from '../src'
+import { createLocks } from './support/locks'
+
+/**
+ * Runtimes other than a browser tab, simulated in Node with stubbed globals: React Native's own
+ * URLSearchParams and a whatwg-fetch Headers, and Node servers whose navigator.locks spans the process.
+ */
+afterEach(() => {
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+})
+
+let n = 0
+const token = (ttl = 3600) => createTestToken({ sub: 'u1', jti: String(++n) }, { expiresIn: ttl })
+const API = 'https://api.example.com'
+
+/**
+ * React Native's own URLSearchParams (Libraries/Blob/URL.js, used unless the app installs
+ * react-native-url-polyfill): the constructor copies an object's own keys, and only `append`,
+ * iteration and `toString` are implemented; `get`, `set`, `has`, `delete` and `sort` throw.
+ */
+class RNURLSearchParams {
+  _searchParams: Array<[string, string]> = []
+  constructor(params?: unknown) {
+    if (typeof params === 'object' && params)
+      for (const key of Object.keys(params)) this.append(key, (params as Record<string, string>)[key]!)
+  }
+  append(key: string, value: string) {
+    this._searchParams.push([key, value])
+  }
+  get(): never {
+    throw new Error('URLSearchParams.get is not implemented')
+  }
+  set(): never {
+    throw new Error('URLSearchParams.set is not implemented')
+  }
+  has(): never {
+    throw new Error('URLSearchParams.has is not implemented')
+  }
+  delete(): never {
+    throw new Error('URLSearchParams.delete is not implemented')
+  }
+  [Symbol.iterator]() {
+    return this._searchParams[Symbol.iterator]()
+  }
+  toString() {
+    return this._searchParams.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
+  }
+}
+
+describe('React Native', () => {
+  it("copyBody: a URLSearchParams body is replayed as the app built it, with RN's own URLSearchParams", async () => {
+    vi.stubGlobal('URLSearchParams', RNURLSearchParams)
+    const sent: string[] = []
+    const [t1, t2] = [token(), token()]
+    const auth = createAuthClient({ refresh: async () => ({ accessToken: t2 }) })
+    auth.setTokens({ accessToken: t1, refreshToken: 'r1' })
+    const api = createAuthFetch(auth, {
+      origins: [API],
+      // whatwg-fetch (RN's fetch) sends a URLSearchParams body as its toString().
+      fetch: (async (_input: unknown, init?: RequestInit) => {
+        sent.push(String(init?.body))
+        return new Response(null, { status: sent.length === 1 ? 401 : 200 })
+      }) as typeof fetch,
+    })
+    const form = new URLSearchParams()
+    form.append('amount', '100')
+    const res = await api(`${API}/pay`, { method: 'POST', body: form })
+    expect(res.status).toBe(200)
+    // The replay must send what the first send did; a copy made through RN's constructor is
+    // `_searchParams=amount%2C100`.
+    expect(sent).toEqual(['amount=100', 'amount=100'])
+    auth.destroy()
+  })
+
+  it("copyBody: a request that waits for a refresh sends the URLSearchParams it was given, with RN's own class", async () => {
+    vi.stubGlobal('URLSearchParams', RNURLSearchParams)
+    const sent: string[] = []
+    const auth = createAuthClient({ refresh: async () => ({ accessToken: token() }) })
+    // 30 s left, inside the 60 s leeway (no iat, so not capped): the request waits for the refresh.
+    const expiring = createTestToken({ sub: 'u1', iat: undefined, exp: Math.floor(Date.now() / 1000) + 30 })
+    auth.setTokens({ accessToken: expiring, refreshToken: 'r1' })
+    const api = createAuthFetch(auth, {
+      origins: [API],
+      fetch: (async (_input: unknown, init?: RequestInit) => {
+        sent.push(String(init?.body))
+        return new Response('ok')
+      }) as typeof fetch,
+    })
+    const form = new URLSearchParams()
+    form.append('amount', '100')
+    await api(`${API}/pay`, { method: 'POST', body: form })
+    expect(sent).toEqual(['amount=100'])
+    auth.destroy()
+  })
+
+  it("withToken: headers given as a Map, or as another implementation's Headers, survive RN's Headers (whatwg-fetch)", async () => {
+    const Native = Headers
+    /** whatwg-fetch's Headers, React Native's global: own instances, arrays, else an object's own keys. */
+    class PolyHeaders {
+      map: Record<string, string> = {}
+      constructor(init?: unknown) {
+        if (init instanceof PolyHeaders) for (const [k, v] of Object.entries(init.map)) this.append(k, v)
+        else if (Array.isArray(init)) for (const [k, v] of init) this.append(k, v)
+        else if (init)
+          for (const k of Object.getOwnPropertyNames(init))
+            this.append(k, (init as Record<string, string>)[k]!)
+      }
+      append(k: string, v: string) {
+        const key = k.toLowerCase()
+        this.map[key] = key in this.map ? `${this.map[key]}, ${v}` : String(v)
+      }
+      set(k: string, v: string) {
+        this.map[k.toLowerCase()] = String(v)
+      }
+      get(k: string) {
+        return this.map[k.toLowerCase()] ?? null
+      }
+      has(k: string) {
+        return k.toLowerCase() in this.map
+      }
+      forEach(fn: (v: string, k: string) => void) {
+        for (const k of Object.keys(this.map)) fn(this.map[k]!, k)
+      }
+      *[Symbol.iterator]() {
+        yield* Object.entries(this.map)
+      }
+    }
+    vi.stubGlobal('Headers', PolyHeaders)
+    const seen: Array<[string | null, string | null]> = []
+    const jwt = token()
+    const auth = createAuthClient()
+    auth.setTokens({ accessToken: jwt })
+    const api = createAuthFetch(auth, {
+      origins: [API],
+      fetch: (async (_input: unknown, init?: RequestInit) => {
+        const h = init?.headers as unknown as PolyHeaders
+        seen.push([h.get('content-type'), h.get('authorization')])
+        return new Response('ok')
+      }) as typeof fetch,
+    })
+    await api(`${API}/a`, {
+      method: 'POST',
+      headers: new Map([['Content-Type', 'application/json']]) as never,
+    })
+    await api(`${API}/b`, { method: 'POST', headers: new Native({ 'Content-Type': 'application/json' }) })
+    expect(seen).toEqual([
+      ['application/json', `Bearer ${jwt}`],
+      ['application/json', `Bearer ${jwt}`],
+    ])
+    auth.destroy()
+  })
+
+  it("oauth2Refresh builds its form with RN's own URLSearchParams (no set())", async () => {
+    vi.stubGlobal('URLSearchParams', RNURLSearchParams)
+    const bodies: string[] = []
+    const refresh = oauth2Refresh({
+      tokenEndpoint: 'https://id.example.com/oauth/token',
+      clientId: 'app',
+      scope: 'openid',
+      fetch: (async (_input: unknown, init?: RequestInit) => {
+        bodies.push(String(init?.body))
+        return Response.json({ access_token: 'at', expires_in: 60 })
+      }) as typeof fetch,
+    })
+    const result = await refresh({
+      refreshToken: 'rt-1',
+      accessToken: null,
+      signal: new AbortController().signal,
+    }).catch((e: Error) => e.message)
+    expect(result).toEqual({ accessToken: 'at', expiresIn: 60 })
+    expect(bodies).toEqual(['grant_type=refresh_token&client_id=app&refresh_token=rt-1&scope=openid'])
+  })
+})
+
+describe('Node servers', () => {
+  /** A per-request store (over one request's cookies): shared-looking (`subscribe`), written by nothing else. */
+  const requestStore = (): TokenStorage => {
+    const map = new Map<string, string>()
+    return {
+      get: (k) => map.get(k) ?? null,
+      set: (k, v) => void map.set(k, v),
+      remove: (k) => void map.delete(k),
+      subscribe: () => () => {},
+    }
+  }
+
+  it("one request's refresh does not hold up another request's client (navigator.locks spans the process: Node ≥ 24.5, Deno, Bun)", async () => {
+    // No document and no WorkerGlobalScope: a server process, where Web Locks are process-wide.
+    vi.stubGlobal('navigator', { locks: createLocks() })
+    let finishA!: (t: TokenSet) => void
+    const a = createAuthClient({
+      storage: requestStore(),
+      refresh: () => new Promise<TokenSet>((resolve) => (finishA = resolve)),
+    })
+    let bCalls = 0
+    const b = createAuthClient({
+      storage: requestStore(),
+      refresh: async () => {
+        bCalls++
+        return { accessToken: token() }
+      },
+    })
+    a.setTokens({ accessToken: token(), refreshToken: 'alice-rt' })
+    b.setTokens({ accessToken: token(), refreshToken: 'bob-rt' })
+    void a.refresh().catch(() => {}) // alice's token endpoint is slow
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const bRefreshed = b.refresh().then(() => 'refreshed')
+    const outcome = await Promise.race([
+      bRefreshed,
+      new Promise((resolve) => setTimeout(resolve, 300, 'waiting for the other request')),
+    ])
+    expect({ outcome, bCalls }).toEqual({ outcome: 'refreshed', bCalls: 1 })
+    finishA({ accessToken: token() })
+    a.destroy()
+    b.destroy()
+  })
+})
