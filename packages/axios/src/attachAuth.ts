@@ -58,7 +58,10 @@ function fullPath(config: Config, originOnly: boolean): string {
   const { baseURL, allowAbsoluteUrls } = config
   // axios also takes a URL object.
   const url = String(config.url ?? '')
-  if (!baseURL || (ABSOLUTE.test(url) && allowAbsoluteUrls !== false)) return url
+  if (!baseURL) return url
+  // With `allowAbsoluteUrls: false`, axios 1.8.3 and later (1.8.2 in Node) append an absolute url to
+  // `baseURL`, older ones send it as it is: '//', no URL, gets the token from neither.
+  if (ABSOLUTE.test(url)) return allowAbsoluteUrls === false ? '//' : url
   if ((originOnly && ABSOLUTE.test(baseURL)) || !url) return baseURL
   return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
 }

@@ -16,7 +16,8 @@ const rows: Row[] = [
   [`${API}/`, { url: '' }, true],
   [API, { url: '?q=https://evil.com' }, true],
   [API, { url: ' https://evil.com/' }, true], // not absolute for axios: appended to baseURL
-  [API, { url: 'https://evil.com/x', allowAbsoluteUrls: false }, true],
+  // axios before 1.8.3 (1.8.2 in Node) ignores allowAbsoluteUrls and sends this to evil.com: no token.
+  [API, { url: 'https://evil.com/x', allowAbsoluteUrls: false }, false],
   ['https://evil.com', { url: 'https://api.example.com/users' }, true], // an absolute url wins
   ['https://evil.com', { url: '/users', baseURL: API }, true], // per-request baseURL
   [undefined, { url: 'https://api.example.com/users' }, true],
@@ -91,7 +92,10 @@ describe('attachAuth origins', () => {
       // axios turns URL credentials into Basic auth of its own; what matters is that no Bearer leaves.
       const got = last.authorization?.startsWith('Bearer ') ? last.authorization : null
       expect([label(row), got]).toEqual([label(row), row[2] ? bearer : null])
-      expect([label(row), new URL(last.url).origin === API]).toEqual([label(row), row[2]])
+      const toApi = new URL(last.url).origin === API
+      // Where an absolute url goes with allowAbsoluteUrls: false depends on the axios version.
+      if (row[1].allowAbsoluteUrls === undefined) expect([label(row), toApi]).toEqual([label(row), row[2]])
+      if (got) expect([label(row), toApi]).toEqual([label(row), true])
     }
     expect(sent).toBeGreaterThanOrEqual(20)
   })
