@@ -1,9 +1,8 @@
-import http from 'node:http'
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import axios, { Axios, type AxiosError, type InternalAxiosRequestConfig } from 'axios'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { closeAll, listen } from '../../core/test/support/http'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { useTokenApi } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
 /**
@@ -12,47 +11,23 @@ import { attachAuth } from '../src'
  * config merge drops symbol keys, after detach(), and a caller's Authorization on a config re-sent.
  */
 
-interface Hit {
-  url: string
-  authorization: string | null
-  body: Buffer
-}
-
-const hits: Hit[] = []
-/** Every byte received on the server's sockets. */
-const raw: Buffer[] = []
-const valid = new Set<string>()
-let server: http.Server
-let API = ''
-
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const authorization = req.headers.authorization ?? null
-      hits.push({ url: req.url!, authorization, body: Buffer.concat(chunks) })
-      // /step-up: an endpoint that wants the app's own (Basic) credentials, and answers 403 otherwise.
-      if (req.url === '/step-up') {
-        const basic = authorization?.startsWith('Basic ')
-        return res.writeHead(basic ? 200 : 403).end()
-      }
-      const token = authorization?.replace(/^Bearer /, '')
-      const ok = !!token && valid.has(token)
-      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify({ ok }))
-    })
-  })
-  server.on('connection', (socket) => socket.on('data', (d: Buffer) => raw.push(d)))
-  API = await listen(server)
+const server = useTokenApi({
+  // /step-up: an endpoint that wants the app's own (Basic) credentials, and answers 403 otherwise.
+  answer: (hit, res) => {
+    if (hit.url !== '/step-up') return false
+    res.writeHead(hit.authorization?.startsWith('Basic ') ? 200 : 403).end()
+    return true
+  },
 })
-afterAll(() => closeAll(server))
+const { hits, valid, raw } = server
+let API = ''
+beforeAll(() => {
+  API = server.origin
+})
 
 const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
-  hits.length = 0
-  raw.length = 0
-  valid.clear()
   vi.restoreAllMocks()
 })
 

@@ -1,9 +1,8 @@
-import http from 'node:http'
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import axios, { type AxiosError, type AxiosInstance } from 'axios'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { closeAll, listen } from '../../core/test/support/http'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { type ApiHit as Hit, useTokenApi } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
 /**
@@ -12,44 +11,24 @@ import { attachAuth } from '../src'
  * replay, and the 401 response nobody reads.
  */
 
-interface Hit {
-  method: string
-  url: string
-  authorization: string | null
-  body: string
-}
-
-const hits: Hit[] = []
-const valid = new Set<string>()
 /** Paths that answer 503 once (a flaky upstream), before the token is even looked at. */
 const flaky = new Set<string>()
-let server: http.Server
-let API = ''
-
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const authorization = req.headers.authorization ?? null
-      hits.push({ method: req.method!, url: req.url!, authorization, body: Buffer.concat(chunks).toString() })
-      if (flaky.delete(req.url!)) return res.writeHead(503).end()
-      const token = authorization?.replace(/^Bearer /, '')
-      const ok = !!token && valid.has(token)
-      res
-        .writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
-        .end(JSON.stringify(ok ? { ok: true } : { error: 'invalid_token' }))
-    })
-  })
-  API = await listen(server)
+const server = useTokenApi({
+  answer: (hit, res) => {
+    if (!flaky.delete(hit.url)) return false
+    res.writeHead(503).end()
+    return true
+  },
 })
-afterAll(() => closeAll(server))
+const { hits, valid } = server
+let API = ''
+beforeAll(() => {
+  API = server.origin
+})
 
 const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
-  hits.length = 0
-  valid.clear()
   flaky.clear()
 })
 
@@ -164,7 +143,7 @@ describe('attachAuth replays the body first sent', () => {
     change()
     release()
     expect((await pending).status).toBe(200)
-    const amounts = hits.map((h) => /100|999/.exec(h.body)?.[0])
+    const amounts = hits.map((h) => /100|999/.exec(h.text)?.[0])
     expect(amounts).toEqual(['100', '100'])
   })
 })

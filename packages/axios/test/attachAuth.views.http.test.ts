@@ -1,9 +1,8 @@
-import http from 'node:http'
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import axios from 'axios'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeAll, listen } from '../../core/test/support/http'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { useTokenApi } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
 /**
@@ -12,35 +11,16 @@ import { attachAuth } from '../src'
  * and the request hangs. Against a real node:http server on 127.0.0.1.
  */
 
-interface Hit {
-  authorization: string | null
-  body: Buffer
-}
-const hits: Hit[] = []
-const valid = new Set<string>()
-let server: http.Server
+const server = useTokenApi()
+const { hits, valid } = server
 let API = ''
-
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const authorization = req.headers.authorization ?? null
-      hits.push({ authorization, body: Buffer.concat(chunks) })
-      const ok = !!authorization && valid.has(authorization.replace(/^Bearer /, ''))
-      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify({ ok }))
-    })
-  })
-  API = await listen(server)
+beforeAll(() => {
+  API = server.origin
 })
-afterAll(() => closeAll(server))
 
 const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
-  hits.length = 0
-  valid.clear()
 })
 
 const sec = () => Math.floor(Date.now() / 1000)

@@ -1,8 +1,7 @@
-import http from 'node:http'
 import { createTestToken } from '@latchkey/testing'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
-import { closeAll, listen } from './support/http'
+import { useTokenApi } from './support/http'
 
 /**
  * createAuthFetch against a real node:http server on 127.0.0.1. Native fetch reads its input, headers
@@ -10,51 +9,16 @@ import { closeAll, listen } from './support/http'
  * for a refresh, or before its 401 is replayed) does not change what goes on the wire.
  */
 
-interface Hit {
-  method: string
-  url: string
-  authorization: string | null
-  id: string | null
-  body: string
-}
-
-const hits: Hit[] = []
-const valid = new Set<string>()
-let server: http.Server
+const server = useTokenApi({ refusal: 'x'.repeat(64 * 1024) })
+const { hits, valid } = server
 let API = ''
-
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const authorization = req.headers.authorization ?? null
-      let body = Buffer.concat(chunks).toString('latin1')
-      const type = req.headers['content-type'] ?? ''
-      // A multipart body is recorded without its boundary, which may differ between sends.
-      const boundary = /boundary=(.*)$/.exec(type)?.[1]
-      if (boundary) body = body.split(boundary).join('*')
-      hits.push({
-        method: req.method!,
-        url: req.url!,
-        authorization,
-        id: (req.headers['x-id'] as string | undefined) ?? null,
-        body,
-      })
-      const token = authorization?.replace(/^Bearer /, '')
-      const ok = !!token && valid.has(token)
-      res.writeHead(ok ? 200 : 401, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'x'.repeat(64 * 1024))
-    })
-  })
-  API = await listen(server)
+beforeAll(() => {
+  API = server.origin
 })
-afterAll(() => closeAll(server))
 
 const clients: AuthClient[] = []
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
-  hits.length = 0
-  valid.clear()
   vi.restoreAllMocks()
 })
 
@@ -114,7 +78,7 @@ describe('createAuthFetch reads the request when it is called, as fetch does', (
     }
     release()
     await Promise.all(pending)
-    expect(hits.map((h) => h.body).sort()).toEqual(['id=1', 'id=2'])
+    expect(hits.map((h) => h.text).sort()).toEqual(['id=1', 'id=2'])
   })
 
   const bodies: Array<[string, () => { body: BodyInit; change: () => void }]> = [
@@ -163,8 +127,8 @@ describe('createAuthFetch reads the request when it is called, as fetch does', (
       release()
       expect((await pending).status).toBe(200)
       expect(hits).toHaveLength(2)
-      expect(hits[0]!.body).toContain('100')
-      expect(hits[1]!.body).toBe(hits[0]!.body)
+      expect(hits[0]!.text).toContain('100')
+      expect(hits[1]!.text).toBe(hits[0]!.text)
     },
   )
 
@@ -194,7 +158,7 @@ describe('createAuthFetch reads the request when it is called, as fetch does', (
       await vi.waitUntil(() => refresh.mock.calls.length === 1)
       release()
       expect((await pending).status).toBe(200)
-      expect(hits.map((h) => h.id)).toEqual(['first', 'first'])
+      expect(hits.map((h) => h.headers['x-id'])).toEqual(['first', 'first'])
     },
   )
 })
