@@ -514,6 +514,13 @@ const options: Row[] = [
     expected: 'storage_unavailable, authenticated',
     run: cookieWith({ path: '/app\r\nSet-Cookie: x=1' }),
   },
+  // The edges of the control characters refused (Unicode's Cc: U+0000–U+001F, U+007F–U+009F).
+  ...['\u001f', '\u007f', '\u0085', '\u009f'].map((c) => ({
+    input: `cookie.domain with U+${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`,
+    target: 'cookie options',
+    expected: 'storage_unavailable, authenticated',
+    run: cookieWith({ domain: `example.com${c}` }),
+  })),
 ]
 
 // ---- URLs -------------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ import type { CookieOptions, TokenStorage } from '../types'
 /** Browsers drop a cookie whose name and value exceed this many bytes, silently. */
 export const COOKIE_LIMIT = 4096
 
+// An attribute value with `;` or a control character (U+0000–U+001F, U+007F–U+009F: Unicode's Cc,
+// spelled out, as Hermes does not take `\p{…}`) would add attributes of its own.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+const UNSAFE = /[;\x00-\x1f\x7f-\x9f]/
+
 /**
  * A cookie named after the storage key: `Secure` on https, `SameSite=Strict`, `Path=/` and a
  * 30-day `Max-Age` unless configured. Page scripts can read it: it is not HttpOnly.
@@ -15,8 +20,7 @@ export function cookieStorage({
   domain,
   secure,
 }: CookieOptions = {}): TokenStorage {
-  // An attribute value with `;` or a control character would add attributes of its own.
-  const unsafe = /[;\p{Cc}]/u.test(`${path}${domain ?? ''}${sameSite}`) || !Number.isInteger(maxAge)
+  const unsafe = UNSAFE.test(`${path}${domain ?? ''}${sameSite}`) || !Number.isInteger(maxAge)
   const write = (key: string, value: string, age: number, at = path, under = domain) => {
     if (unsafe) throw new AuthError('storage_unavailable', 'Invalid cookie options')
     document.cookie = `${key}=${value}; Path=${at}; Max-Age=${age}; SameSite=${sameSite[0]!.toUpperCase() + sameSite.slice(1)}${
