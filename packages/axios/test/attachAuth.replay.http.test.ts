@@ -1,7 +1,6 @@
-import { type AuthClient, createAuthClient } from '@latchkey/core'
-import { createTestToken } from '@latchkey/testing'
 import axios, { Axios, type AxiosError, type InternalAxiosRequestConfig } from 'axios'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { liveToken } from '../../core/test/support/clients'
 import { useTokenApi } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
@@ -20,37 +19,16 @@ const server = useTokenApi({
   },
 })
 const { hits, valid, raw } = server
-let API = ''
-beforeAll(() => {
-  API = server.origin
-})
 
-const clients: AuthClient[] = []
 afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
   vi.restoreAllMocks()
 })
 
-const sec = () => Math.floor(Date.now() / 1000)
-const token = (sub = 'alice') => createTestToken({ sub, jti: Math.random(), iat: sec(), exp: sec() + 600 })
-
 function setup({ refused = false, gated = false, retryOn401 = true } = {}) {
-  let release!: () => void
-  const gate = gated ? new Promise<void>((r) => (release = r)) : Promise.resolve()
-  const refresh = vi.fn(async () => {
-    await gate
-    const accessToken = token()
-    valid.add(accessToken)
-    return { accessToken }
-  })
-  const auth = createAuthClient({ syncTabs: false, refresh, retry: { attempts: 1 } })
-  clients.push(auth)
-  const first = token()
-  if (!refused) valid.add(first)
-  auth.setTokens({ accessToken: first, refreshToken: 'r' })
-  const api = axios.create({ baseURL: API })
-  const detach = attachAuth(api, auth, { origins: [API], retryOn401 })
-  return { auth, api, refresh, first, detach, release: () => release() }
+  const client = server.client({ refused, gated })
+  const api = axios.create({ baseURL: server.origin })
+  const detach = attachAuth(api, client.auth, { origins: [server.origin], retryOn401 })
+  return { ...client, api, detach }
 }
 
 describe('a caller-set Authorization on a config attachAuth handled before', () => {
@@ -129,7 +107,7 @@ describe('the token the replay carries', () => {
     await replayStarted
     expect(refresh).toHaveBeenCalledTimes(1)
     // Meanwhile alice signs out and bob signs in on this device.
-    const bob = token('bob')
+    const bob = liveToken('bob')
     valid.add(bob)
     await auth.logout()
     auth.setTokens({ accessToken: bob, refreshToken: 'rb' })

@@ -1,7 +1,6 @@
-import { type AuthClient, createAuthClient } from '@latchkey/core'
-import { createTestToken } from '@latchkey/testing'
+import type { AuthClient } from '@latchkey/core'
 import axios, { type AxiosError, type AxiosInstance } from 'axios'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type ApiHit as Hit, useTokenApi } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
@@ -21,41 +20,20 @@ const server = useTokenApi({
   },
 })
 const { hits, valid } = server
-let API = ''
-beforeAll(() => {
-  API = server.origin
-})
 
-const clients: AuthClient[] = []
 afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
   flaky.clear()
 })
-
-const sec = () => Math.floor(Date.now() / 1000)
-const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
 
 /**
  * A client holding a live token and an instance with attachAuth. `refused`: the server does not accept
  * the first token (so the first request gets a 401). The refresh waits for `release()` when `gated`.
  */
-function setup({ refused = false, gated = false, expired = false } = {}) {
-  let release!: () => void
-  const gate = gated ? new Promise<void>((r) => (release = r)) : Promise.resolve()
-  const refresh = vi.fn(async () => {
-    await gate
-    const accessToken = live()
-    valid.add(accessToken)
-    return { accessToken }
-  })
-  const auth = createAuthClient({ syncTabs: false, refresh, retry: { attempts: 1 } })
-  clients.push(auth)
-  const first = expired ? createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 100 }) : live()
-  if (!refused) valid.add(first)
-  auth.setTokens({ accessToken: first, refreshToken: 'r' })
-  const api = axios.create({ baseURL: API })
-  attachAuth(api, auth, { origins: [API] })
-  return { auth, api, refresh, first, release: () => release() }
+function setup(options: { refused?: boolean; gated?: boolean; expired?: boolean } = {}) {
+  const client = server.client(options)
+  const api = axios.create({ baseURL: server.origin })
+  attachAuth(api, client.auth, { origins: [server.origin] })
+  return { ...client, api }
 }
 
 const bearer = (auth: AuthClient) => `Bearer ${auth.getState().accessToken}`
@@ -151,14 +129,14 @@ describe('attachAuth replays the body first sent', () => {
 describe('attachAuth and the 401 it does not return', () => {
   it("destroys the first 401's response stream (responseType: 'stream') when it replays", async () => {
     const { auth, refresh } = setup({ refused: true })
-    const api = axios.create({ baseURL: API })
+    const api = axios.create({ baseURL: server.origin })
     const firstAnswers: Array<{ destroyed?: boolean; readableEnded?: boolean }> = []
     // Added before attachAuth, so it sees the 401 first (and the replay's answer later).
     api.interceptors.response.use(undefined, (error: AxiosError) => {
       firstAnswers.push(error.response?.data as never)
       throw error
     })
-    attachAuth(api, auth, { origins: [API] })
+    attachAuth(api, auth, { origins: [server.origin] })
     const res = await api.get('/download', { responseType: 'stream' })
     expect(res.status).toBe(200)
     res.data.resume()

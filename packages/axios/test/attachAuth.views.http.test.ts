@@ -1,7 +1,5 @@
-import { type AuthClient, createAuthClient } from '@latchkey/core'
-import { createTestToken } from '@latchkey/testing'
 import axios from 'axios'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { useTokenApi } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
@@ -12,35 +10,13 @@ import { attachAuth } from '../src'
  */
 
 const server = useTokenApi()
-const { hits, valid } = server
-let API = ''
-beforeAll(() => {
-  API = server.origin
-})
-
-const clients: AuthClient[] = []
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
-})
-
-const sec = () => Math.floor(Date.now() / 1000)
-const token = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
+const { hits } = server
 
 function setup() {
-  const auth = createAuthClient({
-    syncTabs: false,
-    retry: { attempts: 1 },
-    refresh: async () => {
-      const accessToken = token()
-      valid.add(accessToken)
-      return { accessToken }
-    },
-  })
-  clients.push(auth)
   // Refused by the server: the first send gets a 401, the replay (new token) a 200.
-  auth.setTokens({ accessToken: token(), refreshToken: 'r' })
-  const api = axios.create({ baseURL: API })
-  attachAuth(api, auth, { origins: [API] })
+  const { auth } = server.client({ refused: true })
+  const api = axios.create({ baseURL: server.origin })
+  attachAuth(api, auth, { origins: [server.origin] })
   return api
 }
 

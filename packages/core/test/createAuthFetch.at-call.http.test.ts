@@ -1,6 +1,5 @@
-import { createTestToken } from '@latchkey/testing'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, createAuthFetch } from '../src'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createAuthFetch } from '../src'
 import { useTokenApi } from './support/http'
 
 /**
@@ -10,20 +9,11 @@ import { useTokenApi } from './support/http'
  */
 
 const server = useTokenApi({ refusal: 'x'.repeat(64 * 1024) })
-const { hits, valid } = server
-let API = ''
-beforeAll(() => {
-  API = server.origin
-})
+const { hits } = server
 
-const clients: AuthClient[] = []
 afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
   vi.restoreAllMocks()
 })
-
-const sec = () => Math.floor(Date.now() / 1000)
-const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
 
 /**
  * A client whose refresh waits for `release()` and then issues a token the server accepts.
@@ -31,29 +21,13 @@ const live = () => createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(
  * Otherwise the token is live but the server refuses it: the request gets a 401 and waits for the
  * refresh before its replay.
  */
-function gatedClient({ expired = false } = {}) {
-  let release!: () => void
-  const gate = new Promise<void>((r) => (release = r))
-  const refresh = vi.fn(async () => {
-    await gate
-    const accessToken = live()
-    valid.add(accessToken)
-    return { accessToken }
-  })
-  const auth = createAuthClient({ syncTabs: false, refresh, retry: { attempts: 1 } })
-  clients.push(auth)
-  auth.setTokens({
-    accessToken: expired ? createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 100 }) : live(),
-    refreshToken: 'r',
-  })
-  return { auth, refresh, release }
-}
+const gatedClient = ({ expired = false } = {}) => server.client({ gated: true, refused: true, expired })
 
 describe('createAuthFetch reads the request when it is called, as fetch does', () => {
   it('sends each request to the URL it was called with, when the app reuses a URL object during a refresh', async () => {
     const { auth, release } = gatedClient({ expired: true })
-    const api = createAuthFetch(auth, { origins: [API] })
-    const url = new URL(`${API}/items`)
+    const api = createAuthFetch(auth, { origins: [server.origin] })
+    const url = new URL(`${server.origin}/items`)
     const pending: Promise<Response>[] = []
     for (const id of ['1', '2', '3']) {
       // The common pattern of building one URL and firing a request per item.
@@ -69,12 +43,12 @@ describe('createAuthFetch reads the request when it is called, as fetch does', (
 
   it('sends the body it was called with, when the app reuses the body object during a refresh', async () => {
     const { auth, release } = gatedClient({ expired: true })
-    const api = createAuthFetch(auth, { origins: [API] })
+    const api = createAuthFetch(auth, { origins: [server.origin] })
     const form = new URLSearchParams()
     const pending: Promise<Response>[] = []
     for (const id of ['1', '2']) {
       form.set('id', id)
-      pending.push(api(`${API}/items`, { method: 'POST', body: form }))
+      pending.push(api(`${server.origin}/items`, { method: 'POST', body: form }))
     }
     release()
     await Promise.all(pending)
@@ -117,9 +91,9 @@ describe('createAuthFetch reads the request when it is called, as fetch does', (
     'replays a 401 with the bytes first sent, when the app changes its %s body after the call',
     async (_, make) => {
       const { auth, release, refresh } = gatedClient()
-      const api = createAuthFetch(auth, { origins: [API] })
+      const api = createAuthFetch(auth, { origins: [server.origin] })
       const { body, change } = make()
-      const pending = api(`${API}/pay`, { method: 'POST', body })
+      const pending = api(`${server.origin}/pay`, { method: 'POST', body })
       // The request went out with the body as it was at the call (native fetch copied it). The app
       // then reuses its object, e.g. for the next form submission.
       change()
@@ -151,9 +125,9 @@ describe('createAuthFetch reads the request when it is called, as fetch does', (
     'replays a 401 with the headers first sent, when the app changes %s after the call',
     async (_, make) => {
       const { auth, release, refresh } = gatedClient()
-      const api = createAuthFetch(auth, { origins: [API] })
+      const api = createAuthFetch(auth, { origins: [server.origin] })
       const { headers, change } = make()
-      const pending = api(`${API}/me`, { headers })
+      const pending = api(`${server.origin}/me`, { headers })
       change()
       await vi.waitUntil(() => refresh.mock.calls.length === 1)
       release()
@@ -168,7 +142,7 @@ describe('createAuthFetch and abort', () => {
     const { auth, refresh, release } = gatedClient()
     const responses: Response[] = []
     const api = createAuthFetch(auth, {
-      origins: [API],
+      origins: [server.origin],
       fetch: async (input, init) => {
         const response = await fetch(input, init)
         responses.push(response)
@@ -177,7 +151,7 @@ describe('createAuthFetch and abort', () => {
     })
     const controller = new AbortController()
     const reason = new Error('user left the page')
-    const pending = api(`${API}/me`, { signal: controller.signal })
+    const pending = api(`${server.origin}/me`, { signal: controller.signal })
     await vi.waitUntil(() => refresh.mock.calls.length === 1)
     controller.abort(reason)
     await expect(pending).rejects.toBe(reason)
@@ -191,14 +165,10 @@ describe('createAuthFetch and abort', () => {
   })
 
   it("honours init.signal: null, which detaches the request from a Request's aborted signal (as fetch does)", async () => {
-    const auth = createAuthClient({ syncTabs: false })
-    clients.push(auth)
-    const token = live()
-    valid.add(token)
-    auth.setTokens({ accessToken: token })
-    const api = createAuthFetch(auth, { origins: [API] })
+    const { auth } = server.client()
+    const api = createAuthFetch(auth, { origins: [server.origin] })
     // A Request made with a signal that has since aborted (a cancelled page load), sent again on purpose.
-    const request = new Request(`${API}/me`, { signal: AbortSignal.abort() })
+    const request = new Request(`${server.origin}/me`, { signal: AbortSignal.abort() })
     expect((await fetch(request, { signal: null })).status).toBe(401) // native fetch sends it (no token)
     hits.length = 0
     const res = await api(request, { signal: null })

@@ -3,9 +3,12 @@ import { createAuthClient } from '../../src'
 
 const sec = () => Math.floor(Date.now() / 1000)
 
-/** A live token for `sub` alice, new on every call. */
-export const liveToken = () =>
-  createTestToken({ sub: 'alice', jti: Math.random(), iat: sec(), exp: sec() + 600 })
+/** A live token (of alice by default), new on every call. */
+export const liveToken = (sub = 'alice') =>
+  createTestToken({ sub, jti: Math.random(), iat: sec(), exp: sec() + 600 })
+
+/** A token of alice that expired 100 s ago, without `iat`. */
+export const expiredToken = () => createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 100 })
 
 /**
  * A client holding an expired session whose refresh waits until `release()`: a request made now
@@ -23,9 +26,6 @@ export function waitingClient() {
       return { accessToken: liveToken() }
     },
   })
-  auth.setTokens({
-    accessToken: createTestToken({ sub: 'alice', iat: undefined, exp: sec() - 100 }),
-    refreshToken: 'r',
-  })
+  auth.setTokens({ accessToken: expiredToken(), refreshToken: 'r' })
   return { auth, release }
 }

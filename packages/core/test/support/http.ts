@@ -1,6 +1,8 @@
 import type http from 'node:http'
 import { createServer } from 'node:http'
-import { afterAll, afterEach, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll, vi } from 'vitest'
+import { type AuthClient, createAuthClient } from '../../src'
+import { expiredToken, liveToken } from './clients'
 
 /** Starts `server` on a free port of 127.0.0.1 and resolves its origin (`http://127.0.0.1:<port>`). */
 export const listen = (server: http.Server) =>
@@ -40,10 +42,37 @@ export interface TokenApiOptions {
 /**
  * An API on 127.0.0.1 for a test file's requests, started before its tests and stopped after them: it
  * records every request in `hits` (every byte on its sockets in `raw`) and answers 200 to a Bearer token
- * in `valid`, 401 to anything else. `hits`, `raw` and `valid` are emptied after each test.
+ * in `valid`, 401 to anything else. `hits`, `raw` and `valid` are emptied after each test, and the
+ * clients `client()` made are destroyed.
  */
 export function useTokenApi({ answer, refusal = '{"error":"invalid_token"}' }: TokenApiOptions = {}) {
-  const api = { origin: '', hits: [] as ApiHit[], raw: [] as Buffer[], valid: new Set<string>() }
+  const clients: AuthClient[] = []
+  const api = {
+    origin: '',
+    hits: [] as ApiHit[],
+    raw: [] as Buffer[],
+    valid: new Set<string>(),
+    /**
+     * A client of this API whose refresh (one try; waiting for `release()` when `gated`) issues a token
+     * the API accepts. Its first token is accepted unless `refused`; `expired` makes it one that expired.
+     */
+    client({ refused = false, gated = false, expired = false } = {}) {
+      let release = () => {}
+      const gate = gated ? new Promise<void>((resolve) => (release = resolve)) : undefined
+      const refresh = vi.fn(async () => {
+        await gate
+        const accessToken = liveToken()
+        api.valid.add(accessToken)
+        return { accessToken }
+      })
+      const auth = createAuthClient({ syncTabs: false, refresh, retry: { attempts: 1 } })
+      clients.push(auth)
+      const first = expired ? expiredToken() : liveToken()
+      if (!refused) api.valid.add(first)
+      auth.setTokens({ accessToken: first, refreshToken: 'r' })
+      return { auth, refresh, first, release: () => release() }
+    },
+  }
   let server: http.Server | undefined
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -69,6 +98,7 @@ export function useTokenApi({ answer, refusal = '{"error":"invalid_token"}' }: T
   })
   afterAll(() => closeAll(server))
   afterEach(() => {
+    for (const auth of clients.splice(0)) auth.destroy()
     api.hits.length = 0
     api.raw.length = 0
     api.valid.clear()
