@@ -56,12 +56,12 @@ function withToken(
   } else if (typeof (headers as Headers)?.has === 'function') {
     // Headers (also a polyfill's, or another realm's), or a Map: recognised by its methods, and copied
     // through forEach, which all of them have (a polyfill's constructor may read only own properties).
-    const copy = new Headers()
+    const own = new Headers()
     ;(headers as Headers).forEach((v, k) => {
-      copy.append(k, v)
+      own.append(k, v)
     })
-    if (token) copy.set('Authorization', value)
-    next = copy
+    if (token) own.set('Authorization', value)
+    next = own
   } else {
     // One literal (faster than adding the key to a copy): this is the hot path.
     next = token ? { ...(headers as Record<string, string>), Authorization: value } : { ...headers }
@@ -162,11 +162,19 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
       if (!request) input = url
       const token = signal?.aborted ? null : client.peekAccessToken()
       if (token) return attempt(input, init, request, headers, signal, token)
-      const now = withToken(init, headers, null, copyBody(init?.body))
+      const asCalled = withToken(init, headers, null, copyBody(init?.body))
       return abortable(client.getAccessToken(), signal).then((t) =>
         // After the wait the URL is checked again, as it is what goes out now (a relative URL resolves
         // against the document's base URL at the send).
-        attempt(input, now, request, now.headers, signal, allowed(urlOf(input, request)) ? t : null, true),
+        attempt(
+          input,
+          asCalled,
+          request,
+          asCalled.headers,
+          signal,
+          allowed(urlOf(input, request)) ? t : null,
+          true,
+        ),
       )
     } catch (error) {
       // Like fetch: failures are rejections, never synchronous throws.
