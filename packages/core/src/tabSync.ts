@@ -1,3 +1,5 @@
+import { inWorker } from './wake'
+
 /** How long a lock is kept after the refresh ends, so the broadcast reaches waiting tabs first. */
 const HOLD = 50
 /** Names of the locks that mark each hold of the refresh lock: `latchkey-hold:<random>:<key>`. */
@@ -26,9 +28,7 @@ export function createTabSync(
   const id = Math.random().toString(36).slice(2)
   // Tabs exist only for pages and workers. Elsewhere (Node, Deno, Bun) a BroadcastChannel spans the whole
   // process: clients of unrelated requests or users would hand each other their sessions.
-  const tabs =
-    typeof document !== 'undefined' ||
-    typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined'
+  const tabs = typeof document !== 'undefined' || inWorker()
   const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
   // Anything else on the channel (another version, another script) is not ours: ignored.
   if (channel)

@@ -1,12 +1,17 @@
+/** In a worker (dedicated, shared or service): a tab of its own, with no page. */
+export const inWorker = () =>
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined'
+
 /**
  * Calls `onWake(false)` when the page may have slept (visible again, restored from the back-forward
  * cache, focused) and `onWake(true)` when the network returns. Timers sleep in background tabs and
- * on suspended laptops, so these are the moments to re-check. In a worker only `online` is heard;
- * elsewhere (Node, React Native) nothing.
+ * on suspended laptops, so these are the moments to re-check. In a worker only the network's return
+ * is heard; elsewhere (Node, React Native) nothing.
  */
 export function listenForWake(onWake: (online: boolean) => void): () => void {
   const page = typeof document === 'object' && typeof window === 'object' && !!window.addEventListener
-  // The page's window; a worker has no page to show or focus, but its global scope hears `online`.
+  // The page's window; a worker has no page to show or focus, but its global scope hears `online`
+  // (in Firefox and Safari).
   const scope: Partial<EventTarget> = page ? window : globalThis
   if (typeof scope.addEventListener !== 'function') return () => {}
   const wake = () => onWake(false)
@@ -21,5 +26,19 @@ export function listenForWake(onWake: (online: boolean) => void): () => void {
     for (const [target, type, fn] of listeners) target[method]!(type, fn)
   }
   each('addEventListener')
-  return () => each('removeEventListener')
+  // Chromium fires no `online` in workers (crbug.com/114475), though `navigator.onLine` changes there:
+  // a worker watches it. (Where the event fires as well, the second call finds nothing waiting.)
+  const net = globalThis.navigator as { onLine?: boolean } | undefined
+  let was = net?.onLine
+  const watch =
+    !page &&
+    inWorker() &&
+    setInterval(() => {
+      if (net?.onLine && !was) onWake(true)
+      was = net?.onLine
+    }, 1_000)
+  return () => {
+    each('removeEventListener')
+    clearInterval(watch as never)
+  }
 }

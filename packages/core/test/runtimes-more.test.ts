@@ -218,3 +218,46 @@ describe('Node servers', () => {
     b.destroy()
   })
 })
+
+describe('workers', () => {
+  it("retries spent, a worker refreshes when navigator.onLine comes back (Chromium fires no 'online' in workers)", async () => {
+    vi.useFakeTimers()
+    const net = { onLine: true }
+    vi.stubGlobal('navigator', net)
+    vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
+    // A worker's global scope is an EventTarget (that hears no 'online' in Chromium).
+    const scope = new EventTarget()
+    vi.stubGlobal('addEventListener', scope.addEventListener.bind(scope))
+    vi.stubGlobal('removeEventListener', scope.removeEventListener.bind(scope))
+    let down = true
+    const refresh = vi.fn(async (): Promise<TokenSet> => {
+      if (down) throw new TypeError('Failed to fetch')
+      return { accessToken: token() }
+    })
+    const auth = createAuthClient({ refresh, retry: { attempts: 1 }, syncTabs: false })
+    auth.setTokens({ accessToken: token(0), refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    // Online all along (the token endpoint was down, not the network): still waiting, as in a page.
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    net.onLine = false
+    await vi.advanceTimersByTimeAsync(5_000)
+    down = false
+    net.onLine = true
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(refresh).toHaveBeenCalledTimes(2)
+    expect(auth.getState().status).toBe('authenticated')
+    // One watch per client, gone with it: no timer is left behind.
+    auth.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('outside workers and pages (Node, React Native) no timer watches the network', () => {
+    vi.useFakeTimers()
+    vi.stubGlobal('navigator', { onLine: true })
+    const auth = createAuthClient({ syncTabs: false })
+    expect(vi.getTimerCount()).toBe(0)
+    auth.destroy()
+  })
+})
