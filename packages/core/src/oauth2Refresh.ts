@@ -11,7 +11,7 @@ export interface OAuth2RefreshOptions {
   credentials?: RequestCredentials
   /**
    * More form parameters, such as `resource` (RFC 8707) or `audience`, so the refreshed token is for
-   * the same API as the first one.
+   * the same API as the first one. `grant_type`, `client_id`, `refresh_token` and a set `scope` win.
    * @example { resource: 'https://api.example.com' }
    */
   params?: Record<string, string>
@@ -31,7 +31,8 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
       grant_type: 'refresh_token',
       client_id: options.clientId,
       refresh_token: refreshToken,
-      scope: options.scope,
+      // An unset option must not erase the scope given in params (the filter below drops empty values).
+      scope: options.scope ?? options.params?.scope,
     }
     // Encoded here: React Native's own URLSearchParams implements neither set() nor encoding.
     const body = Object.entries(form)

@@ -70,6 +70,31 @@ describe('oauth2Refresh', () => {
     expect(seen[0]!.body.get('grant_type')).toBe('refresh_token')
   })
 
+  it('sends a scope given in params when the scope option is not set', async () => {
+    const seen = answer(200, { access_token: token(), expires_in: 300 })
+    const withScope = oauth2Refresh({
+      tokenEndpoint: endpoint,
+      clientId: 'spa',
+      params: { scope: 'offline_access' },
+    })
+    await withScope(context())
+    expect(seen[0]!.body.get('scope')).toBe('offline_access')
+  })
+
+  it('the scope option wins over a scope in params, as grant_type and client_id do', async () => {
+    const seen = answer(200, { access_token: token(), expires_in: 300 })
+    const both = oauth2Refresh({
+      tokenEndpoint: endpoint,
+      clientId: 'spa',
+      scope: 'openid',
+      params: { scope: 'other', grant_type: 'password', client_id: 'other' },
+    })
+    await both(context())
+    expect(seen[0]!.body.getAll('scope')).toEqual(['openid'])
+    expect(seen[0]!.body.get('grant_type')).toBe('refresh_token')
+    expect(seen[0]!.body.get('client_id')).toBe('spa')
+  })
+
   it('sends no refresh_token with refreshWithoutToken (cookie-held)', async () => {
     const seen = answer(200, { access_token: token(), expires_in: 300 })
     await refresh(context(null))
