@@ -42,6 +42,8 @@ export interface AttachAuthOptions {
  */
 const SENT = Symbol()
 
+type Handlers = { handlers: unknown[] }
+
 type Config = InternalAxiosRequestConfig & { [SENT]?: [SentToken, unknown]; _latchkeyRetry?: boolean }
 
 // axios's own test: `scheme://` or `//` makes a url absolute.
@@ -68,7 +70,7 @@ function fullPath(config: Config, originOnly: boolean): string {
 
 /** axios also takes signal-likes without `addEventListener`; those only cancel the request itself. */
 const signalOf = (config: Config): AbortSignal | undefined =>
-  typeof config.signal?.addEventListener === 'function' ? (config.signal as AbortSignal) : undefined
+  config.signal?.addEventListener ? (config.signal as AbortSignal) : undefined
 
 /**
  * Adds interceptors to an axios instance so requests to allowed origins carry
@@ -103,7 +105,7 @@ export function attachAuth(
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
       // axios ignores a `redact` that is not an array: then Authorization alone.
       const { redact } = config
-      config.redact = Array.isArray(redact) ? [...redact, 'Authorization'] : ['Authorization']
+      config.redact = [...(Array.isArray(redact) ? redact : []), 'Authorization']
     }
     return config
   }
@@ -133,8 +135,10 @@ export function attachAuth(
     return tokens.acquire(signal).then(
       // After the wait the URL is checked again (a URL object may have changed meanwhile).
       (sent) => attach(config, allowed(fullPath(config, originOnly)) ? sent : null),
+      // Aborted while waiting: axios itself cancels a request whose signal has aborted.
       (error) => {
-        throw signal?.aborted ? new CanceledError(undefined, config) : error
+        if (!signal?.aborted) throw error
+        return config
       },
     )
   }
@@ -183,16 +187,20 @@ export function attachAuth(
         const axios = new Axios(instance.defaults as AxiosRequestConfig)
         axios.interceptors.request = instance.interceptors.request
         // Those added before this one: on the replay's answer they run here, as they did on the first.
-        type Handlers = { handlers: unknown[] }
         ;(axios.interceptors.response as unknown as Handlers).handlers = (
           instance.interceptors.response as unknown as Handlers
-        ).handlers.slice(0, ids[1])
+        ).handlers.slice(0, before)
         return axios.request(config)
       }
     }
     return otherwise()
   }
 
+  // Where this one sits among the response interceptors. Not its id: newer axios (1.21) drops trailing
+  // ejected ones and numbers ids on, so after ejects (an app that attaches on mount and detaches on
+  // unmount) an id can pass the index of interceptors added after this one: they would run twice on a
+  // replay's answer. use() pushes it at the end.
+  const before = (instance.interceptors.response as unknown as Handlers).handlers.length
   const ids = [
     instance.interceptors.request.use(onRequest),
     // A 401 that `validateStatus` lets through (apps that handle 4xx themselves) is replayed too, as

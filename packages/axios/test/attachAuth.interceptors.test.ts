@@ -81,3 +81,37 @@ describe('response interceptors added before attachAuth', () => {
     expect(refreshes()).toBe(1)
   })
 })
+
+describe('attachAuth and detach on every mount (a component or a route that sets up its API client)', () => {
+  it('an interceptor the mount adds after attachAuth runs once on a replayed response, from the second mount on too', async () => {
+    let refreshes = 0
+    const auth = createAuthClient({
+      syncTabs: false,
+      refresh: async () => {
+        refreshes++
+        accepted = live()
+        return { accessToken: accepted }
+      },
+    })
+    clients.push(auth)
+    auth.setTokens({ accessToken: live(), refreshToken: 'r' })
+    const api = axios.create({ baseURL: API })
+    const mount = () => {
+      const detach = attachAuth(api, auth, { origins: [API] })
+      const unwrap = api.interceptors.response.use((r) => r.data)
+      return () => {
+        detach()
+        api.interceptors.response.eject(unwrap)
+      }
+    }
+    const bodies: unknown[] = []
+    for (let i = 0; i < 3; i++) {
+      const unmount = mount()
+      // The server refuses the token held: a 401, one refresh, one replay.
+      accepted = ''
+      bodies.push(await api.get('/me'))
+      unmount()
+    }
+    expect({ bodies, refreshes }).toEqual({ bodies: Array(3).fill({ name: 'alice' }), refreshes: 3 })
+  })
+})
