@@ -101,6 +101,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let attempt = 0
   // A failed refresh waits: for its retry timer, or (retries spent) for the network to return.
   let paused: 'retry' | 'online' | null = null
+  // The network came back (`online`) while the refresh in flight ran: it may have left on the dead network
+  // and fail only for that, and no `online` comes after it. Its failure is then no reason to wait for one.
+  let back = false
   let retryAt = 0
   /** Still waiting after a failure; a retry whose time passed while timers slept waits no more. */
   const waiting = () => paused === 'online' || (paused === 'retry' && now() <= retryAt)
@@ -464,7 +467,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       commit()
       throw failure
     }
-    const willRetry = !failure.permanent && n < attempts
+    const willRetry = !failure.permanent && (n < attempts || back)
     const had = session
     if (failure.permanent) replace(null)
     else if (willRetry) {
@@ -487,6 +490,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (!inflight) {
       retryTimer.cancel()
       paused = null
+      back = false
       const running = (inflight = run(session, ++attempt, epoch))
       running.catch(noop)
       commit()
@@ -580,6 +584,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
   const stopWake = listenForWake((online) => {
     reread()
+    if (online && inflight) back = true
     if (online && paused === 'online') start().catch(noop)
     else check()
   })

@@ -85,6 +85,38 @@ describe('waking up', () => {
     auth.destroy()
   })
 
+  // The usual outage: the last attempt left as the network dropped and hangs until refreshTimeout; the
+  // network returns (and `online` fires) before it times out. No `online` comes after it.
+  it('an online heard while the last attempt is in flight is not missed: that attempt failing, it tries once more', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    let down = true
+    const fresh = token(300, { jti: 'fresh' })
+    const refresh = vi.fn(
+      ({ signal }: { signal: AbortSignal }): Promise<TokenSet> =>
+        down
+          ? new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+          : Promise.resolve({ accessToken: fresh }),
+    )
+    const auth = createAuthClient({ refresh, retry: { attempts: 2 } })
+    const events: Array<[number, boolean]> = []
+    auth.on('refreshError', (e) => events.push([e.attempt, e.willRetry]))
+    auth.setTokens({ accessToken: 'o', expiresIn: 0, refreshToken: 'rt' })
+    // Attempt 1 times out at 10 s; attempt 2 (the last) starts at once and hangs.
+    await vi.advanceTimersByTimeAsync(15_000)
+    expect(refresh).toHaveBeenCalledTimes(2)
+    down = false
+    window.dispatchEvent(new Event('online'))
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(events).toEqual([
+      [1, true],
+      [2, true],
+    ])
+    expect(refresh).toHaveBeenCalledTimes(3)
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', accessToken: fresh })
+    auth.destroy()
+    vi.restoreAllMocks()
+  })
+
   it('removes its listeners on destroy', () => {
     const remove = vi.spyOn(window, 'removeEventListener')
     const removeDoc = vi.spyOn(document, 'removeEventListener')
