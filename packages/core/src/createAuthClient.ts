@@ -561,8 +561,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
             else {
               adopt(raw)
               // It counts as stored once read there (a cookie too large, or an async write not landed
-              // yet, is not).
-              reread()
+              // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
+              // is newer than this message and has a message of its own: taken now, it would run ahead of
+              // the messages still queued, and a logout among them would end it (a sign-out and a sign-in
+              // in quick succession there).
+              reread((r) => (!r || r === lastRaw) && adoptRead(r))
             }
           },
           now,

@@ -844,3 +844,25 @@ describe('per-tab modes', () => {
     expect(b.getState().status).toBe('unauthenticated')
   })
 })
+
+describe('a sign-in, a sign-out and a new sign-in in one tab before another tab heard the first', () => {
+  // The other tab hears the first sign-in's message and reads storage, which holds the new sign-in
+  // already. The logout's message, still queued, must not end that new sign-in: in every tab it
+  // signed the user out for good (the removal reached the tab that signed in again too).
+  it('ends the first sign-in only: every tab keeps the new one, and the events say what happened', async () => {
+    const [a, b] = [tab(), tab()]
+    const seen: string[] = []
+    a.on('logout', (e) => seen.push(`a logout ${e.reason}`))
+    b.on('login', (s) => seen.push(`b login ${s.claims?.n}`))
+    b.on('refresh', (s) => seen.push(`b refresh ${s.claims?.n}`))
+    b.on('logout', (e) => seen.push(`b logout ${e.reason}`))
+    a.setTokens({ accessToken: token(300, { n: 1 }), refreshToken: 'rt-1' })
+    a.logout()
+    const next = token(300, { n: 2 })
+    a.setTokens({ accessToken: next, refreshToken: 'rt-2' })
+    await wait()
+    expect(seen).toEqual(['a logout user', 'b login 1', 'b logout other_tab', 'b login 2'])
+    expect([a.getState().accessToken, b.getState().accessToken]).toEqual([next, next])
+    expect(localStorage.getItem('tabs')).toContain(next)
+  })
+})
