@@ -1,17 +1,31 @@
 import { isAuthError } from '@latchkey/core'
 import { useAuth } from '@latchkey/react'
 import { type FormEvent, useState } from 'react'
-import { AUTH_URL, type Credentials, type DemoClaims, HttpError } from './authServer'
+import { AUTH_URL, answers, type Credentials, type DemoClaims, HttpError } from './authServer'
 
 const DEMO_USERS = [
   { username: 'alice', password: 'wonderland', note: 'admin' },
   { username: 'bob', password: 'builder', note: 'user' },
 ]
 
-function describe(error: unknown): string {
+// The names of this machine under which the same app is served, though the auth server's CORS allows one.
+const LOOPBACK = new Set(['localhost', '[::1]'])
+
+/** Where the sign-in works when this page's origin is refused: the same page on 127.0.0.1, if it is local. */
+function allowedHere(): string {
+  if (!LOOPBACK.has(location.hostname)) return ''
+  const url = new URL(location.href)
+  url.hostname = '127.0.0.1'
+  return `, such as ${url.origin}`
+}
+
+async function describe(error: unknown): Promise<string> {
   const cause = isAuthError(error) ? error.cause : error
   if (cause instanceof HttpError) return cause.status === 401 ? 'Wrong username or password.' : cause.message
-  if (cause instanceof TypeError) return `Cannot reach the auth server at ${AUTH_URL}. Is it running?`
+  if (cause instanceof TypeError) {
+    if (!(await answers())) return `Cannot reach the auth server at ${AUTH_URL}. Is it running?`
+    return `The auth server at ${AUTH_URL} is running but refuses requests from this page's origin, ${location.origin} (CORS allows one app origin). Open the app at the origin the server allows (its --cors-origin)${allowedHere()}.`
+  }
   return error instanceof Error ? error.message : String(error)
 }
 
@@ -29,7 +43,7 @@ export function LoginForm() {
     try {
       await login({ username, password })
     } catch (e) {
-      setError(describe(e))
+      setError(await describe(e))
     } finally {
       setBusy(false)
     }

@@ -61,6 +61,17 @@ async function tokens(res: Response): Promise<TokenSet> {
   return set
 }
 
+/**
+ * Whether the auth server answers at all. A call that failed with a network error met either a server
+ * that is down or one whose CORS refuses this page's origin, and the browser does not say which; a
+ * `no-cors` request gets an answer (an opaque one) from a running server whatever its CORS allows.
+ */
+export const answers = (): Promise<boolean> =>
+  fetch(AUTH_URL, { mode: 'no-cors', cache: 'no-store' }).then(
+    () => true,
+    () => false,
+  )
+
 /** `POST /auth/login`. */
 export const login = (credentials: Credentials, signal: AbortSignal): Promise<TokenSet> =>
   post('/auth/login', credentials, signal).then(tokens)
