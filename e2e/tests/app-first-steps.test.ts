@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { appUrl, logIn, resetStats, serverStats } from '../support/app'
+import { appUrl, logIn, resetStats, serverStats, waitForStatus } from '../support/app'
 import { launchChromium } from '../support/browser'
 
 // What someone trying the example app for the first time runs into: the app opened under another
@@ -42,5 +42,34 @@ describe('react-spa, first steps', () => {
     // Where the sign-in works: the same page on 127.0.0.1.
     expect(text).toContain(appUrl)
     expect((await serverStats()).logins).toBe(0)
+  })
+
+  it('a storage mode chosen in one tab is the mode of every tab', async () => {
+    const a = await context.newPage()
+    await a.goto(appUrl)
+    await a.getByTestId('storage-mode').waitFor()
+    const b = await context.newPage()
+    await b.goto(appUrl)
+    await b.getByTestId('storage-mode').waitFor()
+    await a.getByTestId('storage-mode').selectOption('localStorage')
+    await logIn(a)
+    await waitForStatus(b, 'authenticated')
+
+    await a.getByTestId('storage-mode').selectOption('cookie')
+    await waitForStatus(b, 'unauthenticated')
+    // The choice is kept for the whole origin, so a reload of B would take it: B shows it now.
+    await b
+      .locator('[data-testid="storage-mode"] option[value="cookie"]:checked')
+      .waitFor({ state: 'attached' })
+    expect(await b.getByTestId('storage-mode').inputValue()).toBe('cookie')
+
+    // A sign-in in A's cookie session is one B holds in the mode it shows, and keeps on reload.
+    await logIn(a)
+    await waitForStatus(b, 'authenticated')
+    expect(await b.getByTestId('storage-mode').inputValue()).toBe('cookie')
+    await b.reload()
+    await waitForStatus(b, 'authenticated')
+    expect(await b.getByTestId('storage-mode').inputValue()).toBe('cookie')
+    expect((await serverStats()).logins).toBe(2)
   })
 })

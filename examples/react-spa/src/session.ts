@@ -71,9 +71,34 @@ function createSession(mode: StorageMode): DemoSession {
 let current: DemoSession | undefined
 const listeners = new Set<() => void>()
 
+/** Signs out of the current client (clearing its storage and revoking its refresh token), destroys it and starts one on `mode`. */
+function replaceSession(mode: StorageMode, note: string): void {
+  const previous = demoSession.get()
+  if (previous.mode === mode) return
+  void previous.client.logout().finally(() => previous.client.destroy())
+  eventLog.add('demo', `storage mode → ${mode}: ${note}`)
+  current = createSession(mode)
+  for (const listener of [...listeners]) listener()
+}
+
+// The choice is kept for the whole origin, so every tab takes it: a tab left on the old mode would
+// show one mode while a reload brings up another, and its client (same storageKey, so the same tab
+// channel) would follow the new mode's session without keeping it.
+function followOtherTabs(): void {
+  if (typeof window === 'undefined') return
+  window.addEventListener('storage', (event) => {
+    if (event.key !== MODE_KEY || !event.newValue || !(event.newValue in STORAGE_MODES)) return
+    replaceSession(
+      event.newValue as StorageMode,
+      'chosen in another tab; signed out and created a new client',
+    )
+  })
+}
+
 /** The current session: one client at a time, created lazily and replaced by {@link setStorageMode}. */
 export const demoSession = {
   get(): DemoSession {
+    if (!current) followOtherTabs()
     current ??= createSession(readMode())
     return current
   },
@@ -85,18 +110,15 @@ export const demoSession = {
 
 /**
  * Signs out of the current client (clearing its storage and revoking its refresh token), destroys it
- * and starts a new client on `mode`. The choice is kept in localStorage, so a reload keeps it.
+ * and starts a new client on `mode`. The choice is kept in localStorage, so a reload keeps it, and
+ * the other tabs of the app switch too.
  */
 export function setStorageMode(mode: StorageMode): void {
-  const previous = demoSession.get()
-  if (previous.mode === mode) return
+  if (demoSession.get().mode === mode) return
   try {
     localStorage.setItem(MODE_KEY, mode)
   } catch {
     // The mode then lasts until the next reload only.
   }
-  void previous.client.logout().finally(() => previous.client.destroy())
-  eventLog.add('demo', `storage mode → ${mode}: signed out and created a new client`)
-  current = createSession(mode)
-  for (const listener of [...listeners]) listener()
+  replaceSession(mode, 'signed out and created a new client')
 }
