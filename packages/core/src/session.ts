@@ -73,7 +73,8 @@ export function createSession(
   observed = false,
   id: unknown = Math.random().toString(36).slice(2),
 ): Session {
-  if (typeof tokens !== 'object' || !tokens) throw new InvalidTokenError('Expected a token set')
+  // Names the field: an OAuth body passed on as it is (`access_token`) would read as a bad token.
+  if (typeof tokens?.accessToken !== 'string') throw new InvalidTokenError('Expected { accessToken: string }')
   const { accessToken, refreshToken = previous, expiresIn } = tokens
   const s = { ...build(accessToken, refreshToken, expiresIn, now, null, g), id }
   return observed && s.life === null && s.exp !== null ? { ...s, life: s.exp - now } : s

@@ -165,6 +165,17 @@ describe('login', () => {
     expect(auth.getState()).toBe(before)
   })
 
+  it('says that accessToken is missing when login returns an OAuth body as it is', async () => {
+    // What `return res.json()` gives with a server that answers in OAuth's own names.
+    const oauthBody = { access_token: token(), refresh_token: 'rt', token_type: 'Bearer' }
+    const auth = createAuthClient({ login: async () => oauthBody as never })
+    const error = await auth.login({}).catch((e: AuthError) => e)
+    expect(error).toMatchObject({ code: 'invalid_token' })
+    expect((error as AuthError).message).toMatch(/accessToken/)
+    expect((error as AuthError).message).not.toMatch(/printable/)
+    expect(() => auth.setTokens(oauthBody as never)).toThrow(/accessToken/)
+  })
+
   it('clears a previous error on success', async () => {
     let fail = true
     const auth = createAuthClient({
