@@ -72,4 +72,23 @@ describe('react-spa, first steps', () => {
     expect(await b.getByTestId('storage-mode').inputValue()).toBe('cookie')
     expect((await serverStats()).logins).toBe(2)
   })
+
+  it("does not show a signed-out user's API answer to the next user", async () => {
+    const page = await context.newPage()
+    await page.goto(appUrl)
+    await logIn(page, 'alice', 'wonderland')
+    await waitForStatus(page, 'authenticated')
+    await page.getByTestId('call-admin-api').click()
+    await page.locator('[data-testid="api-result"][data-status="200"]').waitFor()
+
+    await page.getByTestId('logout-button').click()
+    await waitForStatus(page, 'unauthenticated')
+    await logIn(page, 'bob', 'builder')
+    await waitForStatus(page, 'authenticated')
+    // Alice's 200 from the admin API, under Bob's name, would read as Bob's.
+    expect(await page.getByTestId('api-result').count()).toBe(0)
+
+    await page.getByTestId('call-admin-api').click()
+    await page.locator('[data-testid="api-result"][data-status="403"]').waitFor()
+  })
 })

@@ -1,5 +1,6 @@
+import { useAuthSelector } from '@latchkey/react'
 import { useState } from 'react'
-import { AUTH_URL } from './authServer'
+import { AUTH_URL, type DemoClaims } from './authServer'
 import { clockTime } from './format'
 import type { DemoSession, SentRequest } from './session'
 
@@ -9,6 +10,8 @@ interface ApiResult {
   body: string
   sent: SentRequest[]
   at: number
+  /** Who was signed in when the call was made (`sub`), or null. */
+  user: string | null
 }
 
 const CALLS = [
@@ -23,8 +26,12 @@ function describeSent(sent: SentRequest[]): string {
 }
 
 export function ApiPanel({ session }: { session: DemoSession }) {
-  const [result, setResult] = useState<ApiResult | null>(null)
+  const [latest, setResult] = useState<ApiResult | null>(null)
   const [busy, setBusy] = useState(false)
+  const user = useAuthSelector((s) => (s.claims as DemoClaims | null)?.sub ?? null)
+  // An answer is shown to the user it was made for only: after a sign-out or another sign-in, one
+  // user's 200 from the admin API would read as the next user's.
+  const result = latest?.user === user ? latest : null
 
   async function call(path: string) {
     setBusy(true)
@@ -43,7 +50,7 @@ export function ApiPanel({ session }: { session: DemoSession }) {
     } catch (e) {
       body = `Request failed: ${e instanceof Error ? e.message : String(e)}`
     }
-    setResult({ path, status, body, sent: session.takeSent(), at: Date.now() })
+    setResult({ path, status, body, sent: session.takeSent(), at: Date.now(), user })
     setBusy(false)
   }
 
