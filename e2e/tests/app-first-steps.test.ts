@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { appUrl, logIn, resetStats, serverStats, waitForStatus } from '../support/app'
+import { appUrl, authUrl, logIn, resetStats, serverStats, waitForStatus } from '../support/app'
 import { launchChromium } from '../support/browser'
 
 // What someone trying the example app for the first time runs into: the app opened under another
@@ -90,5 +90,39 @@ describe('react-spa, first steps', () => {
 
     await page.getByTestId('call-admin-api').click()
     await page.locator('[data-testid="api-result"][data-status="403"]').waitFor()
+  })
+
+  it('says that a failed refresh is retried, then waits for the network, instead of counting down to a time past', async () => {
+    const page = await context.newPage()
+    await page.goto(appUrl)
+    await logIn(page)
+    await waitForStatus(page, 'authenticated')
+    // The network drops for the refresh calls only: every try fails as a network error.
+    await context.route(`${authUrl}/auth/refresh`, (route) => route.abort('internetdisconnected'))
+    const countdown = page.getByTestId('refresh-countdown')
+
+    await page
+      .locator('[data-testid="event-log-entry"][data-type="refreshError"]')
+      .first()
+      .waitFor({ timeout: 15_000 })
+    await page.waitForTimeout(1_100) // a render after the failure, at a time past the one scheduled
+    const retrying = (await countdown.textContent()) ?? ''
+    expect(retrying).toMatch(/refresh_failed/)
+    expect(retrying).not.toMatch(/^\d+ s \(at /)
+
+    // After the last try the client waits for `online` (or "Refresh now"): nothing is counting down.
+    await page
+      .locator('[data-testid="event-log-entry"][data-type="refreshError"]', { hasNotText: 'will retry' })
+      .first()
+      .waitFor({ timeout: 30_000 })
+    await page.waitForTimeout(1_100)
+    const stopped = (await countdown.textContent()) ?? ''
+    expect(stopped).toMatch(/online/)
+    expect(stopped).not.toMatch(/^\d+ s \(at /)
+
+    await context.unroute(`${authUrl}/auth/refresh`)
+    await page.getByTestId('refresh-button').click()
+    await waitForStatus(page, 'authenticated')
+    expect(await countdown.textContent()).toMatch(/^\d+ s \(at /)
   })
 })

@@ -1,5 +1,5 @@
 import { useAuth } from '@latchkey/react'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import type { Credentials, DemoClaims } from './authServer'
 import { clockTime, fingerprint, secondsUntil } from './format'
 import { REFRESH_LEEWAY } from './session'
@@ -13,13 +13,23 @@ function refreshAt(claims: DemoClaims | null, expiresAt: number | null): number 
   return expiresAt - leeway * 1000
 }
 
+/** What the countdown says after a refresh failed for now: the client retries, then waits for `online`. */
+function afterFailure(code: string, willRetry: boolean): string {
+  return willRetry
+    ? `failed (${code}), retrying with backoff`
+    : `failed (${code}); tries again when the browser is back online, or press Refresh now`
+}
+
 export function AuthPanel() {
-  const { status, claims, accessToken, expiresAt, isRefreshing, canRefresh, refresh, logout } = useAuth<
-    DemoClaims,
-    Credentials
-  >()
+  const { status, claims, accessToken, expiresAt, isRefreshing, canRefresh, error, client, refresh, logout } =
+    useAuth<DemoClaims, Credentials>()
   const now = useNow(1000)
   const [refreshProblem, setRefreshProblem] = useState<string | null>(null)
+  // Whether the client retries after the last failed try; the state has the error, the event this.
+  const [willRetry, setWillRetry] = useState(true)
+  useEffect(() => client.on('refreshError', (e) => setWillRetry(e.willRetry)), [client])
+  // A transient failure is kept in `error` until a refresh succeeds; the schedule shown is then past.
+  const failed = error?.code === 'refresh_failed' || error?.code === 'refresh_timeout' ? error.code : null
 
   const nextRefresh = canRefresh ? refreshAt(claims, expiresAt) : null
   const lifetimeMs =
@@ -59,9 +69,11 @@ export function AuthPanel() {
         <dd data-testid="refresh-countdown">
           {isRefreshing
             ? 'refreshing…'
-            : nextRefresh === null
-              ? 'no refresh scheduled'
-              : `${secondsUntil(nextRefresh, now)} s (at ${clockTime(nextRefresh)})`}
+            : failed && canRefresh
+              ? afterFailure(failed, willRetry)
+              : nextRefresh === null
+                ? 'no refresh scheduled'
+                : `${secondsUntil(nextRefresh, now)} s (at ${clockTime(nextRefresh)})`}
         </dd>
         <dt>Expires in</dt>
         <dd data-testid="expiry-countdown">
