@@ -3,11 +3,13 @@
 //   AUTH_PORT (4000), APP_PORT (5173), ACCESS_TTL (30)
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const authPort = process.env.AUTH_PORT ?? '4000'
-const appPort = process.env.APP_PORT ?? '5173'
+// An empty variable (`AUTH_PORT= pnpm start`) counts as unset, as the auth server's CLI reads it.
+const authPort = process.env.AUTH_PORT || '4000'
+const appPort = process.env.APP_PORT || '5173'
 const children = []
 
 function run(cmd, args, options = {}) {
@@ -22,6 +24,31 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0))
 process.on('SIGTERM', () => stop(0))
 
+/** Whether `port` of 127.0.0.1 can be listened on now. */
+function isFree(port) {
+  return new Promise((resolve) => {
+    const probe = createServer()
+      .once('error', () => resolve(false))
+      .listen(Number(port), '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+}
+
+// Checked before anything starts, so a busy port stops with one line that says which variable moves
+// it, instead of the URL announced and then Vite's stack trace.
+const spa = `${root}examples/react-spa`
+const wanted = [['AUTH_PORT', authPort]]
+if (existsSync(`${spa}/package.json`)) wanted.push(['APP_PORT', appPort])
+for (const [name, port] of wanted) {
+  if (!/^\d+$/.test(port) || Number(port) > 65535) {
+    console.error(`${name} must be a port number, got "${port}"`)
+    process.exit(1)
+  }
+  if (!(await isFree(port))) {
+    console.error(`port ${port} is in use; set ${name} to another port`)
+    process.exit(1)
+  }
+}
+
 {
   const app = `http://127.0.0.1:${appPort}`
   const server = run(process.execPath, [
@@ -32,7 +59,6 @@ process.on('SIGTERM', () => stop(0))
     app,
   ])
   server.on('exit', (c) => stop(c ?? 1))
-  const spa = `${root}examples/react-spa`
   if (existsSync(`${spa}/package.json`)) {
     const vite = run(
       process.execPath,
