@@ -54,7 +54,13 @@ auth.on('error', (e) => log(`error      ${e.code}`))
 try {
   await auth.login({ username: values.user, password: values.password })
 } catch (error) {
-  console.error(`login failed (${error.cause?.status ?? error.code}); is the auth server running at ${base}?`)
+  // An answer says the server runs; only no answer at all is worth asking about.
+  const status = error.cause?.status
+  console.error(
+    status === undefined
+      ? `login failed: cannot reach the auth server at ${base}; is it running?`
+      : `login failed: ${base}/auth/login answered ${status}${status === 401 ? ' (wrong --user or --password?)' : ''}`,
+  )
   process.exit(1)
 }
 

@@ -29,3 +29,32 @@ it('logs in, calls the API through real refreshes and prints a timeline without 
   // No JWT-shaped string anywhere in the timeline.
   expect(output).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)
 })
+
+/** Runs main.mjs and resolves its exit code and stderr. */
+function fail(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const main = fileURLToPath(new URL('../src/main.mjs', import.meta.url))
+  return new Promise((resolve) =>
+    execFile(process.execPath, [main, ...args], (error, _stdout, stderr) =>
+      resolve({ code: error ? (error.code as number) : 0, stderr }),
+    ),
+  )
+}
+
+it('says a wrong password is one, not that the server may be down', async () => {
+  const { code, stderr } = await fail(['--url', url, '--password', 'not-it', '--seconds', '1'])
+  expect(code).toBe(1)
+  expect(stderr).toMatch(/401/)
+  expect(stderr).toMatch(/password/)
+  expect(stderr).not.toMatch(/running/)
+})
+
+it('says the server cannot be reached when nothing listens, without an error code for a reason', async () => {
+  const closed = createAuthServer({ quiet: true })
+  const { url: gone } = await closed.listen(0, '127.0.0.1')
+  await closed.close()
+  const { code, stderr } = await fail(['--url', gone, '--seconds', '1'])
+  expect(code).toBe(1)
+  expect(stderr).toMatch(/cannot reach/i)
+  expect(stderr).toContain(gone)
+  expect(stderr).not.toMatch(/login_failed/)
+})
