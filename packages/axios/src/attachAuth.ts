@@ -34,17 +34,10 @@ export interface AttachAuthOptions {
   retryOn401?: boolean
 }
 
-/**
- * The token a request went out with, and the body as the request interceptors left it (before axios's
- * `transformRequest` rewrote it). A symbol: axios copies it with the config, and it stays out of its
- * keys. One property: each one added to axios's config (a dictionary object) costs every request
- * measurably (bench/overhead.mjs).
- */
-const SENT = Symbol()
-
 type Handlers = { handlers: unknown[] }
 
-type Config = InternalAxiosRequestConfig & { [SENT]?: [SentToken, unknown]; _latchkeyRetry?: boolean }
+/** The replay's mark: the `allowed` of the `attachAuth` that replays it. */
+type Config = InternalAxiosRequestConfig & { _latchkeyRetry?: unknown }
 
 // axios's own test: `scheme://` or `//` makes a url absolute.
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i
@@ -91,12 +84,21 @@ export function attachAuth(
 ): () => void {
   const { retryOn401 = true } = options
   const allowed = createOriginMatcher(options.origins, 'attachAuth')
+  /**
+   * The token a request went out with, and the body as the request interceptors left it (before
+   * axios's `transformRequest` rewrote it). A symbol: axios copies it with the config, and it stays
+   * out of its keys. One property: each one added to axios's config (a dictionary object) costs every
+   * request measurably (bench/overhead.mjs). One symbol per call: with two clients on one instance
+   * (two APIs), each answers only the 401s of requests that carried its own token.
+   */
+  const SENT = Symbol()
+  type Sent = Config & { [SENT]?: [SentToken, unknown] }
   const tokens = createTokenRenewer(client)
   // A predicate may look at the path; origin lists need only the origin.
   const originOnly = typeof options.origins !== 'function'
 
   /** Puts the token on the request and remembers which one it was, for a 401. */
-  const attach = (config: Config, sent: SentToken | null): Config => {
+  const attach = (config: Sent, sent: SentToken | null): Sent => {
     if (sent) {
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       config.headers.Authorization = `Bearer ${sent.token}`
@@ -110,12 +112,13 @@ export function attachAuth(
     return config
   }
 
-  const onRequest = (config: Config): Config | Promise<Config> => {
+  const onRequest = (config: Sent): Sent | Promise<Sent> => {
     // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
     const headers = (config.headers = AxiosHeaders.from(config.headers))
-    // The replay carries the token replay() set: checked again, as an interceptor (or a URL object
-    // changed since) may send it elsewhere now.
-    if (config._latchkeyRetry) {
+    // Our replay carries the token replay() set: checked again, as an interceptor (or a URL object
+    // changed since) may send it elsewhere now. Another attachAuth's replay (another client's, on the
+    // same instance) carries its token, which the checks below leave alone.
+    if (config._latchkeyRetry === allowed) {
       if (!allowed(fullPath(config, originOnly))) headers.delete('Authorization')
       return config
     }
@@ -148,7 +151,7 @@ export function attachAuth(
    * (nothing to replay: the 401 stands as it came, or another answer) what `otherwise` gives.
    */
   const replay = async (
-    config: Config = {} as Config,
+    config: Sent = {} as Sent,
     response: AxiosResponse | undefined,
     otherwise: () => AxiosResponse,
   ): Promise<AxiosResponse> => {
@@ -176,8 +179,9 @@ export function attachAuth(
       if (next) {
         // Nobody reads the 401 (a Node stream, with `responseType: 'stream'`, holds its socket till then).
         ;(response.data as { destroy?: () => void })?.destroy?.()
-        // Marked with a string key: axios's config merge keeps it, so the replay is never replayed.
-        config._latchkeyRetry = true
+        // Marked with a string key: axios's config merge keeps it (a function as it is), so the replay
+        // is never replayed, and this attachAuth knows it as its own.
+        config._latchkeyRetry = allowed
         // axios transforms the body again on the replay: start from the body as it was first sent.
         config.data = data
         // axios made the headers an AxiosHeaders; the token's key is the one attach() wrote.

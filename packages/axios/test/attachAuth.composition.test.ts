@@ -1,0 +1,119 @@
+import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { createTestToken } from '@latchkey/testing'
+import axios from 'axios'
+import { HttpResponse, http } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { attachAuth } from '../src'
+
+const A = 'https://a.example.com'
+const B = 'https://b.example.com'
+const seen: Array<{ url: string; authorization: string | null }> = []
+const valid = new Set<string>()
+const clients: AuthClient[] = []
+const server = setupServer(
+  http.all('*', ({ request }) => {
+    const authorization = request.headers.get('authorization')
+    seen.push({ url: request.url, authorization })
+    return valid.has(authorization?.replace(/^Bearer /, '') ?? '')
+      ? HttpResponse.json({ ok: true })
+      : HttpResponse.json({ error: 'invalid_token' }, { status: 401 })
+  }),
+)
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+afterEach(() => {
+  seen.length = 0
+  valid.clear()
+  for (const c of clients.splice(0)) c.destroy()
+})
+afterAll(() => server.close())
+
+/** A client for one API: the same user as the other's (one identity provider), its own tokens. */
+function client(api: string, name: string, revoked = false) {
+  let n = 0
+  const token = () => createTestToken({ sub: 'alice', aud: api, api: name, n: n++ }, { expiresIn: 300 })
+  const refresh = vi.fn(async () => {
+    const accessToken = token()
+    valid.add(accessToken)
+    return { accessToken }
+  })
+  const auth = createAuthClient({ refresh, retry: { attempts: 1 } })
+  clients.push(auth)
+  const first = token()
+  if (!revoked) valid.add(first)
+  auth.setTokens({ accessToken: first, refreshToken: 'r' })
+  return { auth, refresh }
+}
+
+describe('attachAuth', () => {
+  describe('two clients on one axios instance', () => {
+    it.each([
+      ['A attached first', false],
+      ['B attached first', true],
+    ])(
+      "replays a 401 from B's API with B's new token, whichever was attached first (%s)",
+      async (_, bFirst) => {
+        const a = client(A, 'a')
+        const b = client(B, 'b', true)
+        const api = axios.create()
+        if (bFirst) attachAuth(api, b.auth, { origins: [B] })
+        attachAuth(api, a.auth, { origins: [A] })
+        if (!bFirst) attachAuth(api, b.auth, { origins: [B] })
+
+        const res = await api.get(`${B}/me`)
+        expect(res.status).toBe(200)
+        expect(a.refresh).not.toHaveBeenCalled()
+        expect(b.refresh).toHaveBeenCalledTimes(1)
+        expect(seen.map((s) => s.authorization)).toEqual([
+          expect.stringContaining('Bearer '),
+          `Bearer ${b.auth.getState().accessToken}`,
+        ])
+        expect(seen.every((s) => s.authorization !== `Bearer ${a.auth.getState().accessToken}`)).toBe(true)
+      },
+    )
+
+    it("never replays B's request with A's token, though A's origins would allow B's", async () => {
+      const a = client(A, 'a')
+      const b = client(B, 'b', true)
+      const api = axios.create()
+      // A's rule is wide (any subdomain); B's names its API. B, attached last, runs first on requests.
+      attachAuth(api, a.auth, { origins: (url) => url.hostname.endsWith('.example.com') })
+      attachAuth(api, b.auth, { origins: [B] })
+      const res = await api.get(`${B}/me`)
+      expect(res.status).toBe(200)
+      expect(a.refresh).not.toHaveBeenCalled()
+      expect(seen.map((s) => s.authorization)).not.toContain(`Bearer ${a.auth.getState().accessToken}`)
+    })
+
+    it('replays once when the same client is attached twice', async () => {
+      const b = client(B, 'b', true)
+      const api = axios.create()
+      attachAuth(api, b.auth, { origins: [B] })
+      attachAuth(api, b.auth, { origins: [B] })
+      const res = await api.get(`${B}/me`)
+      expect(res.status).toBe(200)
+      expect(b.refresh).toHaveBeenCalledTimes(1)
+      expect(seen).toHaveLength(2)
+    })
+
+    it("keeps each API's token after detach() of the other, in either order", async () => {
+      const a = client(A, 'a')
+      const b = client(B, 'b')
+      const api = axios.create()
+      const detachA = attachAuth(api, a.auth, { origins: [A] })
+      const detachB = attachAuth(api, b.auth, { origins: [B] })
+      detachA()
+      await api.get(`${B}/me`)
+      await expect(api.get(`${A}/me`)).rejects.toThrow()
+      detachB()
+      const again = attachAuth(api, a.auth, { origins: [A] })
+      await api.get(`${A}/me`)
+      again()
+      expect(seen.map((s) => [s.url, s.authorization])).toEqual([
+        [`${B}/me`, `Bearer ${b.auth.getState().accessToken}`],
+        [`${A}/me`, null],
+        [`${A}/me`, `Bearer ${a.auth.getState().accessToken}`],
+      ])
+    })
+  })
+})
