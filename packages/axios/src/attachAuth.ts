@@ -106,8 +106,7 @@ export function attachAuth(
       config[SENT] = [sent, retryOn401 && copyBody(config.data, true)]
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
       // axios ignores a `redact` that is not an array: then Authorization alone.
-      const { redact } = config
-      config.redact = [...(Array.isArray(redact) ? redact : []), 'Authorization']
+      config.redact = [...(Array.isArray(config.redact) ? config.redact : []), 'Authorization']
     }
     return config
   }
@@ -160,12 +159,14 @@ export function attachAuth(
     // way: worth no refresh): `responseURL` of an XHR; in Node, follow-redirects' `responseUrl`, except
     // over a Unix socket, where it is built from options that name no host.
     const request = response?.request as { responseURL?: string; res?: { responseUrl?: string } } | undefined
-    // Only a request that carried our token, was not a replay already and can be sent again.
+    // Only a request that carried our token and can be sent again. Its header tells: an interceptor
+    // that ran after ours may have put the app's own credentials there (Basic for one endpoint), whose
+    // 401 is worth no refresh; and a replay carries the next token, so it is never replayed.
     if (
       retryOn401 &&
       sent &&
       response?.status === 401 &&
-      !config._latchkeyRetry &&
+      config.headers.Authorization === `Bearer ${sent.token}` &&
       !isOneShot(data) &&
       !crossedOrigin(
         request?.responseURL || (config.socketPath ? undefined : request?.res?.responseUrl),

@@ -1,6 +1,6 @@
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
-import axios from 'axios'
+import axios, { type AxiosError } from 'axios'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -115,5 +115,30 @@ describe('attachAuth', () => {
         [`${A}/me`, `Bearer ${a.auth.getState().accessToken}`],
       ])
     })
+  })
+
+  describe("the app's own Authorization", () => {
+    it.each([
+      ['Basic', 'Basic dXNlcjpwYXNz'],
+      ['another Bearer', 'Bearer service-token'],
+    ])(
+      'set by an interceptor that runs after attachAuth (%s): its 401 costs no refresh and no replay',
+      async (_, value) => {
+        const a = client(A, 'a')
+        const api = axios.create({ baseURL: A })
+        // Added first, so it runs after attachAuth's: one endpoint takes other credentials.
+        api.interceptors.request.use((config) => {
+          if (config.url === '/admin') config.headers.set('Authorization', value)
+          return config
+        })
+        attachAuth(api, a.auth, { origins: [A] })
+        const error = await api.get('/admin').catch((e: AxiosError) => e)
+        expect((error as AxiosError).response?.status).toBe(401)
+        expect(seen.map((s) => s.authorization)).toEqual([value])
+        expect(a.refresh).not.toHaveBeenCalled()
+        // The other endpoints still get the token.
+        expect((await api.get('/me')).status).toBe(200)
+      },
+    )
   })
 })
