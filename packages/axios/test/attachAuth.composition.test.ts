@@ -140,5 +140,15 @@ describe('attachAuth', () => {
         expect((await api.get('/me')).status).toBe(200)
       },
     )
+
+    it('credentials in the URL (sent as Basic): no token, and their 401 costs no refresh', async () => {
+      const a = client(A, 'a')
+      const api = axios.create()
+      attachAuth(api, a.auth, { origins: [A] })
+      const error = await api.get('https://user:pass@a.example.com/admin').catch((e: AxiosError) => e)
+      expect((error as AxiosError).response?.status).toBe(401)
+      expect(seen.map((s) => s.authorization)).toEqual([`Basic ${btoa('user:pass')}`])
+      expect(a.refresh).not.toHaveBeenCalled()
+    })
   })
 })
