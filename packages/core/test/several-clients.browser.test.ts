@@ -72,3 +72,17 @@ describe('createAuthClient: two clients with one storageKey', () => {
     await vi.waitFor(() => expect(b.events).toEqual(['login', 'refresh', 'logout']))
   })
 })
+
+describe('createAuthClient: two clients that sign each other out', () => {
+  it('each emit one logout and revoke once, with the check the README shows', async () => {
+    const revoked: string[] = []
+    const api = make({ logout: () => void revoked.push('api') })
+    const billing = make({ logout: () => void revoked.push('billing') })
+    api.auth.setTokens({ accessToken: liveToken() })
+    billing.auth.setTokens({ accessToken: liveToken() })
+    api.auth.on('logout', () => billing.auth.getState().status !== 'unauthenticated' && billing.auth.logout())
+    billing.auth.on('logout', () => api.auth.getState().status !== 'unauthenticated' && api.auth.logout())
+    await api.auth.logout()
+    expect([api.events, billing.events, revoked]).toEqual([['logout'], ['logout'], ['billing', 'api']])
+  })
+})
