@@ -85,6 +85,28 @@ describe('attachAuth', () => {
       expect(seen.map((s) => s.authorization)).not.toContain(`Bearer ${a.auth.getState().accessToken}`)
     })
 
+    it('picks the client by the baseURL each request goes to', async () => {
+      const a = client(A, 'a')
+      const b = client(B, 'b', true)
+      const api = axios.create({ baseURL: A })
+      attachAuth(api, a.auth, { origins: [A] })
+      attachAuth(api, b.auth, { origins: [B] })
+      await api.get('/one')
+      await api.get('/two', { baseURL: B })
+      await api.get(`${B}/three`)
+      await expect(api.get('/four', { baseURL: 'https://c.example.com' })).rejects.toThrow()
+      expect(b.refresh).toHaveBeenCalledTimes(1)
+      expect(
+        seen.map((s) => [s.url.replace(/^https:\/\/(\w)\.example\.com/, '$1'), s.authorization]),
+      ).toEqual([
+        ['a/one', `Bearer ${a.auth.getState().accessToken}`],
+        ['b/two', expect.stringMatching(/^Bearer /)],
+        ['b/two', `Bearer ${b.auth.getState().accessToken}`],
+        ['b/three', `Bearer ${b.auth.getState().accessToken}`],
+        ['c/four', null],
+      ])
+    })
+
     it('replays once when the same client is attached twice', async () => {
       const b = client(B, 'b', true)
       const api = axios.create()
