@@ -173,4 +173,22 @@ describe('attachAuth', () => {
       expect(a.refresh).not.toHaveBeenCalled()
     })
   })
+
+  describe('outside a browser, without origins', () => {
+    it('names attachAuth in a warning of its own, after createAuthFetch warned', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      const a = client(A, 'a')
+      await a.auth.fetch(`${A}/me`)
+      const api = axios.create({ baseURL: A })
+      attachAuth(api, a.auth)
+      await expect(api.get('/me')).rejects.toThrow()
+      await api.get('/me').catch(() => {})
+      expect(seen.map((s) => s.authorization)).toEqual([null, null, null])
+      expect(warn.mock.calls.map((c) => String(c[0]).match(/createAuthFetch|attachAuth/)?.[0])).toEqual([
+        'createAuthFetch',
+        'attachAuth',
+      ])
+      warn.mockRestore()
+    })
+  })
 })

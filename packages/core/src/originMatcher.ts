@@ -18,7 +18,8 @@ const originOf = (url: string, from?: string) => {
   } catch {}
 }
 
-let warned = false
+// Callers (createAuthFetch, attachAuth) that have said so: each one once, as each attaches nothing.
+const warned: Record<string, boolean> = {}
 
 /**
  * For adapters: whether a response came from another origin than its request was sent to. `fetch` and
@@ -68,9 +69,9 @@ export function createOriginMatcher(
     if (!list) {
       const origin = page.location?.origin
       if (!origin) {
-        if (!warned)
+        if (!warned[caller])
           console.warn(`[latchkey] ${caller}: no page origin, so no token is sent; set \`origins\``)
-        warned = true
+        warned[caller] = true
         return false
       }
       // The default rule depends on the page: a new page starts with no verdicts.
