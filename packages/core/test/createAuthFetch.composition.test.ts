@@ -98,4 +98,19 @@ describe('createAuthFetch', () => {
       expect(a.refresh).not.toHaveBeenCalled()
     })
   })
+
+  describe('in place of globalThis.fetch', () => {
+    it('works as the README shows: with the original passed as fetch', async () => {
+      const a = client('a')
+      const original = globalThis.fetch
+      globalThis.fetch = createAuthFetch(a.auth, { origins: [A], fetch: globalThis.fetch.bind(globalThis) })
+      try {
+        expect((await fetch(`${A}/me`)).status).toBe(200)
+        expect((await fetch(`${B}/me`)).status).toBe(401)
+      } finally {
+        globalThis.fetch = original
+      }
+      expect(seen.map((s) => s.authorization)).toEqual([a.bearer(), null])
+    })
+  })
 })
