@@ -1,4 +1,4 @@
-import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { type AuthClient, createAuthClient, createAuthFetch } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import axios, { type AxiosError } from 'axios'
 import { HttpResponse, http } from 'msw'
@@ -136,6 +136,18 @@ describe('attachAuth', () => {
         [`${A}/me`, null],
         [`${A}/me`, `Bearer ${a.auth.getState().accessToken}`],
       ])
+    })
+  })
+
+  describe('attachAuth and createAuthFetch on one client', () => {
+    it('answer 401s to the same token with one refresh between them', async () => {
+      const a = client(A, 'a', true)
+      const api = axios.create({ baseURL: A })
+      attachAuth(api, a.auth, { origins: [A] })
+      const fetchA = createAuthFetch(a.auth, { origins: [A] })
+      const [viaAxios, viaFetch] = await Promise.all([api.get('/one'), fetchA(`${A}/two`)])
+      expect([viaAxios.status, viaFetch.status]).toEqual([200, 200])
+      expect(a.refresh).toHaveBeenCalledTimes(1)
     })
   })
 
