@@ -36,3 +36,26 @@ test('generics type claims, credentials and selections', () => {
 test('RequireAuth returns an element, as every @types/react 18 accepts from a component', () => {
   expectTypeOf(RequireAuth).returns.toEqualTypeOf<ReactElement>()
 })
+
+test('useAuth returns the state and the client’s own method types; the selector’s isEqual takes the selection', () => {
+  type Credentials = { username: string; password: string }
+  type Result = UseAuthResult<MyClaims, Credentials>
+  expectTypeOf<Result>().toExtend<AuthState<MyClaims>>()
+  expectTypeOf<Result['login']>().toEqualTypeOf<AuthClient<MyClaims, Credentials>['login']>()
+  expectTypeOf<Result['logout']>().toEqualTypeOf<() => Promise<void>>()
+  expectTypeOf<Result['refresh']>().toEqualTypeOf<() => Promise<string>>()
+  expectTypeOf<Result['getAccessToken']>().toEqualTypeOf<AuthClient['getAccessToken']>()
+  expectTypeOf<Result['client']>().toEqualTypeOf<AuthClient<MyClaims, Credentials>>()
+  expectTypeOf(useAuthSelector<string[], MyClaims>)
+    .parameter(1)
+    .toEqualTypeOf<((a: string[], b: string[]) => boolean) | undefined>()
+  // The provider takes a client typed with the app's claims and credentials.
+  const auth = createAuthClient<MyClaims, Credentials>()
+  void (
+    <AuthProvider client={auth}>
+      <RequireAuth fallback={<p>sign in</p>} loading={null}>
+        <p>secret</p>
+      </RequireAuth>
+    </AuthProvider>
+  )
+})

@@ -1,7 +1,7 @@
-import { type AuthState, createAuthClient } from '@latchkey/core'
-import { derived, type Readable } from 'svelte/store'
+import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
+import { derived, get, type Readable } from 'svelte/store'
 import { expectTypeOf, test } from 'vitest'
-import { authStore } from '../src/index'
+import { type AuthStore, authStore } from '../src/index'
 
 interface MyClaims {
   sub: string
@@ -12,4 +12,17 @@ test('authStore is a Readable of the client’s state type', () => {
   expectTypeOf(auth).toExtend<Readable<AuthState<MyClaims>>>()
   expectTypeOf(auth.login).parameters.toEqualTypeOf<[{ password: string }]>()
   expectTypeOf(derived(auth, ($auth) => $auth.claims?.sub)).toEqualTypeOf<Readable<string | undefined>>()
+})
+
+test('authStore carries the client, typed, and its methods', () => {
+  type Credentials = { username: string; password: string }
+  const client = createAuthClient<MyClaims, Credentials>()
+  const auth: AuthStore<MyClaims, Credentials> = authStore(client)
+  expectTypeOf(auth.client).toEqualTypeOf<AuthClient<MyClaims, Credentials>>()
+  expectTypeOf(auth.login).toEqualTypeOf<AuthClient<MyClaims, Credentials>['login']>()
+  expectTypeOf(auth.logout).toEqualTypeOf<() => Promise<void>>()
+  expectTypeOf(auth.refresh).toEqualTypeOf<() => Promise<string>>()
+  expectTypeOf(auth.getAccessToken).toEqualTypeOf<AuthClient['getAccessToken']>()
+  expectTypeOf(get(auth)).toEqualTypeOf<AuthState<MyClaims>>()
+  expectTypeOf(auth.subscribe).returns.toEqualTypeOf<() => void>()
 })

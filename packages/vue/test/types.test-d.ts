@@ -1,5 +1,6 @@
-import type { AuthClient, AuthState } from '@latchkey/core'
+import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
 import { expectTypeOf, test } from 'vitest'
+import { createApp, type Plugin } from 'vue'
 import { type AuthPluginOptions, createAuthPlugin, type UseAuthReturn, useAuth } from '../src/index'
 
 interface MyClaims {
@@ -17,4 +18,20 @@ test("createAuthPlugin's serverState carries the client's claims", () => {
     .parameter(1)
     .toEqualTypeOf<AuthPluginOptions<MyClaims> | undefined>()
   expectTypeOf<AuthPluginOptions<MyClaims>['serverState']>().toEqualTypeOf<AuthState<MyClaims> | undefined>()
+})
+
+test('useAuth carries the client’s method types, and its state is read-only', () => {
+  type Credentials = { username: string; password: string }
+  const auth = useAuth<MyClaims, Credentials>()
+  expectTypeOf(auth.login).toEqualTypeOf<AuthClient<MyClaims, Credentials>['login']>()
+  expectTypeOf(auth.logout).toEqualTypeOf<() => Promise<void>>()
+  expectTypeOf(auth.refresh).toEqualTypeOf<() => Promise<string>>()
+  expectTypeOf(auth.getAccessToken).toEqualTypeOf<AuthClient['getAccessToken']>()
+  expectTypeOf(auth.status).toEqualTypeOf<AuthState['status']>()
+  // @ts-expect-error: the state is the client's; the app changes it through the methods
+  auth.status = 'authenticated'
+  // @ts-expect-error: so is the client
+  auth.client = createAuthClient<MyClaims, Credentials>()
+  expectTypeOf(createAuthPlugin(createAuthClient<MyClaims, Credentials>())).toExtend<Plugin>()
+  createApp({}).use(createAuthPlugin(createAuthClient<MyClaims, Credentials>(), { ssr: true }))
 })
