@@ -116,7 +116,8 @@ export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
           logout: client.logout,
           refresh: client.refresh,
           getAccessToken: client.getAccessToken,
-          client: markRaw(client),
+          // Vue wraps no object that cannot be extended, and 3.3's markRaw throws on one (a frozen client).
+          client: Object.isExtensible(client) ? markRaw(client) : client,
         }),
       )
       app.provide(authKey, auth as unknown as UseAuthReturn<C, Credentials>)

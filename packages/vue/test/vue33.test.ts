@@ -40,3 +40,15 @@ it('does not re-run an effect reading only `status` when only isRefreshing and t
   expect(changes.length).toBeGreaterThan(0)
   client.destroy()
 })
+
+it('installs with a frozen client, and gives it back as it is', async () => {
+  const vue = await import('vue')
+  expect(vue.version).toMatch(/^3\.3\./)
+  const { createAuthPlugin, useAuth } = await import('../src/index')
+  const client = Object.freeze(createAuthClient())
+  const app = vue.createApp({ render: () => null }).use(createAuthPlugin(client))
+  const auth = app.runWithContext(() => useAuth())
+  expect(auth.client).toBe(client)
+  expect(vue.isProxy(auth.client)).toBe(false)
+  client.destroy()
+})
