@@ -77,6 +77,20 @@ describe('useAuth', () => {
     expect(result.current.status).toBe('unauthenticated')
   })
 
+  it('returns a refresh that works when destructured, and ends in the state it refreshed to', async () => {
+    const next = makeToken({ sub: 'ada', n: 2 })
+    const auth = client({ refresh: async () => ({ accessToken: next }) })
+    auth.setTokens({ accessToken: makeToken({ sub: 'ada' }), refreshToken: 'r1' })
+    const { result } = renderHook(() => useAuth(), {
+      wrapper: ({ children }) => <AuthProvider client={auth}>{children}</AuthProvider>,
+    })
+    const { refresh } = result.current
+    await act(async () => {
+      expect(await refresh()).toBe(next)
+    })
+    expect(result.current.accessToken).toBe(next)
+  })
+
   it('keeps the returned object while the state is unchanged', () => {
     const auth = client()
     const { result, rerender } = renderHook(() => useAuth(), {

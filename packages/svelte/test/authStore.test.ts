@@ -90,6 +90,18 @@ describe('authStore', () => {
     expect(get(store).status).toBe('unauthenticated')
   })
 
+  it('has a subscribe and a refresh that work when destructured', async () => {
+    const next = makeToken({ sub: 'ada', n: 2 })
+    const auth = client({ refresh: async () => ({ accessToken: next }) })
+    auth.setTokens({ accessToken: makeToken({ sub: 'ada' }), refreshToken: 'r1' })
+    const { subscribe, refresh } = authStore(auth)
+    const seen: (string | null)[] = []
+    const stop = subscribe((state) => seen.push(state.accessToken))
+    expect(await refresh()).toBe(next)
+    stop()
+    expect(seen.at(-1)).toBe(next)
+  })
+
   it('works with get() and derived() from svelte/store', () => {
     const { client: auth, active } = countSubscriptions(client())
     const store = authStore(auth)

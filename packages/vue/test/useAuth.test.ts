@@ -146,6 +146,17 @@ describe('useAuth', () => {
     wrapper.unmount()
   })
 
+  it('returns a refresh that works when destructured', async () => {
+    const next = makeToken({ sub: 'ada', n: 2 })
+    const auth = client({ refresh: async () => ({ accessToken: next }) })
+    auth.setTokens({ accessToken: makeToken({ sub: 'ada' }), refreshToken: 'r1' })
+    const { result, wrapper } = setup(auth)
+    const { refresh } = result
+    expect(await refresh()).toBe(next)
+    expect(result.accessToken).toBe(next)
+    wrapper.unmount()
+  })
+
   it('works in app.runWithContext', () => {
     const auth = client()
     const app = createApp({ render: () => null }).use(createAuthPlugin(auth))
