@@ -15,7 +15,17 @@ export function listenForWake(onWake: (online: boolean) => void): () => void {
   const scope: Partial<EventTarget> = page ? window : globalThis
   if (typeof scope.addEventListener !== 'function') return () => {}
   const wake = () => onWake(false)
-  const listeners: Array<[Partial<EventTarget>, string, () => void]> = [[scope, 'online', () => onWake(true)]]
+  // Chromium fires no `online` in workers (crbug.com/114475), though `navigator.onLine` changes there:
+  // a worker watches it. Where the event fires as well (Firefox, Safari: as `onLine` turns true), the
+  // watch then finds the return reported: a second report, while the refresh the first one started
+  // runs, would count that refresh as one that left on the dead network, and retry it beyond the one try.
+  const net = globalThis.navigator as { onLine?: boolean } | undefined
+  let was = net?.onLine
+  const online = () => {
+    was = true
+    onWake(true)
+  }
+  const listeners: Array<[Partial<EventTarget>, string, () => void]> = [[scope, 'online', online]]
   if (page)
     listeners.push(
       [scope, 'pageshow', wake],
@@ -26,19 +36,10 @@ export function listenForWake(onWake: (online: boolean) => void): () => void {
     for (const [target, type, fn] of listeners) target[method]!(type, fn)
   }
   each('addEventListener')
-  // Chromium fires no `online` in workers (crbug.com/114475), though `navigator.onLine` changes there:
-  // a worker watches it. (Where the event fires as well, the second call finds nothing waiting.)
-  const net = globalThis.navigator as { onLine?: boolean } | undefined
-  let was = net?.onLine
-  const watch =
-    !page &&
-    inWorker() &&
-    setInterval(() => {
-      if (net?.onLine && !was) onWake(true)
-      was = net?.onLine
-    }, 1_000)
+  const timer =
+    !page && inWorker() && setInterval(() => (net?.onLine && !was ? online() : (was = net?.onLine)), 1_000)
   return () => {
     each('removeEventListener')
-    clearInterval(watch as never)
+    clearInterval(timer as never)
   }
 }

@@ -261,3 +261,73 @@ describe('workers', () => {
     auth.destroy()
   })
 })
+
+describe('workers that hear online too (Firefox, Safari)', () => {
+  it("the network's return, heard twice (the event, then the watch), is one try: willRetry false", async () => {
+    vi.useFakeTimers()
+    const net = { onLine: true }
+    vi.stubGlobal('navigator', net)
+    vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
+    const scope = new EventTarget()
+    vi.stubGlobal('addEventListener', scope.addEventListener.bind(scope))
+    vi.stubGlobal('removeEventListener', scope.removeEventListener.bind(scope))
+    // The token endpoint answers 503, slowly (two seconds).
+    const refresh = vi.fn(
+      () =>
+        new Promise<TokenSet>((_, reject) =>
+          setTimeout(() => reject(Object.assign(new Error('Service Unavailable'), { status: 503 })), 2_000),
+        ),
+    )
+    const auth = createAuthClient({ refresh, retry: { attempts: 1 }, syncTabs: false })
+    const events: Array<[number, boolean]> = []
+    auth.on('refreshError', (e) => events.push([e.attempt, e.willRetry]))
+    auth.setTokens({ accessToken: token(0), refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(events).toEqual([[1, false]])
+    net.onLine = false
+    await vi.advanceTimersByTimeAsync(5_000)
+    // Back: the worker's scope fires `online` as navigator.onLine turns true.
+    net.onLine = true
+    scope.dispatchEvent(new Event('online'))
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(events).toEqual([
+      [1, false],
+      [2, false],
+    ])
+    expect(refresh).toHaveBeenCalledTimes(2)
+    auth.destroy()
+  })
+})
+
+describe('workers that hear offline and online (Firefox, Safari)', () => {
+  it('an outage shorter than the watch sees is still followed by one try', async () => {
+    vi.useFakeTimers()
+    const net = { onLine: true }
+    vi.stubGlobal('navigator', net)
+    vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
+    const scope = new EventTarget()
+    vi.stubGlobal('addEventListener', scope.addEventListener.bind(scope))
+    vi.stubGlobal('removeEventListener', scope.removeEventListener.bind(scope))
+    let down = true
+    const refresh = vi.fn(async (): Promise<TokenSet> => {
+      if (down) throw new TypeError('Failed to fetch')
+      return { accessToken: token() }
+    })
+    const auth = createAuthClient({ refresh, retry: { attempts: 1 }, syncTabs: false })
+    auth.setTokens({ accessToken: token(0), refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(1_500)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    // Off and on again between two looks at navigator.onLine: only the events tell.
+    net.onLine = false
+    scope.dispatchEvent(new Event('offline'))
+    await vi.advanceTimersByTimeAsync(100)
+    down = false
+    net.onLine = true
+    scope.dispatchEvent(new Event('online'))
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(refresh).toHaveBeenCalledTimes(2)
+    expect(auth.getState().status).toBe('authenticated')
+    auth.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
