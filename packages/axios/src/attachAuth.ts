@@ -166,7 +166,7 @@ export function attachAuth(
       retryOn401 &&
       sent &&
       response?.status === 401 &&
-      config.headers.Authorization === `Bearer ${sent.token}` &&
+      config.headers.get('Authorization') === `Bearer ${sent.token}` &&
       !isOneShot(data) &&
       !crossedOrigin(
         request?.responseURL || (config.socketPath ? undefined : request?.res?.responseUrl),
@@ -206,20 +206,18 @@ export function attachAuth(
   // unmount) an id can pass the index of interceptors added after this one: they would run twice on a
   // replay's answer. use() pushes it at the end.
   const before = (instance.interceptors.response as unknown as Handlers).handlers.length
-  const ids = [
-    instance.interceptors.request.use(onRequest),
-    // A 401 that `validateStatus` lets through (apps that handle 4xx themselves) is replayed too, as
-    // createAuthFetch replays one though fetch resolves it.
-    instance.interceptors.response.use(
-      (res) => (res.status === 401 ? replay(res.config, res, () => res) : res),
-      (error: AxiosError) =>
-        replay(error?.config, error?.response, () => {
-          throw error
-        }),
-    ),
-  ] as const
+  const request = instance.interceptors.request.use(onRequest)
+  // A 401 that `validateStatus` lets through (apps that handle 4xx themselves) is replayed too, as
+  // createAuthFetch replays one though fetch resolves it.
+  const response = instance.interceptors.response.use(
+    (res) => (res.status === 401 ? replay(res.config, res, () => res) : res),
+    (error: AxiosError) =>
+      replay(error?.config, error?.response, () => {
+        throw error
+      }),
+  )
   return () => {
-    instance.interceptors.request.eject(ids[0])
-    instance.interceptors.response.eject(ids[1])
+    instance.interceptors.request.eject(request)
+    instance.interceptors.response.eject(response)
   }
 }

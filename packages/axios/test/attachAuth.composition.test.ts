@@ -1,6 +1,6 @@
 import { type AuthClient, createAuthClient, createAuthFetch } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
-import axios, { type AxiosError } from 'axios'
+import axios, { type AxiosError, AxiosHeaders } from 'axios'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -201,6 +201,30 @@ describe('attachAuth', () => {
         'attachAuth',
       ])
       warn.mockRestore()
+    })
+  })
+
+  describe('an interceptor that runs after attachAuth and renames the headers', () => {
+    it('replays the 401 of a request that carried the token under a lower-case name', async () => {
+      const b = client(B, 'b', true)
+      const api = axios.create({ baseURL: B })
+      // Added first, so it runs after attachAuth's: it writes every header name in lower case (as a
+      // request signer that canonicalizes them does), the token included, unchanged.
+      api.interceptors.request.use((config) => {
+        const lower = Object.fromEntries(
+          Object.entries(config.headers.toJSON()).map(([name, value]) => [name.toLowerCase(), value]),
+        )
+        config.headers = new AxiosHeaders(lower as never)
+        return config
+      })
+      attachAuth(api, b.auth, { origins: [B] })
+      const res = await api.get('/me')
+      expect(res.status).toBe(200)
+      expect(b.refresh).toHaveBeenCalledTimes(1)
+      expect(seen.map((s) => s.authorization)).toEqual([
+        expect.stringMatching(/^Bearer /),
+        `Bearer ${b.auth.getState().accessToken}`,
+      ])
     })
   })
 })
