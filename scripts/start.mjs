@@ -38,8 +38,9 @@ function isFree(port) {
 const spa = `${root}examples/react-spa`
 const wanted = [['AUTH_PORT', authPort]]
 if (existsSync(`${spa}/package.json`)) wanted.push(['APP_PORT', appPort])
+// Port 0 would be a port picked by the system, which neither the app nor this script would know.
 for (const [name, port] of wanted) {
-  if (!/^\d+$/.test(port) || Number(port) > 65535) {
+  if (!/^\d+$/.test(port) || !(Number(port) > 0 && Number(port) <= 65535)) {
     console.error(`${name} must be a port number, got "${port}"`)
     process.exit(1)
   }
@@ -47,6 +48,11 @@ for (const [name, port] of wanted) {
     console.error(`port ${port} is in use; set ${name} to another port`)
     process.exit(1)
   }
+}
+// Each probe finds a port free on its own; one port for both would then fail in Vite, after the start.
+if (wanted.length > 1 && Number(authPort) === Number(appPort)) {
+  console.error(`AUTH_PORT and APP_PORT are both ${authPort}; set one of them to another port`)
+  process.exit(1)
 }
 
 {

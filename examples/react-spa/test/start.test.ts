@@ -61,4 +61,20 @@ describe('scripts/start.mjs', () => {
     expect(output).toContain('AUTH_PORT')
     expect(output).not.toContain('latchkey example app:')
   }, 30_000)
+
+  it('stops when AUTH_PORT and APP_PORT name one port, before anything starts', async () => {
+    const port = String(await freePort())
+    const { code, output } = await run({ APP_PORT: port, AUTH_PORT: port })
+    expect(code).toBe(1)
+    expect(output).toMatch(/AUTH_PORT and APP_PORT/)
+    expect(output).not.toContain('latchkey example app:')
+    expect(output).not.toMatch(/\n\s+at /) // no stack trace
+  }, 30_000)
+
+  it('refuses port 0, which would start a server on a port nobody is told', async () => {
+    const { code, output } = await run({ APP_PORT: String(await freePort()), AUTH_PORT: '0' })
+    expect(code).toBe(1)
+    expect(output).toContain('AUTH_PORT must be a port number')
+    expect(output).not.toContain('latchkey example app:')
+  }, 30_000)
 })
