@@ -54,12 +54,15 @@ auth.on('error', (e) => log(`error      ${e.code}`))
 try {
   await auth.login({ username: values.user, password: values.password })
 } catch (error) {
-  // An answer says the server runs; only no answer at all is worth asking about.
+  // An answer says the server runs; only no answer at all is worth asking about. A 200 without tokens
+  // (another server at --url, say) is an answer too: latchkey refuses what it gave (`invalid_token`).
   const status = error.cause?.status
   console.error(
-    status === undefined
-      ? `login failed: cannot reach the auth server at ${base}; is it running?`
-      : `login failed: ${base}/auth/login answered ${status}${status === 401 ? ' (wrong --user or --password?)' : ''}`,
+    status !== undefined
+      ? `login failed: ${base}/auth/login answered ${status}${status === 401 ? ' (wrong --user or --password?)' : ''}`
+      : error.code === 'login_failed'
+        ? `login failed: cannot reach the auth server at ${base}; is it running?`
+        : `login failed: ${base}/auth/login answered without tokens; is --url the auth server?`,
   )
   process.exit(1)
 }

@@ -58,3 +58,20 @@ it('says the server cannot be reached when nothing listens, without an error cod
   expect(stderr).toContain(gone)
   expect(stderr).not.toMatch(/login_failed/)
 })
+
+it('says a server that answered without tokens did answer (--url pointing at another server)', async () => {
+  // Any web server that answers 200 with a page, as the app's own dev server would.
+  const { createServer } = await import('node:http')
+  const other = createServer((_, res) => res.end('<!doctype html><title>app</title>'))
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+  const otherUrl = `http://127.0.0.1:${(other.address() as { port: number }).port}`
+  try {
+    const { code, stderr } = await fail(['--url', otherUrl, '--seconds', '1'])
+    expect(code).toBe(1)
+    expect(stderr).toContain(`${otherUrl}/auth/login`)
+    expect(stderr).toMatch(/no tokens|without tokens/)
+    expect(stderr).not.toMatch(/cannot reach|is it running/i)
+  } finally {
+    await new Promise((resolve) => other.close(resolve))
+  }
+})
