@@ -102,8 +102,9 @@ export function attachAuth(
     if (sent) {
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       config.headers.Authorization = `Bearer ${sent.token}`
-      // For the replay, a copy: the app may reuse its URLSearchParams, FormData or buffer meanwhile.
-      config[SENT] = [sent, retryOn401 && copyBody(config.data, true)]
+      // For the replay (none without retryOn401), a copy: the app may reuse its URLSearchParams,
+      // FormData or buffer meanwhile.
+      if (retryOn401) config[SENT] = [sent, copyBody(config.data, true)]
       // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
       // axios ignores a `redact` that is not an array: then Authorization alone.
       config.redact = [...(Array.isArray(config.redact) ? config.redact : []), 'Authorization']
@@ -130,10 +131,11 @@ export function attachAuth(
       !allowed(fullPath(config, originOnly))
     )
       return config
-    const signal = signalOf(config)
-    // The hot path: a valid token is read without waiting.
-    const token = signal?.aborted ? null : client.peekAccessToken()
+    // The hot path: a valid token is read without waiting. (A request aborted already is canceled by
+    // axios before it is sent.)
+    const token = client.peekAccessToken()
     if (token) return attach(config, tokens.sent(token))
+    const signal = signalOf(config)
     return tokens.acquire(signal).then(
       // After the wait the URL is checked again (a URL object may have changed meanwhile).
       (sent) => attach(config, allowed(fullPath(config, originOnly)) ? sent : null),
@@ -161,10 +163,12 @@ export function attachAuth(
     const request = response?.request as { responseURL?: string; res?: { responseUrl?: string } } | undefined
     // Only a request that carried our token and can be sent again. Its header tells: an interceptor
     // that ran after ours may have put the app's own credentials there (Basic for one endpoint), whose
-    // 401 is worth no refresh; and a replay carries the next token, so it is never replayed.
+    // 401 is worth no refresh; and a replay carries the next token, so it is never replayed. Such an
+    // interceptor may set `auth` instead: axios's browser adapters (xhr, fetch) then send Basic in
+    // place of the header, which stays in the config as it was.
     if (
-      retryOn401 &&
       sent &&
+      !config.auth &&
       response?.status === 401 &&
       config.headers.get('Authorization') === `Bearer ${sent.token}` &&
       !isOneShot(data) &&

@@ -184,6 +184,26 @@ describe('attachAuth', () => {
       expect(seen.map((s) => s.authorization)).toEqual([`Basic ${btoa('user:pass')}`])
       expect(a.refresh).not.toHaveBeenCalled()
     })
+
+    // axios's browser adapters (xhr, and fetch: the one run here) turn `auth` into the header in their own
+    // copy of the config, so the token stays in the config the 401 comes back with.
+    it.each(['fetch', 'http'] as const)(
+      '`auth` set by an interceptor that runs after attachAuth (%s adapter): its 401 costs no refresh and no replay',
+      async (adapter) => {
+        const a = client(A, 'a')
+        const api = axios.create({ baseURL: A, adapter })
+        api.interceptors.request.use((config) => {
+          if (config.url === '/admin') config.auth = { username: 'user', password: 'pass' }
+          return config
+        })
+        attachAuth(api, a.auth, { origins: [A] })
+        const error = await api.get('/admin').catch((e: AxiosError) => e)
+        expect((error as AxiosError).response?.status).toBe(401)
+        expect(seen.map((s) => s.authorization)).toEqual([`Basic ${btoa('user:pass')}`])
+        expect(a.refresh).not.toHaveBeenCalled()
+        expect((await api.get('/me')).status).toBe(200)
+      },
+    )
   })
 
   describe('outside a browser, without origins', () => {
