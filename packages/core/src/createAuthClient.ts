@@ -727,7 +727,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       if (!refreshFn || !(session?.rt || refreshWithoutToken)) throw noRefresh()
       return start()
     },
-    fetch: (input, init) => authFetch(input, init),
+    // Destroyed, it sends nothing to any origin: like the other async methods, it rejects.
+    fetch: (input, init) => (destroyed ? Promise.reject(destroyedError()) : authFetch(input, init)),
     ready: ready.then(noop),
     destroy() {
       if (destroyed) return

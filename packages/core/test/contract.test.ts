@@ -621,6 +621,21 @@ describe('contract: refresh() and refreshError.error are one object', () => {
   })
 })
 
+describe('contract: destroy() and fetch', () => {
+  it('auth.fetch rejects with destroyed after destroy(), sending nothing, whatever the origin', async () => {
+    const fetch = vi.fn(async () => new Response('ok'))
+    vi.stubGlobal('fetch', fetch)
+    try {
+      const auth = createAuthClient()
+      auth.destroy()
+      await expect(auth.fetch('https://elsewhere.example/')).rejects.toMatchObject({ code: 'destroyed' })
+      expect(fetch).not.toHaveBeenCalled()
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+})
+
 describe('contract: edge values', () => {
   it.each([
     [-5, 'held'],
