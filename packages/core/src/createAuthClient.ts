@@ -729,7 +729,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     },
     // Destroyed, it sends nothing to any origin: like the other async methods, it rejects.
     fetch: (input, init) => (destroyed ? Promise.reject(destroyedError()) : authFetch(input, init)),
-    ready: ready.then(noop),
+    // Settles at destroy() too: a storage read that never ends must not hang whoever awaits it.
+    ready: started.then(noop),
     destroy() {
       if (destroyed) return
       destroyed = true

@@ -161,7 +161,7 @@ export interface AuthClient<C = JwtClaims, Credentials = unknown> {
   refresh(): Promise<string>
   /** `fetch` with the Bearer token for the page's origin: `createAuthFetch(client)`. */
   fetch: typeof fetch
-  /** Resolves once the storage has been read. */
+  /** Resolves once the storage has been read, or at `destroy()`, whichever comes first. */
   ready: Promise<void>
   /**
    * Stops timers, listeners and channels. Afterwards `setTokens` throws and the async methods reject

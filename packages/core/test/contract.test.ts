@@ -673,6 +673,14 @@ describe('contract: edge values', () => {
     await p
     auth.destroy()
   })
+
+  it('ready resolves at destroy() even when the storage read never ends', async () => {
+    const auth = createAuthClient({
+      storage: { get: () => new Promise<never>(() => {}), set() {}, remove() {} },
+    })
+    auth.destroy()
+    await expect(auth.ready).resolves.toBeUndefined()
+  })
 })
 
 describe('contract: types', () => {
