@@ -1,6 +1,8 @@
 // API.md's core sections, statement by statement, as an outside suite would test them: through the
 // public exports only. Statements pinned elsewhere already are not repeated here.
+import { fileURLToPath } from 'node:url'
 import { createTestToken } from '@latchkey/testing'
+import { build } from 'esbuild'
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
 import * as core from '../src'
 import {
@@ -572,7 +574,9 @@ describe('contract: start-up', () => {
     expect(store.has('latchkey')).toBe(false)
     const errors: unknown[] = []
     auth.on('error', (e) => errors.push(e))
-    await flush()
+    expect(errors).toEqual([])
+    // One microtask, as API.md says: a listener attached right after creation hears it.
+    await Promise.resolve()
     expect(errors).toEqual([auth.getState().error])
     auth.destroy()
   })
@@ -583,7 +587,7 @@ describe('contract: start-up', () => {
     expect(auth.getState().error?.code).toBe('storage_unavailable')
     const errors: unknown[] = []
     auth.on('error', (e) => errors.push(e))
-    await flush()
+    await Promise.resolve()
     expect(errors).toEqual([expect.objectContaining({ code: 'storage_unavailable' })])
     expect(auth.setTokens({ accessToken: token(300) }).status).toBe('authenticated')
     auth.destroy()
@@ -776,5 +780,43 @@ describe('contract: types', () => {
     expectTypeOf(new RefreshError('x', { permanent: true, status: 401, cause: 0 })).toMatchTypeOf<AuthError>()
     expectTypeOf(new InvalidTokenError('x')).toMatchTypeOf<AuthError>()
     expectTypeOf(isAuthError).guards.toEqualTypeOf<AuthError>()
+  })
+})
+
+describe('contract: importing', () => {
+  it('reads no property of a browser global (typeof checks are fine)', async () => {
+    const names = ['window', 'document', 'localStorage', 'sessionStorage', 'navigator', 'location']
+    const saved = names.map((name) => [name, Object.getOwnPropertyDescriptor(globalThis, name)] as const)
+    const read: string[] = []
+    const trap = (name: string) =>
+      new Proxy(
+        {},
+        {
+          get: (_, key) => void read.push(`${name}.${String(key)}`),
+          has: (_, key) => !read.push(`${name}.${String(key)}`),
+        },
+      )
+    // Bundled as an app's build would: every module of core evaluated, none of it cached by vitest.
+    const bundled = await build({
+      entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      write: false,
+      logLevel: 'silent',
+    })
+    const code = Buffer.from(bundled.outputFiles[0]!.text).toString('base64')
+    try {
+      for (const name of names)
+        Object.defineProperty(globalThis, name, { configurable: true, value: trap(name) })
+      const imported = await import(/* @vite-ignore */ `data:text/javascript;base64,${code}`)
+      expect(typeof imported.createAuthClient).toBe('function')
+    } finally {
+      for (const [name, descriptor] of saved) {
+        if (descriptor) Object.defineProperty(globalThis, name, descriptor)
+        else delete (globalThis as Record<string, unknown>)[name]
+      }
+    }
+    expect(read).toEqual([])
   })
 })
