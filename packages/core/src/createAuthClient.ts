@@ -508,14 +508,13 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       confirmed = raw
       if (raw !== null) session = decodeSession((lastRaw = raw))
     } catch (e) {
-      // Corrupt or tampered: remove it and start signed out.
-      emit('error', (error = e as AuthError))
-      write(null)
+      // Corrupt or tampered: start signed out (committed before it is told), and remove it, unless a
+      // listener told of it has stored a session since.
+      report(e as AuthError)
+      if (lastRaw === raw) write(null)
     }
   }
-  const unavailable = (cause: unknown) => {
-    emit('error', (error = fallBack(cause)))
-  }
+  const unavailable = (cause: unknown) => report(fallBack(cause))
   let ready: Promise<unknown> = Promise.resolve()
   try {
     const raw = storage?.get(key) ?? null

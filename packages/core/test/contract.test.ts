@@ -594,6 +594,41 @@ describe('contract: start-up', () => {
   })
 })
 
+describe('contract: errors found reading an async storage', () => {
+  it.each([
+    ['a corrupt entry', 'storage_corrupt', () => Promise.resolve('{')],
+    ['a read that rejects', 'storage_unavailable', () => Promise.reject(new Error('denied'))],
+  ])('%s: the error event comes after the state that carries it is committed', async (_, code, get) => {
+    const auth = createAuthClient({ storage: { get, set: async () => {}, remove: async () => {} } })
+    const seen: string[] = []
+    auth.subscribe((s) => seen.push(`change ${s.status} ${s.error?.code}`))
+    auth.on('error', (e) => {
+      const s = auth.getState()
+      seen.push(`error ${e.code}, state ${s.status} ${s.error?.code}`)
+      expect(s.error).toBe(e)
+    })
+    await auth.ready
+    expect(seen).toEqual([`change unauthenticated ${code}`, `error ${code}, state unauthenticated ${code}`])
+    auth.destroy()
+  })
+
+  it('a session a listener stores on hearing of the corrupt entry is not removed from storage', async () => {
+    const store = new Map([['latchkey', '{']])
+    const auth = createAuthClient({
+      storage: {
+        get: async (k) => store.get(k) ?? null,
+        set: (k, v) => void store.set(k, v),
+        remove: (k) => void store.delete(k),
+      },
+    })
+    auth.on('error', () => auth.setTokens({ accessToken: token(300), refreshToken: 'rt' }))
+    await auth.ready
+    expect(auth.getState().status).toBe('authenticated')
+    expect(JSON.parse(store.get('latchkey') ?? 'null')).toMatchObject({ v: 1, rt: 'rt' })
+    auth.destroy()
+  })
+})
+
 describe('contract: refresh() and refreshError.error are one object', () => {
   it.each([
     ['a plain error', () => Promise.reject(new Error('boom'))],
