@@ -57,7 +57,11 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const held: Array<() => void> = []
   let constructing = true
   const emit: typeof events.emit = (type, payload) => {
-    if (constructing && type !== 'change') held.push(() => events.emit(type, payload))
+    // An expiry found then is old news once a session was set or ended right after creation (a
+    // setTokens() on an OAuth callback page): told after that, it would sign the new session out.
+    const at = epoch
+    if (constructing && type !== 'change')
+      held.push(() => (type !== 'expired' || at === epoch) && events.emit(type, payload))
     else events.emit(type, payload)
   }
   let { storage, shared } = resolveStorage(options.storage, options.cookie)

@@ -629,6 +629,47 @@ describe('contract: errors found reading an async storage', () => {
   })
 })
 
+describe('contract: an expired session found at start-up', () => {
+  const storedExpired = () => {
+    const raw = { v: 1, at: rawJwt({ alg: 'none' }, { sub: 'old', iat: 1, exp: 2 }), rt: null, sk: 0, g: 1 }
+    const store = new Map([['latchkey', JSON.stringify(raw)]])
+    const storage: TokenStorage = {
+      get: (k) => store.get(k) ?? null,
+      set: (k, v) => void store.set(k, v),
+      remove: (k) => void store.delete(k),
+    }
+    return storage
+  }
+
+  it('is announced to listeners attached right after creation', async () => {
+    const auth = createAuthClient({ storage: storedExpired() })
+    const expired = vi.fn()
+    auth.on('expired', expired)
+    await Promise.resolve()
+    expect(expired).toHaveBeenCalledWith(auth.getState())
+    auth.destroy()
+  })
+
+  it.each([
+    [
+      'setTokens()',
+      (auth: ReturnType<typeof createAuthClient>) => void auth.setTokens({ accessToken: token(300) }),
+    ],
+    ['logout()', (auth: ReturnType<typeof createAuthClient>) => void auth.logout()],
+  ])('is not announced after a %s made right after creation: it is older than that', async (_, act) => {
+    const auth = createAuthClient({ storage: storedExpired() })
+    const seen: string[] = []
+    auth.on('expired', (s) => seen.push(`expired ${s.status}`))
+    auth.subscribe((s) => seen.push(`change ${s.status}`))
+    act(auth)
+    const state = auth.getState()
+    await flush()
+    expect(auth.getState()).toBe(state)
+    expect(seen.filter((e) => e.startsWith('expired'))).toEqual([])
+    auth.destroy()
+  })
+})
+
 describe('contract: refresh() and refreshError.error are one object', () => {
   it.each([
     ['a plain error', () => Promise.reject(new Error('boom'))],
