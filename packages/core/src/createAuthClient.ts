@@ -307,10 +307,12 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // a session is a new one there, so the 401 rules replay nothing across it (as across a login here).
     replace(next, false, !!(had && next) && renews(had!, next!))
     if (expired) error = last
+    const mark = epoch
     check()
-    if (next) emit(had ? 'refresh' : 'login', snapshot)
-    else if (expired) emit('expired', snapshot)
-    else {
+    // Not when a listener replaced the session as it was committed (a logout, say): that came after.
+    if (next || expired) {
+      if (epoch === mark) emit(next ? (had ? 'refresh' : 'login') : 'expired', snapshot)
+    } else {
       ended = had!.id
       emit('logout', { reason: 'other_tab' })
       // This tab's refresh may have stored its result over the sign-out before the news came: remove it.

@@ -670,6 +670,59 @@ describe('contract: an expired session found at start-up', () => {
   })
 })
 
+describe('contract: a session from another tab', () => {
+  /** Two clients on one shared storage, the way two tabs see it: `tell` delivers a storage event. */
+  function tabs() {
+    const store = new Map<string, string>()
+    const base = {
+      get: (k: string) => store.get(k) ?? null,
+      set: (k: string, v: string) => void store.set(k, v),
+      remove: (k: string) => void store.delete(k),
+    }
+    let onChange: (value: string | null) => void = () => {}
+    const here = createAuthClient({
+      storage: {
+        ...base,
+        subscribe: (_k, cb) => {
+          onChange = cb
+          return () => {}
+        },
+      },
+    })
+    const there = createAuthClient({ storage: base })
+    return { here, there, tell: () => onChange(store.get('latchkey') ?? null) }
+  }
+
+  it('is announced as login, with the state that holds it', async () => {
+    const { here, there, tell } = tabs()
+    const seen: unknown[] = []
+    here.on('login', (s) => seen.push(s))
+    there.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    tell()
+    expect(seen).toEqual([here.getState()])
+    expect(here.getState().status).toBe('authenticated')
+    here.destroy()
+    there.destroy()
+  })
+
+  it('is not announced as login after a listener ended it as it was committed', async () => {
+    const { here, there, tell } = tabs()
+    const seen: string[] = []
+    here.subscribe((s) => {
+      seen.push(`change ${s.status}`)
+      if (s.status === 'authenticated') void here.logout()
+    })
+    for (const type of ['login', 'refresh', 'expired'] as const)
+      here.on(type, (s) => seen.push(`${type} ${s.status}`))
+    here.on('logout', (e) => seen.push(`logout ${e.reason}`))
+    there.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    tell()
+    expect(seen).toEqual(['change authenticated', 'change unauthenticated', 'logout user'])
+    here.destroy()
+    there.destroy()
+  })
+})
+
 describe('contract: refresh() and refreshError.error are one object', () => {
   it.each([
     ['a plain error', () => Promise.reject(new Error('boom'))],
