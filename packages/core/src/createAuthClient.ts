@@ -379,11 +379,13 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (!destroyed && s?.exp != null && t >= s.exp && !canRefresh()) {
       // Nothing can renew it: the session is over. Its last error stays (no login or refresh succeeded).
       const last = error
+      const mark = epoch
       replace(null)
       // …unless removing the entry failed just now: that error is newer.
       error ??= last
       commit()
-      if (!session) emit('expired', snapshot)
+      // Not when a listener replaced what replace() left (a sign-in, or a logout): that came after.
+      if (epoch === mark + 1) emit('expired', snapshot)
       return
     }
     commit()

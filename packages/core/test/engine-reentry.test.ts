@@ -72,6 +72,29 @@ describe('a listener that replaces the session while login() commits', () => {
   })
 })
 
+describe('a listener that signs out while the expiry of a session nothing can renew is committed', () => {
+  it('does not emit `expired` after the `logout` the listener caused', async () => {
+    const auth = createAuthClient({ syncTabs: false })
+    auth.setTokens({ accessToken: token(10) })
+    // An app rule: a session that ends is signed out (a server-side clean-up), once.
+    let armed = true
+    auth.subscribe((s) => {
+      if (armed && s.status === 'unauthenticated') {
+        armed = false
+        void auth.logout()
+      }
+    })
+    const log: string[] = []
+    auth.on('logout', (e) => log.push(`logout:${e.reason}`))
+    auth.on('expired', (s) => log.push(`expired:${s.status}`))
+    await vi.advanceTimersByTimeAsync(10_000)
+    // As for an expiry found at start-up or taken from another tab: what the listener did came after,
+    // and the news of the expiry is not told after it.
+    expect(log).toEqual(['logout:user'])
+    auth.destroy()
+  })
+})
+
 describe('a listener that signs someone in while a rejected refresh is committed', () => {
   it('does not emit logout { refresh_rejected } after the new session began', async () => {
     const auth = createAuthClient({
