@@ -59,9 +59,14 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const emit: typeof events.emit = (type, payload) => {
     // An expiry found then is old news once a session was set or ended right after creation (a
     // setTokens() on an OAuth callback page): told after that, it would sign the new session out.
+    // Told, it carries the state as it is now (a refresh started since).
     const at = epoch
     if (constructing && type !== 'change')
-      held.push(() => (type !== 'expired' || at === epoch) && events.emit(type, payload))
+      held.push(() =>
+        type !== 'expired'
+          ? events.emit(type, payload)
+          : at === epoch && events.emit(type, snapshot as typeof payload),
+      )
     else events.emit(type, payload)
   }
   let { storage, shared } = resolveStorage(options.storage, options.cookie)

@@ -650,6 +650,25 @@ describe('contract: an expired session found at start-up', () => {
     auth.destroy()
   })
 
+  it('is announced with the state listeners can read then, a refresh running', async () => {
+    const raw = { v: 1, at: rawJwt({ alg: 'none' }, { sub: 'old', iat: 1, exp: 2 }), rt: 'rt', sk: 0, g: 1 }
+    const store = new Map([['latchkey', JSON.stringify(raw)]])
+    const auth = createAuthClient({
+      storage: {
+        get: (k) => store.get(k) ?? null,
+        set: (k, v) => void store.set(k, v),
+        remove: (k) => void store.delete(k),
+      },
+      refresh: () => new Promise(() => {}),
+    })
+    const payloads: AuthState[] = []
+    auth.on('expired', (s) => payloads.push(s))
+    await Promise.resolve()
+    expect(auth.getState()).toMatchObject({ status: 'expired', isRefreshing: true })
+    expect(payloads).toEqual([auth.getState()])
+    auth.destroy()
+  })
+
   it.each([
     [
       'setTokens()',
