@@ -159,7 +159,11 @@ export interface AuthClient<C = JwtClaims, Credentials = unknown> {
   peekAccessToken(): string | null
   /** Refreshes now, joining a refresh in flight. Rejects with that attempt's `RefreshError`. */
   refresh(): Promise<string>
-  /** `fetch` with the Bearer token for the page's origin: `createAuthFetch(client)`. */
+  /**
+   * `fetch` with the Bearer token for the page's origin: `createAuthFetch(client)`. After `destroy()` it
+   * rejects with `destroyed` for every URL (a `createAuthFetch(client)` wrapper still sends requests
+   * that get no token).
+   */
   fetch: typeof fetch
   /** Resolves once the storage has been read, or at `destroy()`, whichever comes first. */
   ready: Promise<void>

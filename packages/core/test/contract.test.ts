@@ -786,6 +786,24 @@ describe('contract: destroy() and fetch', () => {
       vi.unstubAllGlobals()
     }
   })
+
+  it('a createAuthFetch(auth) wrapper, after destroy(), sends what gets no token and rejects the rest (core README)', async () => {
+    const fetch = vi.fn(async () => new Response('ok'))
+    vi.stubGlobal('fetch', fetch)
+    try {
+      const auth = createAuthClient()
+      const api = core.createAuthFetch(auth, { origins: ['https://api.example'] })
+      auth.destroy()
+      expect((await api('https://elsewhere.example/')).status).toBe(200)
+      expect((await api('https://api.example/', { headers: { Authorization: 'Basic eA==' } })).status).toBe(
+        200,
+      )
+      await expect(api('https://api.example/')).rejects.toMatchObject({ code: 'destroyed' })
+      expect(fetch).toHaveBeenCalledTimes(2)
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
 })
 
 describe('contract: edge values', () => {
