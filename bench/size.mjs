@@ -50,7 +50,7 @@ const PARTS = [
   [
     'wake-up re-checks (visibility, focus, online)',
     /wake\.ts$/,
-    'export const listenForWake = () => () => {}',
+    'export const listenForWake = () => () => {}\nexport const inWorker = () => false',
   ],
   [
     'origin check',
