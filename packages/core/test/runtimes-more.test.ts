@@ -219,16 +219,24 @@ describe('Node servers', () => {
   })
 })
 
+/**
+ * A worker's globals, under fake timers: `navigator.onLine` the test sets, and a global scope that is
+ * an EventTarget (which hears no 'online' in Chromium; Firefox and Safari fire it there).
+ */
+function asWorker() {
+  vi.useFakeTimers()
+  const net = { onLine: true }
+  vi.stubGlobal('navigator', net)
+  vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
+  const scope = new EventTarget()
+  vi.stubGlobal('addEventListener', scope.addEventListener.bind(scope))
+  vi.stubGlobal('removeEventListener', scope.removeEventListener.bind(scope))
+  return { net, scope }
+}
+
 describe('workers', () => {
   it("retries spent, a worker refreshes when navigator.onLine comes back (Chromium fires no 'online' in workers)", async () => {
-    vi.useFakeTimers()
-    const net = { onLine: true }
-    vi.stubGlobal('navigator', net)
-    vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
-    // A worker's global scope is an EventTarget (that hears no 'online' in Chromium).
-    const scope = new EventTarget()
-    vi.stubGlobal('addEventListener', scope.addEventListener.bind(scope))
-    vi.stubGlobal('removeEventListener', scope.removeEventListener.bind(scope))
+    const { net } = asWorker()
     let down = true
     const refresh = vi.fn(async (): Promise<TokenSet> => {
       if (down) throw new TypeError('Failed to fetch')
@@ -264,13 +272,7 @@ describe('workers', () => {
 
 describe('workers that hear online too (Firefox, Safari)', () => {
   it("the network's return, heard twice (the event, then the watch), is one try: willRetry false", async () => {
-    vi.useFakeTimers()
-    const net = { onLine: true }
-    vi.stubGlobal('navigator', net)
-    vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
-    const scope = new EventTarget()
-    vi.stubGlobal('addEventListener', scope.addEventListener.bind(scope))
-    vi.stubGlobal('removeEventListener', scope.removeEventListener.bind(scope))
+    const { net, scope } = asWorker()
     // The token endpoint answers 503, slowly (two seconds).
     const refresh = vi.fn(
       () =>
@@ -301,13 +303,7 @@ describe('workers that hear online too (Firefox, Safari)', () => {
 
 describe('workers that hear offline and online (Firefox, Safari)', () => {
   it('an outage shorter than the watch sees is still followed by one try', async () => {
-    vi.useFakeTimers()
-    const net = { onLine: true }
-    vi.stubGlobal('navigator', net)
-    vi.stubGlobal('WorkerGlobalScope', function WorkerGlobalScope() {})
-    const scope = new EventTarget()
-    vi.stubGlobal('addEventListener', scope.addEventListener.bind(scope))
-    vi.stubGlobal('removeEventListener', scope.removeEventListener.bind(scope))
+    const { net, scope } = asWorker()
     let down = true
     const refresh = vi.fn(async (): Promise<TokenSet> => {
       if (down) throw new TypeError('Failed to fetch')
