@@ -59,12 +59,16 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
       // Permanent for 400, 401 and 403, as RefreshError decides from the status.
       throw new RefreshError(`Token endpoint answered ${status} without JSON`, { status })
     }
-    const code = typeof data.error === 'string' ? data.error : undefined
+    // The server's words, without the refresh token: some quote it back (Spring Security OAuth's
+    // `Invalid refresh token: <token>`), and the error reaches refreshError events and logs.
+    const said = (v: unknown) =>
+      typeof v === 'string' ? (refreshToken ? v.split(refreshToken).join('[redacted]') : v) : undefined
+    const code = said(data.error)
     if (!res.ok || code !== undefined) {
       throw new RefreshError(`Token endpoint error: ${code ?? status}`, {
         permanent: isRejection(status) || code === 'invalid_grant',
         status,
-        cause: { error: code, error_description: data.error_description },
+        cause: { error: code, error_description: said(data.error_description) },
       })
     }
     const expiresIn = Number(data.expires_in)

@@ -126,6 +126,27 @@ describe('oauth2Refresh', () => {
     expect(e).toMatchObject({ name: 'RefreshError', permanent, status })
   })
 
+  it('an error body that quotes the refresh token back passes none of it on', async () => {
+    // Spring Security OAuth's DefaultTokenServices answers `Invalid refresh token: <the token>`; a
+    // server may put it in `error` too. The RefreshError reaches refreshError events and logs.
+    const rt = 'rt-SECRET-Q7xK2s'
+    for (const body of [
+      { error: 'invalid_grant', error_description: `Invalid refresh token: ${rt}` },
+      { error: `invalid_grant ${rt}`, error_description: [rt] },
+    ]) {
+      answer(400, body)
+      const e = (await refresh(context(rt)).catch((x) => x)) as RefreshError
+      expect(e).toMatchObject({ name: 'RefreshError', code: 'refresh_rejected', status: 400 })
+      const printed = `${e.message} ${e.stack} ${JSON.stringify(e)} ${JSON.stringify(e.cause)}`
+      expect(printed).not.toContain('Q7xK2s')
+    }
+    // What the server said around it stays.
+    answer(400, { error: 'invalid_grant', error_description: `Invalid refresh token: ${rt}` })
+    const e = (await refresh(context(rt)).catch((x) => x)) as RefreshError
+    expect(e.cause).toMatchObject({ error: 'invalid_grant' })
+    expect((e.cause as { error_description: string }).error_description).toMatch(/^Invalid refresh token: /)
+  })
+
   it('a body that is not JSON leaves no trace of itself in the error (it may hold a token)', async () => {
     for (const body of ['at-Q7xK2s', '{"access_token":opaqueSECRET}']) {
       answer(200, body, 'text/plain')
