@@ -26,7 +26,8 @@ async function post(path, body) {
   })
   const data = await res.json().catch(() => ({}))
   if (!res.ok)
-    throw Object.assign(new Error(`${path} answered ${res.status}`), { status: res.status, ...data })
+    // The HTTP status wins over a `status` field in the body (`{"status":"error"}` would hide a 401).
+    throw Object.assign(new Error(`${path} answered ${res.status}`), { ...data, status: res.status })
   return { accessToken: data.access_token, refreshToken: data.refresh_token, expiresIn: data.expires_in }
 }
 
