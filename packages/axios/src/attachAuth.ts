@@ -71,7 +71,9 @@ const signalOf = (config: Config): AbortSignal | undefined =>
  * token is answered by one refresh shared by every waiting request (the rules of `createAuthFetch`),
  * then one replay of the same config; a second 401 is rethrown as the `AxiosError`.
  * It never overwrites an `Authorization` header (or `auth` option) the caller set, never sends the
- * token to other origins, and does not replay a stream body. Returns `detach()`.
+ * token to other origins, and does not replay a stream body. A 401 to a request that went out with
+ * another `Authorization` or an `auth` option (set by an interceptor that runs after this one) spends
+ * no refresh and is not replayed. Returns `detach()`.
  * @example
  * const api = axios.create({ baseURL: 'https://api.example.com' })
  * const detach = attachAuth(api, auth, { origins: ['https://api.example.com'] })

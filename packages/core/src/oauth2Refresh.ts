@@ -4,6 +4,7 @@ import type { RefreshContext, TokenSet } from './types'
 export interface OAuth2RefreshOptions {
   tokenEndpoint: string
   clientId: string
+  /** Sent as `scope` when set; when it is not, a `scope` in `params` is sent instead. */
   scope?: string
   /** Default: `globalThis.fetch`, looked up at call time. */
   fetch?: typeof fetch
@@ -20,7 +21,9 @@ export interface OAuth2RefreshOptions {
 /**
  * A `refresh` function that speaks the OAuth 2.0 refresh grant (RFC 6749 §6), form-encoded.
  * OAuth error bodies become a `RefreshError` with the HTTP status and `{ error, error_description }`
- * as `cause`; `invalid_grant` (and 400/401/403) is permanent.
+ * as `cause`; `invalid_grant` (and 400/401/403) is permanent. Where the server quotes the refresh token
+ * back, the message and `cause` say `[redacted]` instead; a description that is not a string is left out.
+ * It does not follow redirects (`redirect: 'error'`): point `tokenEndpoint` at the final URL.
  * @example
  * createAuthClient({ refresh: oauth2Refresh({ tokenEndpoint: 'https://id.example.com/oauth/token', clientId: 'spa' }) })
  */

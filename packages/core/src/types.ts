@@ -150,8 +150,8 @@ export interface AuthClient<C = JwtClaims, Credentials = unknown> {
   getAccessToken(options?: { minValidity?: number }): Promise<string | null>
   /**
    * The access token, synchronously, when it is valid for at least the leeway; else `null` (then
-   * `getAccessToken()` refreshes). Never refreshes or waits. For code that cannot await (a WebSocket
-   * URL built in a constructor) and interceptors' fast path.
+   * `getAccessToken()` refreshes). Never refreshes or waits. For code that cannot await (a WebSocket's
+   * first message, sent from `onopen`) and interceptors' fast path.
    * @example
    * // Sent in the first message, not in the URL (URLs end up in server and proxy logs).
    * socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token: auth.peekAccessToken() }))
