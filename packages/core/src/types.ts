@@ -93,6 +93,11 @@ export interface AuthClientOptions<Credentials = unknown> {
   refresh?: (context: RefreshContext) => Promise<TokenSet>
   /** `true` when `refresh` works without a stored refresh token (an HttpOnly cookie). */
   refreshWithoutToken?: boolean
+  /**
+   * Exchanges what `login(credentials)` was given for tokens; throw to fail the sign-in. `signal`
+   * aborts at `destroy()`; a call superseded by a later `login()` or `logout()` is not aborted, its
+   * result is dropped.
+   */
   login?: (credentials: Credentials, context: { signal: AbortSignal }) => Promise<TokenSet>
   /**
    * Optional server-side revoke; best effort. `logout()` waits for it up to `refreshTimeout`, then
