@@ -4,6 +4,7 @@ import {
   createOriginMatcher,
   createTokenRenewer,
   crossedOrigin,
+  guardConfig,
   isOneShot,
   type OriginRule,
   type SentToken,
@@ -107,9 +108,9 @@ export function attachAuth(
       // For the replay (none without retryOn401), a copy: the app may reuse its URLSearchParams,
       // FormData or buffer meanwhile.
       if (retryOn401) config[SENT] = [sent, copyBody(config.data, true)]
-      // axios (1.x with `redact`) then leaves the token out of a failed request's `error.toJSON()`.
-      // axios ignores a `redact` that is not an array: then Authorization alone.
-      config.redact = [...(Array.isArray(config.redact) ? config.redact : []), 'Authorization']
+      // Authorization stays out of a failed request's `error.toJSON()`, and in Node off a redirect to
+      // an origin that may not have it.
+      guardConfig(config, allowed)
     }
     return config
   }

@@ -2,7 +2,7 @@ export { createAuthClient } from './createAuthClient'
 export { type AuthFetchOptions, createAuthFetch } from './createAuthFetch'
 export { AuthError, type AuthErrorCode, InvalidTokenError, isAuthError, RefreshError } from './errors'
 export { type OAuth2RefreshOptions, oauth2Refresh } from './oauth2Refresh'
-export { createOriginMatcher, crossedOrigin, type OriginRule } from './originMatcher'
+export { createOriginMatcher, crossedOrigin, guardConfig, type OriginRule } from './originMatcher'
 export { loadingState } from './state'
 export { copyBody, createTokenRenewer, isOneShot, type SentToken, type TokenRenewer } from './tokenRenewer'
 export type {

@@ -32,6 +32,28 @@ export function crossedOrigin(finalUrl: string | undefined, sentUrl: string): bo
   return !!sent && !!final && final !== sent
 }
 
+type Redirect = (options: { href?: string; headers?: Record<string, unknown> }, ...rest: any[]) => void
+
+/**
+ * For adapters (`@latchkey/axios`): readies an axios config that carries the token. axios (1.x) leaves
+ * what `redact` names out of a failed request's `error.toJSON()` (it ignores a `redact` that is not an
+ * array: then Authorization alone). In Node, a redirect to an origin `allowed` refuses loses the
+ * header before the app's own `beforeRedirect` runs: axios before 1.8 keeps it on a hop to a subdomain
+ * (`api.example.com` to `x.api.example.com`) and from http to https.
+ */
+export function guardConfig(
+  config: { redact?: unknown; beforeRedirect?: Redirect | undefined },
+  allowed: (url: string) => boolean,
+): void {
+  const next = config.beforeRedirect
+  config.redact = [...(Array.isArray(config.redact) ? config.redact : []), 'Authorization']
+  config.beforeRedirect = (options, response, request) => {
+    if (!allowed(String(options.href)))
+      for (const name in options.headers) if (/^authorization$/i.test(name)) delete options.headers[name]
+    next?.(options, response, request)
+  }
+}
+
 /**
  * For adapters (`@latchkey/axios`): the origin check `createAuthFetch` uses. The returned function
  * takes a URL as the request will be sent (relative URLs resolve against the page) and says whether
