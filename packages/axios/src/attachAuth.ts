@@ -58,7 +58,9 @@ function fullPath(config: Config, originOnly: boolean): string {
   // With `allowAbsoluteUrls: false`, axios 1.8.3 and later (1.8.2 in Node) append an absolute url to
   // `baseURL`, older ones send it as it is: '//', no URL, gets the token from neither.
   if (ABSOLUTE.test(url)) return allowAbsoluteUrls === false ? '//' : url
-  if ((originOnly && ABSOLUTE.test(baseURL)) || !url) return baseURL
+  // A baseURL of three or more slashes alone names no host, and axios versions join it differently:
+  // 1.7 strips two of them (`///` + `evil.com` is `//evil.com`), 1.21 all (`/evil.com`). No token.
+  if (((originOnly || /^\/{3,}$/.test(baseURL)) && ABSOLUTE.test(baseURL)) || !url) return baseURL
   return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
 }
 
