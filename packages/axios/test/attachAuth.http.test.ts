@@ -23,11 +23,15 @@ const foreignSaw: Array<string | undefined> = []
 beforeAll(async () => {
   foreign = http.createServer((req, res) => {
     foreignSaw.push(req.headers.authorization)
+    // Back to the API, which the token no longer goes with.
+    if (req.url === '/bounce') return res.writeHead(302, { Location: `${API}/denied` }).end()
     res.writeHead(401).end()
   })
   FOREIGN = await listen(foreign)
   api = http.createServer((req, res) => {
     if (req.url === '/away') return res.writeHead(302, { Location: `${FOREIGN}/landing` }).end()
+    if (req.url === '/here') return res.writeHead(302, { Location: '/denied' }).end()
+    if (req.url === '/out') return res.writeHead(302, { Location: `${FOREIGN}/bounce` }).end()
     res.writeHead(req.url === '/500' ? 500 : 401).end()
   })
   API = await listen(api)
@@ -95,6 +99,19 @@ describe('a 401 from another origin after a redirect', () => {
     for (let i = 0; i < 3; i++) expect((await fail('/away')).response?.status).toBe(401)
     expect(foreignSaw).toEqual([undefined, undefined, undefined])
     expect(refreshes()).toBe(0)
+  })
+
+  it('costs no refresh when that origin redirects back to the API (the token was dropped on the way)', async () => {
+    const { fail, refreshes } = setup()
+    for (let i = 0; i < 3; i++) expect((await fail('/out')).response?.status).toBe(401)
+    expect(foreignSaw).toEqual([undefined, undefined, undefined])
+    expect(refreshes()).toBe(0)
+  })
+
+  it('a 401 after a redirect within the API (the token went along) is refreshed and replayed', async () => {
+    const { fail, refreshes } = setup()
+    expect((await fail('/here')).response?.status).toBe(401)
+    expect(refreshes()).toBe(1)
   })
 })
 

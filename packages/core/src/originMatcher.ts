@@ -39,17 +39,26 @@ type Redirect = (options: { href?: string; headers?: Record<string, unknown> }, 
  * what `redact` names out of a failed request's `error.toJSON()` (it ignores a `redact` that is not an
  * array: then Authorization alone). In Node, a redirect to an origin `allowed` refuses loses the
  * header before the app's own `beforeRedirect` runs: axios before 1.8 keeps it on a hop to a subdomain
- * (`api.example.com` to `x.api.example.com`) and from http to https.
+ * (`api.example.com` to `x.api.example.com`) and from http to https. Once a hop has lost it, it is off
+ * the config too, so a 401 at the end of the chain (one that came back to the API) costs no refresh.
  */
 export function guardConfig(
-  config: { redact?: unknown; beforeRedirect?: Redirect | undefined },
+  config: {
+    redact?: unknown
+    beforeRedirect?: Redirect | undefined
+    headers: { delete(name: string): unknown }
+  },
   allowed: (url: string) => boolean,
 ): void {
   const next = config.beforeRedirect
   config.redact = [...(Array.isArray(config.redact) ? config.redact : []), 'Authorization']
   config.beforeRedirect = (options, response, request) => {
-    if (!allowed(String(options.href)))
-      for (const name in options.headers) if (/^authorization$/i.test(name)) delete options.headers[name]
+    let kept = false
+    for (const name in options.headers)
+      if (/^authorization$/i.test(name))
+        if (allowed(String(options.href))) kept = true
+        else delete options.headers[name]
+    if (!kept) config.headers.delete('Authorization')
     next?.(options, response, request)
   }
 }
