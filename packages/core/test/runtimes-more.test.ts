@@ -234,16 +234,22 @@ function asWorker() {
   return { net, scope }
 }
 
+/** An expired session with one try per outage (`retry.attempts: 1`) whose token endpoint is unreachable until `up()`. */
+function expiredWhileDown() {
+  let down = true
+  const refresh = vi.fn(async (): Promise<TokenSet> => {
+    if (down) throw new TypeError('Failed to fetch')
+    return { accessToken: token() }
+  })
+  const auth = createAuthClient({ refresh, retry: { attempts: 1 }, syncTabs: false })
+  auth.setTokens({ accessToken: token(0), refreshToken: 'rt' })
+  return { auth, refresh, up: () => void (down = false) }
+}
+
 describe('workers', () => {
   it("retries spent, a worker refreshes when navigator.onLine comes back (Chromium fires no 'online' in workers)", async () => {
     const { net } = asWorker()
-    let down = true
-    const refresh = vi.fn(async (): Promise<TokenSet> => {
-      if (down) throw new TypeError('Failed to fetch')
-      return { accessToken: token() }
-    })
-    const auth = createAuthClient({ refresh, retry: { attempts: 1 }, syncTabs: false })
-    auth.setTokens({ accessToken: token(0), refreshToken: 'rt' })
+    const { auth, refresh, up } = expiredWhileDown()
     await vi.advanceTimersByTimeAsync(0)
     expect(refresh).toHaveBeenCalledTimes(1)
     // Online all along (the token endpoint was down, not the network): still waiting, as in a page.
@@ -251,7 +257,7 @@ describe('workers', () => {
     expect(refresh).toHaveBeenCalledTimes(1)
     net.onLine = false
     await vi.advanceTimersByTimeAsync(5_000)
-    down = false
+    up()
     net.onLine = true
     await vi.advanceTimersByTimeAsync(1_000)
     expect(refresh).toHaveBeenCalledTimes(2)
@@ -304,20 +310,14 @@ describe('workers that hear online too (Firefox, Safari)', () => {
 describe('workers that hear offline and online (Firefox, Safari)', () => {
   it('an outage shorter than the watch sees is still followed by one try', async () => {
     const { net, scope } = asWorker()
-    let down = true
-    const refresh = vi.fn(async (): Promise<TokenSet> => {
-      if (down) throw new TypeError('Failed to fetch')
-      return { accessToken: token() }
-    })
-    const auth = createAuthClient({ refresh, retry: { attempts: 1 }, syncTabs: false })
-    auth.setTokens({ accessToken: token(0), refreshToken: 'rt' })
+    const { auth, refresh, up } = expiredWhileDown()
     await vi.advanceTimersByTimeAsync(1_500)
     expect(refresh).toHaveBeenCalledTimes(1)
     // Off and on again between two looks at navigator.onLine: only the events tell.
     net.onLine = false
     scope.dispatchEvent(new Event('offline'))
     await vi.advanceTimersByTimeAsync(100)
-    down = false
+    up()
     net.onLine = true
     scope.dispatchEvent(new Event('online'))
     await vi.advanceTimersByTimeAsync(5_000)
