@@ -48,9 +48,9 @@ const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i
  * With `originOnly` and an absolute `baseURL`, a relative `url` is left off: `baseURL` + `/` + a path
  * has `baseURL`'s origin, and skipping the join keeps the hot path free of string building. A
  * relative `baseURL` is always joined: `'/'` + `'\\evil.com'` is `/\evil.com`, which browsers send
- * to evil.com.
+ * to evil.com. Without `originOnly`, the whole URL.
  */
-function fullPath(config: Config, originOnly: boolean): string {
+function fullPath(config: Config, originOnly?: boolean): string {
   const { baseURL, allowAbsoluteUrls } = config
   // axios also takes a URL object.
   const url = String(config.url ?? '')
@@ -170,16 +170,17 @@ export function attachAuth(
     // that ran after ours may have put the app's own credentials there (Basic for one endpoint), whose
     // 401 is worth no refresh; and a replay carries the next token, so it is never replayed. Such an
     // interceptor may set `auth` instead: axios's browser adapters (xhr, fetch) then send Basic in
-    // place of the header, which stays in the config as it was.
+    // place of the header, which stays in the config as it was. A response interceptor added before this
+    // one may have left plain headers behind, as a request interceptor may (see onRequest).
     if (
       sent &&
       !config.auth &&
       response?.status === 401 &&
-      config.headers.get('Authorization') === `Bearer ${sent.token}` &&
+      (config.headers = AxiosHeaders.from(config.headers)).get('Authorization') === `Bearer ${sent.token}` &&
       !isOneShot(data) &&
       !crossedOrigin(
-        request?.responseURL || (config.socketPath ? undefined : request?.res?.responseUrl),
-        fullPath(config, false),
+        request?.responseURL || (!config.socketPath && request?.res?.responseUrl),
+        fullPath(config),
       )
     ) {
       const signal = signalOf(config)

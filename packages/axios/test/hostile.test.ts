@@ -331,6 +331,36 @@ const setup: Row[] = [
       return header === `Bearer ${auth.getState().accessToken}` ? 'attached' : 'not attached'
     },
   },
+  {
+    input: 'an earlier response interceptor replaces error.config.headers with a plain object, then a 401',
+    target: 'attachAuth: response interceptor',
+    expected: 'replayed: 200 with the new token, 1 refreshes',
+    run: async () => {
+      const { auth, refresh } = client(
+        vi.fn(async () => ({ accessToken: createTestToken({ sub: 'alice', n: 2 }) })),
+      )
+      const api = axios.create({ baseURL: API })
+      // Response interceptors run in the order added: this one sees the 401 before latchkey's.
+      api.interceptors.response.use(undefined, (error: AxiosError) => {
+        if (error.config) error.config.headers = { ...error.config.headers.toJSON() } as never
+        throw error
+      })
+      attachAuth(api, auth, { origins: [API] })
+      const headers: unknown[] = []
+      const res = await api
+        .get('/x', {
+          adapter: async (c) => {
+            headers.push(c.headers.get('Authorization'))
+            if (headers.length === 1) throw unauthorized(c)
+            return { data: null, status: 200, statusText: 'OK', headers: {}, config: c }
+          },
+        })
+        .catch((e: Error) => e)
+      if (!('status' in res) || res.status !== 200) return `failed: ${(res as Error).message}`
+      const fresh = headers[1] === `Bearer ${auth.getState().accessToken}` && headers[1] !== headers[0]
+      return `replayed: 200 ${fresh ? 'with the new token' : 'with another token'}, ${refresh.mock.calls.length} refreshes`
+    },
+  },
 ]
 
 const catalogue = { urls, headers, 'interceptor errors': errors, setup }

@@ -26,7 +26,7 @@ const warned: Record<string, boolean> = {}
  * axios drop `Authorization` on a redirect across origins, so such a 401 says nothing about the token.
  * False when either URL does not parse (a relative URL outside a browser, a Unix socket's `http:`).
  */
-export function crossedOrigin(finalUrl: string | undefined, sentUrl: string): boolean {
+export function crossedOrigin(finalUrl: string | false | undefined, sentUrl: string): boolean {
   const sent = originOf(sentUrl, base())
   const final = finalUrl && originOf(finalUrl)
   return !!sent && !!final && final !== sent
