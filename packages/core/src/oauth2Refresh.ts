@@ -21,7 +21,7 @@ export interface OAuth2RefreshOptions {
 /**
  * A `refresh` function that speaks the OAuth 2.0 refresh grant (RFC 6749 §6), form-encoded.
  * OAuth error bodies become a `RefreshError` with the HTTP status and `{ error, error_description }`
- * as `cause`; `invalid_grant` (and 400/401/403) is permanent. Where the server quotes the refresh token
+ * as `cause`; `invalid_grant`, 400/401/403 and an error in a 2xx body are permanent. Where the server quotes the refresh token
  * back, the message and `cause` say `[redacted]` instead; a description that is not a string is left out.
  * It does not follow redirects (`redirect: 'error'`): point `tokenEndpoint` at the final URL.
  * @example
@@ -69,7 +69,9 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     const code = said(data.error)
     if (!res.ok || code !== undefined) {
       throw new RefreshError(`Token endpoint error: ${code ?? status}`, {
-        permanent: isRejection(status) || code === 'invalid_grant',
+        // A 2xx that says no (GitHub answers refusals with 200) is the server's word on this grant:
+        // an outage answers 5xx or no JSON.
+        permanent: res.ok || isRejection(status) || code === 'invalid_grant',
         status,
         cause: { error: code, error_description: said(data.error_description) },
       })

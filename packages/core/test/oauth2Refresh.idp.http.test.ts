@@ -132,6 +132,26 @@ describe('oauth2Refresh against identity providers as they answer', () => {
     expect(seen).toEqual([{ code: 'refresh_failed', attempt: 1, willRetry: true }])
   })
 
+  it('GitHub: a 200 whose body says bad_refresh_token ends the session, not a retry loop', async () => {
+    // GitHub's token endpoint answers refusals with 200 and an error body.
+    answer = json(200, {
+      error: 'bad_refresh_token',
+      error_description: 'The refresh token passed is incorrect or expired.',
+      error_uri:
+        'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors',
+    })
+    const { auth, seen } = client({ retry: { attempts: 3, baseDelay: 10_000 } })
+    const e = (await auth.refresh().catch((x) => x)) as RefreshError
+    expect(e).toMatchObject({ code: 'refresh_rejected', status: 200, permanent: true })
+    expect(e.cause).toMatchObject({ error: 'bad_refresh_token' })
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(seen).toEqual([
+      { code: 'refresh_rejected', attempt: 1, willRetry: false },
+      { reason: 'refresh_rejected' },
+    ])
+    expect(hits).toHaveLength(1)
+  })
+
   it('Cognito: no refresh_token in the answer keeps the current one', async () => {
     answer = json(200, {
       access_token: token(3600),

@@ -106,6 +106,7 @@ describe('oauth2Refresh', () => {
     [401, { error: 'invalid_client' }, 'refresh_rejected', true],
     [400, { error: 'invalid_request' }, 'refresh_rejected', true],
     [200, { error: 'invalid_grant' }, 'refresh_rejected', true],
+    [200, { error: 'bad_refresh_token' }, 'refresh_rejected', true],
     [500, { error: 'server_error' }, 'refresh_failed', false],
     [503, { error: 'temporarily_unavailable' }, 'refresh_failed', false],
   ])('turns %i %j into a RefreshError (%s)', async (status, body, code, permanent) => {
