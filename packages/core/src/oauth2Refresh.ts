@@ -21,8 +21,9 @@ export interface OAuth2RefreshOptions {
 /**
  * A `refresh` function that speaks the OAuth 2.0 refresh grant (RFC 6749 §6), form-encoded.
  * OAuth error bodies become a `RefreshError` with the HTTP status and `{ error, error_description }`
- * as `cause`; `invalid_grant`, 400/401/403 and an error in a 2xx body are permanent. Where the server quotes the refresh token
- * back, the message and `cause` say `[redacted]` instead; a description that is not a string is left out.
+ * as `cause`; `invalid_grant`, 400/401/403 and an error in a 2xx body are permanent. Where the server
+ * quotes the refresh token back, the message and `cause` say `[redacted]` instead; a description that
+ * is not a string is left out.
  * It does not follow redirects (`redirect: 'error'`): point `tokenEndpoint` at the final URL.
  * @example
  * createAuthClient({ refresh: oauth2Refresh({ tokenEndpoint: 'https://id.example.com/oauth/token', clientId: 'spa' }) })
