@@ -1,3 +1,4 @@
+import { wallClock } from './clock'
 import { createAuthFetch } from './createAuthFetch'
 import { AuthError, RefreshError } from './errors'
 import { createEmitter } from './events'
@@ -36,13 +37,9 @@ const numeric = (value: unknown, fallback: number) =>
 export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   options: AuthClientOptions<Credentials> = {},
 ): AuthClient<C, Credentials> {
+  const { storageKey: key = 'latchkey', refreshWithoutToken, syncTabs = true } = options
   // Date.now read at each call, so fake timers installed after the client was created apply to it too.
-  const {
-    storageKey: key = 'latchkey',
-    refreshWithoutToken,
-    syncTabs = true,
-    now = () => Date.now(),
-  } = options
+  const clock = options.now ?? (() => Date.now())
   const refreshLeeway = numeric(options.refreshLeeway, 60)
   const refreshTimeout = numeric(options.refreshTimeout, 10_000)
   const refreshFn = typeof options.refresh === 'function' ? options.refresh : undefined
@@ -123,8 +120,27 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   const overdue = () => controller && now() >= deadline && abortWith(controller, timedOut())
   // Aborted by destroy(): ends the waits on a storage read and on options.login.
   const life = new AbortController()
-  const timer = createTimer(now)
-  const retryTimer = createTimer(now)
+  const timer = createTimer(clock)
+  const retryTimer = createTimer(clock)
+  /**
+   * The clock the session's times are on. The default one is watched: set back, it would postpone the
+   * refresh and pass a token the server holds expired as valid, by as much, so the session's times move
+   * back with it. They are not stored again: a write here, outside the refresh lock, could put them over
+   * a newer session another tab just stored; the other tabs see the same clock. An injected clock is
+   * taken as it is: a test's fake clock and its fake timers (which move performance.now()) are moved in
+   * turn, and between the two steps the clock would look set back.
+   */
+  const now =
+    options.now ??
+    wallClock((d) => {
+      if (session?.exp != null) {
+        session.exp += d
+        session.skew += d
+        if (session.x) session.x[0] += d
+        // Tells the new expiresAt, and re-arms the timer by it.
+        timer.at(0, check)
+      }
+    })
   // How long an async storage (inside a refresh) or `options.logout` is waited for: a hung one must not
   // hang the client.
   const longestWait = Math.min(refreshTimeout, MAX_TIMEOUT)
@@ -285,6 +301,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {
     if (destroyed || raw === lastRaw) return
+    // Looks at the clock first: a session measured after it was set back must not be moved back again.
+    now()
     let next: Session | null = null
     if (raw !== null) {
       try {
@@ -352,6 +370,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
    * nothing is spent, and its storage event, when it comes, finds it taken.
    */
   function peek(raw: Stored): Session | undefined {
+    now() // as in adopt()
     // A sign-out there: the entry gone. Its event may come later, or never (cookies without
     // BroadcastChannel), and a refresh now would store a session ended there.
     if (gone(raw)) {
@@ -580,7 +599,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
               reread((r) => (!r || r === lastRaw) && adoptRead(r))
             }
           },
-          now,
+          clock,
           // Longer than a live tab holds the lock: besides the refresh, a custom storage (async, maybe)
           // is waited for up to refreshTimeout to read and again to write (built-in ones answer at once).
           // Capped at a timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.

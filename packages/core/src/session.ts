@@ -2,21 +2,24 @@ import { AuthError, InvalidTokenError } from './errors'
 import { decodeToken, isTime } from './jwt'
 import type { JwtClaims, TokenSet } from './types'
 
-/** A session as the client holds it: tokens decoded once, times on the local clock. */
+/**
+ * A session as the client holds it: tokens decoded once, times on the local clock. `exp`, `skew` and
+ * `x` move back in place when that clock is set back (see createAuthClient's `now`).
+ */
 export interface Session {
   readonly at: string
   readonly rt: string | null
   readonly claims: JwtClaims | null
   /** Expiry in ms on the local clock, or null for a token that never expires. */
-  readonly exp: number | null
+  exp: number | null
   /** Lifetime in ms (exp − iat, or expiresIn), to cap the leeway; null when unknown. */
   readonly life: number | null
   /** Local clock minus issuer clock, in ms. */
-  readonly skew: number
+  skew: number
   /** Generation: grows with every new token set, so a stale copy from another tab is never adopted. */
   readonly g: number
   /** Expiry and lifetime of a token without `exp`, kept so storage can restore them. */
-  readonly x?: [number, number] | undefined
+  x?: [number, number] | undefined
   /**
    * The sign-in this session comes from: new with each token set from outside a refresh, kept by
    * refreshes. Tells another tab's renewal from its sign-in where tokens carry no `sub`.

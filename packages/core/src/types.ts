@@ -118,7 +118,11 @@ export interface AuthClientOptions<Credentials = unknown> {
    * `'memory'`: also share a memory session between tabs over BroadcastChannel.
    */
   syncTabs?: boolean | 'memory'
-  /** Injectable clock, ms. */
+  /**
+   * Injectable clock, ms. The default (`Date.now()`) is watched against `performance.now()`: when it
+   * is set back by more than a second (an NTP step, the user, a VM restored), the session's times move
+   * back with it, so the refresh is not postponed. An injected clock is taken as it is.
+   */
   now?: () => number
 }
 

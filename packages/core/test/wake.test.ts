@@ -33,6 +33,30 @@ describe('waking up', () => {
     auth.destroy()
   })
 
+  // A sleep is no clock set back: the wall clock runs on while the monotonic one may stop. Only a wall
+  // clock that fell behind the monotonic one moves the session's times (see clock.test.ts).
+  it('after the clock was set back, a short sleep moves nothing and a long one refreshes at once on wake', async () => {
+    const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: token(300, { n: 2 }) }))
+    const auth = createAuthClient({ refresh })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    const expiresAt = T0 + 300_000 - 3_600_000
+    vi.setSystemTime(Date.now() - 3_600_000)
+    window.dispatchEvent(new Event('focus'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(auth.getState().expiresAt).toBe(expiresAt)
+    sleepFor(100_000)
+    window.dispatchEvent(new Event('focus'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(refresh).not.toHaveBeenCalled()
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', expiresAt })
+    sleepFor(3_600_000)
+    document.dispatchEvent(new Event('visibilitychange'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', expiresAt: Date.now() + 300_000 })
+    auth.destroy()
+  })
+
   it('refreshes before the next request leaves, even with no wake event', async () => {
     const fresh = token(300, { jti: 'next' }) // not the token held: that one sent back is not renewed
     const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: fresh }))
