@@ -1,4 +1,4 @@
-import { createOriginMatcher, crossedOrigin, type OriginRule } from './originMatcher'
+import { createOriginMatcher, leftOrigin, type OriginRule } from './originMatcher'
 import { abortable, copyBody, createTokenRenewer, isOneShot } from './tokenRenewer'
 import type { AuthClient } from './types'
 
@@ -115,13 +115,13 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
     const kept = retryOn401 && !owned ? copyBody(body) : body
     const first = withToken(init, headers, token)
     return send(input, first).then((response) => {
-      // A 401 from another origin after a redirect: fetch dropped the token on the way, so that 401
-      // says nothing about it and is worth no refresh.
+      // A 401 after redirects that left the origin (to stay elsewhere, or to come back): fetch dropped
+      // the token on the way, so that 401 says nothing about it and is worth no refresh.
       if (
         response.status !== 401 ||
         !retryOn401 ||
         isOneShot(body) ||
-        (response.redirected && crossedOrigin(response.url, urlOf(input, request)))
+        (response.redirected && leftOrigin(response, urlOf(input, request)))
       ) {
         release(spare, request)
         return response

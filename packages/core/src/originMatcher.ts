@@ -32,6 +32,24 @@ export function crossedOrigin(finalUrl: string | false | undefined, sentUrl: str
   return !!sent && !!final && final !== sent
 }
 
+/**
+ * Whether the redirects that led to `response` left the origin its request was sent to: `fetch` drops
+ * Authorization on the first hop to another origin and never puts it back, so its 401 says nothing
+ * about the token. The final URL tells a chain that ended elsewhere. One that came back (API → another
+ * origin → API) shows in the response's type: fetch makes it `cors` for good once a hop leaves the
+ * origin the fetch started from (the page's; in Node's undici the request's own URL's, as there is no
+ * page), and for a request to that origin, the hop that left it dropped the header. A request to
+ * another origin than the page's is `cors` from the start: there only the final URL tells. Fetches that
+ * do not follow the standard here (Deno and Bun report `basic` or `default`) tell only by the final URL.
+ */
+export function leftOrigin(response: Response, sentUrl: string): boolean {
+  const home = page.location?.origin
+  return (
+    crossedOrigin(response.url, sentUrl) ||
+    (response.type === 'cors' && (!home || home === originOf(sentUrl, base())))
+  )
+}
+
 type Redirect = (options: { href?: string; headers?: Record<string, unknown> }, ...rest: any[]) => void
 
 /**

@@ -22,11 +22,14 @@ beforeAll(async () => {
     let body = ''
     for await (const chunk of req) body += chunk
     foreignSaw.push({ authorization: req.headers.authorization, body })
+    // Back to the API, which the token no longer goes with.
+    if (req.url === '/bounce') return res.writeHead(302, { Location: `${API}/denied` }).end()
     res.writeHead(401).end()
   })
   FOREIGN = await listen(foreign)
   api = http.createServer((req, res) => {
     if (req.url === '/away') return res.writeHead(302, { Location: `${FOREIGN}/landing` }).end()
+    if (req.url === '/out') return res.writeHead(302, { Location: `${FOREIGN}/bounce` }).end()
     if (req.url === '/token') return res.writeHead(307, { Location: `${FOREIGN}/steal` }).end()
     if (req.url === '/here') return res.writeHead(302, { Location: '/denied' }).end()
     if (req.url === '/api/me') return res.writeHead(302, { Location: '/v2/me' }).end()
@@ -61,6 +64,17 @@ describe('createAuthFetch and redirects', () => {
     const { auth, refreshes } = client()
     const f = createAuthFetch(auth, { origins: [API] })
     for (let i = 0; i < 3; i++) expect((await f(`${API}/away`)).status).toBe(401)
+    expect(foreignSaw.map((s) => s.authorization)).toEqual([undefined, undefined, undefined])
+    expect(refreshes()).toBe(0)
+  })
+
+  it('a 401 from the API after a redirect that left it and came back costs no refresh (the token was dropped on the way)', async () => {
+    const { auth, refreshes } = client()
+    const f = createAuthFetch(auth, { origins: [API] })
+    for (let i = 0; i < 3; i++) {
+      const response = await f(`${API}/out`)
+      expect([response.status, response.url]).toEqual([401, `${API}/denied`])
+    }
     expect(foreignSaw.map((s) => s.authorization)).toEqual([undefined, undefined, undefined])
     expect(refreshes()).toBe(0)
   })
