@@ -1,6 +1,7 @@
 // Lints every built package the way a consumer's tooling sees it: publint (package.json, exports),
-// Are The Types Wrong (types for ESM and CJS consumers under every resolution mode), and the
-// directives a bundler reads from the built files.
+// Are The Types Wrong (types for ESM and CJS consumers under every resolution mode), the type tests
+// compiled as an app's code against the built declarations, and the directives a bundler reads from
+// the built files.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -61,6 +62,15 @@ for (const name of packages) {
     failed++
     console.error(`FAIL import + require @latchkey/${name}: ${problems.join('; ')}`)
   }
+}
+// The type tests as an app's code against the built declarations, under the settings apps use.
+try {
+  process.stdout.write(
+    execFileSync(process.execPath, [`${root}scripts/check-consumer-types.mjs`], { stdio: 'pipe' }),
+  )
+} catch (error) {
+  failed++
+  console.error(`${error.stdout ?? ''}${error.stderr ?? error}`)
 }
 try {
   execFileSync(process.execPath, [`${root}scripts/cjs-smoke.cjs`], { stdio: 'pipe' })

@@ -1,7 +1,7 @@
+import { type AttachAuthOptions, attachAuth } from '@latchkey/axios'
 import { type AuthClient, createAuthClient, type OriginRule } from '@latchkey/core'
 import axios, { type AxiosInstance } from 'axios'
 import { expectTypeOf, test } from 'vitest'
-import { type AttachAuthOptions, attachAuth } from '../src/index'
 
 interface MyClaims {
   sub: string

@@ -1,6 +1,4 @@
 import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
-import type { ReactElement } from 'react'
-import { expectTypeOf, test } from 'vitest'
 import {
   AuthProvider,
   RequireAuth,
@@ -8,7 +6,9 @@ import {
   useAuth,
   useAuthClient,
   useAuthSelector,
-} from '../src/index'
+} from '@latchkey/react'
+import type { ReactElement } from 'react'
+import { expectTypeOf, test } from 'vitest'
 
 interface MyClaims {
   sub: string

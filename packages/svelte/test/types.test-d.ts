@@ -1,7 +1,7 @@
 import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
+import { type AuthStore, authStore } from '@latchkey/svelte'
 import { derived, get, type Readable } from 'svelte/store'
 import { expectTypeOf, test } from 'vitest'
-import { type AuthStore, authStore } from '../src/index'
 
 interface MyClaims {
   sub: string

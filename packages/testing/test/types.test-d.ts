@@ -1,7 +1,4 @@
 import { type AuthClient, createAuthClient, type TokenSet } from '@latchkey/core'
-import type { HttpHandler } from 'msw'
-import { setupServer } from 'msw/node'
-import { expectTypeOf, test } from 'vitest'
 import {
   type ControlledRefresh,
   controlledRefresh,
@@ -14,7 +11,10 @@ import {
   type MockAuthServerOptions,
   startRefresh,
   type TestTokenOptions,
-} from '../src/index'
+} from '@latchkey/testing'
+import type { HttpHandler } from 'msw'
+import { setupServer } from 'msw/node'
+import { expectTypeOf, test } from 'vitest'
 
 interface MyClaims {
   sub: string

@@ -1,7 +1,7 @@
 import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
+import { type AuthPluginOptions, createAuthPlugin, type UseAuthReturn, useAuth } from '@latchkey/vue'
 import { expectTypeOf, test } from 'vitest'
 import { createApp, type Plugin } from 'vue'
-import { type AuthPluginOptions, createAuthPlugin, type UseAuthReturn, useAuth } from '../src/index'
 
 interface MyClaims {
   sub: string
