@@ -2,10 +2,10 @@
 // `.d.ts`/`.d.cts` in fresh projects that install the packages as npm would (package.json + dist
 // under node_modules/@latchkey), with the compiler settings apps really use: strict,
 // exactOptionalPropertyTypes, noUncheckedIndexedAccess, skipLibCheck off, each module resolution
-// (ESM and CJS) and the oldest peers the ranges accept. `pnpm typecheck` runs the same files against
-// the sources; only here do errors inside the shipped declarations show. Only the test files and our
-// declarations are checked: errors inside other packages' declarations (msw's CJS types import
-// ESM-only packages, say) are not ours to fix.
+// (ESM and CJS), Node without the DOM lib, and the oldest peers the ranges accept. `pnpm typecheck`
+// runs the same files against the sources; only here do errors inside the shipped declarations
+// show. Only the test files and our declarations are checked: errors inside other packages'
+// declarations (msw's CJS types import ESM-only packages, say) are not ours to fix.
 import {
   cpSync,
   mkdirSync,
@@ -67,12 +67,21 @@ const esm = { verbatimModuleSyntax: true, isolatedModules: true }
 const all = () => true
 // Svelte is ESM only, and an ESM package cannot be imported from CJS before `nodenext`.
 const notSvelte = (file) => !file.includes('/svelte/')
+// Without the DOM lib: the packages that run in Node (the React and Vue types need the DOM's).
+const node = (file) => /\/(core|axios|testing)\//.test(file)
 const variants = [
   ['bundler, ESM', 'module', { module: 'ESNext', moduleResolution: 'Bundler', ...esm }, current, all],
   ['node16, ESM', 'module', { module: 'Node16', moduleResolution: 'Node16', ...esm }, current, all],
   ['node16, CJS', 'commonjs', { module: 'Node16', moduleResolution: 'Node16' }, current, notSvelte],
   ['nodenext, ESM', 'module', { module: 'NodeNext', moduleResolution: 'NodeNext', ...esm }, current, all],
   ['nodenext, CJS', 'commonjs', { module: 'NodeNext', moduleResolution: 'NodeNext' }, current, all],
+  [
+    'nodenext, Node without the DOM lib',
+    'module',
+    { module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], types: ['node'], ...esm },
+    current,
+    node,
+  ],
   [
     'bundler, oldest peers (axios 1.2.0, vue 3.3, msw 2.0)',
     'module',

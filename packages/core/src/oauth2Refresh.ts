@@ -9,7 +9,8 @@ export interface OAuth2RefreshOptions {
   /** Default: `globalThis.fetch`, looked up at call time. */
   fetch?: typeof fetch
   /** `'include'` sends cookies cross-origin (an HttpOnly refresh cookie). Default: fetch's default. */
-  credentials?: RequestCredentials
+  // Spelled out: the DOM's `RequestCredentials` is missing from Node's types (no DOM lib there).
+  credentials?: 'omit' | 'same-origin' | 'include'
   /**
    * More form parameters, such as `resource` (RFC 8707) or `audience`, so the refreshed token is for
    * the same API as the first one. `grant_type`, `client_id`, `refresh_token` and a set `scope` win.

@@ -61,6 +61,10 @@ test('createAuthFetch and auth.fetch are a fetch', () => {
 
 test('oauth2Refresh, a hand-written refresh and a TokenStorage fit the options', () => {
   createAuthClient({ refresh: oauth2Refresh({ tokenEndpoint: '/oauth/token', clientId: 'spa' }) })
+  // A refresh token in an HttpOnly cookie on another origin.
+  oauth2Refresh({ tokenEndpoint: 'https://id.example.com/token', clientId: 'spa', credentials: 'include' })
+  // @ts-expect-error: not a fetch credentials mode
+  oauth2Refresh({ tokenEndpoint: '/oauth/token', clientId: 'spa', credentials: 'always' })
   createAuthClient({
     refresh: async ({ refreshToken, signal }): Promise<TokenSet> => {
       const res = await fetch('/refresh', { method: 'POST', body: refreshToken, signal })
