@@ -27,12 +27,12 @@ export interface AttachAuthOptions {
    * axios decides). Default: the page's origin; outside a browser nothing is attached until this is set.
    * @example attachAuth(api, auth, { origins: ['https://api.example.com'] })
    */
-  origins?: OriginRule
+  origins?: OriginRule | undefined
   /**
    * Refresh once and replay a request that got a 401. Default `true`.
    * @example attachAuth(api, auth, { origins: ['https://api.example.com'], retryOn401: false })
    */
-  retryOn401?: boolean
+  retryOn401?: boolean | undefined
 }
 
 type Handlers = { handlers: unknown[] }

@@ -22,11 +22,17 @@ test('attachAuth(axiosInstance, client, options?) returns detach()', () => {
 })
 
 test('options are { origins?, retryOn401? }, origins as createAuthFetch takes them', () => {
-  expectTypeOf<AttachAuthOptions>().toEqualTypeOf<{ origins?: OriginRule; retryOn401?: boolean }>()
+  // `| undefined`: with exactOptionalPropertyTypes an option set to undefined is one left out.
+  expectTypeOf<AttachAuthOptions>().toEqualTypeOf<{
+    origins?: OriginRule | undefined
+    retryOn401?: boolean | undefined
+  }>()
   const api = axios.create()
   const auth = createAuthClient()
   attachAuth(api, auth, { origins: ['https://api.example.com', /^https:\/\/[a-z]+\.example\.com$/] })
   attachAuth(api, auth, { origins: (url) => url.hostname.endsWith('.example.com'), retryOn401: false })
+  const env: { apiOrigin?: string } = {}
+  attachAuth(api, auth, { origins: env.apiOrigin ? [env.apiOrigin] : undefined, retryOn401: undefined })
   // @ts-expect-error: createAuthFetch's `fetch` option is not one of attachAuth's
   attachAuth(api, auth, { fetch: globalThis.fetch })
   // @ts-expect-error: an origin rule is not a single string

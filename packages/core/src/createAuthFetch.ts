@@ -7,7 +7,7 @@ export interface AuthFetchOptions {
    * The underlying fetch. Default: `globalThis.fetch`, looked up at call time (so test mocks apply).
    * @example createAuthFetch(auth, { fetch: undiciFetch, origins: ['https://api.example.com'] })
    */
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   /**
    * Origins that receive the token. Compared on the parsed URL's origin (scheme, host, port), never on a
    * string prefix. A string's path is ignored; a RegExp is tested against `url.origin`; a predicate gets
@@ -16,12 +16,12 @@ export interface AuthFetchOptions {
    * is attached until this is set.
    * @example ['https://api.example.com', /^https:\/\/[a-z]+\.example\.com$/]
    */
-  origins?: OriginRule
+  origins?: OriginRule | undefined
   /**
    * Refresh once and replay a request that got a 401. Default `true`.
    * @example createAuthFetch(auth, { origins: ['https://api.example.com'], retryOn401: false })
    */
-  retryOn401?: boolean
+  retryOn401?: boolean | undefined
 }
 
 type Input = Parameters<typeof fetch>[0]

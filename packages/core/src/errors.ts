@@ -52,7 +52,12 @@ export class RefreshError extends AuthError {
   declare readonly status: number | undefined
   constructor(
     message: string,
-    options: { permanent?: boolean; status?: number | undefined; cause?: unknown; code?: AuthErrorCode } = {},
+    options: {
+      permanent?: boolean | undefined
+      status?: number | undefined
+      cause?: unknown
+      code?: AuthErrorCode | undefined
+    } = {},
   ) {
     // Unless said otherwise, 400, 401 and 403 are permanent, as for any error a refresh throws.
     const permanent = options.permanent ?? isRejection(options.status)

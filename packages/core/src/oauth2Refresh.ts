@@ -5,18 +5,18 @@ export interface OAuth2RefreshOptions {
   tokenEndpoint: string
   clientId: string
   /** Sent as `scope` when set; when it is not, a `scope` in `params` is sent instead. */
-  scope?: string
+  scope?: string | undefined
   /** Default: `globalThis.fetch`, looked up at call time. */
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   /** `'include'` sends cookies cross-origin (an HttpOnly refresh cookie). Default: fetch's default. */
   // Spelled out: the DOM's `RequestCredentials` is missing from Node's types (no DOM lib there).
-  credentials?: 'omit' | 'same-origin' | 'include'
+  credentials?: 'omit' | 'same-origin' | 'include' | undefined
   /**
    * More form parameters, such as `resource` (RFC 8707) or `audience`, so the refreshed token is for
    * the same API as the first one. `grant_type`, `client_id`, `refresh_token` and a set `scope` win.
    * @example { resource: 'https://api.example.com' }
    */
-  params?: Record<string, string>
+  params?: Record<string, string> | undefined
 }
 
 /**

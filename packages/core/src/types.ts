@@ -49,10 +49,10 @@ export interface TokenStorage {
 
 /** Attributes of the cookie the `'cookie'` storage writes. */
 export interface CookieOptions {
-  path?: string
-  sameSite?: 'strict' | 'lax' | 'none'
+  path?: string | undefined
+  sameSite?: 'strict' | 'lax' | 'none' | undefined
   /** Seconds. Default 30 days. */
-  maxAge?: number
+  maxAge?: number | undefined
   domain?: string | undefined
   /** Default: true on https pages. */
   secure?: boolean | undefined
@@ -72,11 +72,11 @@ export interface RefreshContext {
 /** Retries of transient refresh failures: exponential backoff with full jitter. */
 export interface RetryOptions {
   /** Total tries including the first. Default 4. */
-  attempts?: number
+  attempts?: number | undefined
   /** ms. Default 1000. */
-  baseDelay?: number
+  baseDelay?: number | undefined
   /** ms. Default 30000. */
-  maxDelay?: number
+  maxDelay?: number | undefined
 }
 
 /** Where the session is kept: a built-in storage by name, or your own `TokenStorage`. */
@@ -85,45 +85,47 @@ export type StorageOption = 'memory' | 'localStorage' | 'sessionStorage' | 'cook
 /** Options of `createAuthClient`. Every one is optional. */
 export interface AuthClientOptions<Credentials = unknown> {
   /** Where the session lives. Default `'memory'`. */
-  storage?: StorageOption
+  storage?: StorageOption | undefined
   /** Names the stored entry, the cookie, the BroadcastChannel and the refresh lock. Default `'latchkey'`. */
-  storageKey?: string
-  cookie?: CookieOptions
+  storageKey?: string | undefined
+  cookie?: CookieOptions | undefined
   /** Exchanges the refresh token for new tokens. Throw an error with a numeric `status` on HTTP failures. */
-  refresh?: (context: RefreshContext) => Promise<TokenSet>
+  refresh?: ((context: RefreshContext) => Promise<TokenSet>) | undefined
   /** `true` when `refresh` works without a stored refresh token (an HttpOnly cookie). */
-  refreshWithoutToken?: boolean
+  refreshWithoutToken?: boolean | undefined
   /**
    * Exchanges what `login(credentials)` was given for tokens; throw to fail the sign-in. `signal`
    * aborts at `destroy()`; a call superseded by a later `login()` or `logout()` is not aborted, its
    * result is dropped.
    */
-  login?: (credentials: Credentials, context: { signal: AbortSignal }) => Promise<TokenSet>
+  login?: ((credentials: Credentials, context: { signal: AbortSignal }) => Promise<TokenSet>) | undefined
   /**
    * Optional server-side revoke; best effort. `logout()` waits for it up to `refreshTimeout`, then
    * aborts `signal` and reports `logout_failed`.
    */
-  logout?: (tokens: {
-    accessToken: string | null
-    refreshToken: string | null
-    signal: AbortSignal
-  }) => Promise<void> | void
+  logout?:
+    | ((tokens: {
+        accessToken: string | null
+        refreshToken: string | null
+        signal: AbortSignal
+      }) => Promise<void> | void)
+    | undefined
   /** Seconds before `exp` to refresh; capped at half the token's lifetime. Default 60. */
-  refreshLeeway?: number
+  refreshLeeway?: number | undefined
   /** ms before a hung refresh is aborted. Default 10000. */
-  refreshTimeout?: number
-  retry?: RetryOptions
+  refreshTimeout?: number | undefined
+  retry?: RetryOptions | undefined
   /**
    * `true` (default): shared storages follow other tabs and share one refresh.
    * `'memory'`: also share a memory session between tabs over BroadcastChannel.
    */
-  syncTabs?: boolean | 'memory'
+  syncTabs?: boolean | 'memory' | undefined
   /**
    * Injectable clock, ms. The default (`Date.now()`) is watched against `performance.now()`: when it
    * is set back by more than a second (an NTP step, the user, a VM restored), the session's times move
    * back with it, so the refresh is not postponed. An injected clock is taken as it is.
    */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 /** The events `on()` delivers, by name, with their payloads. */
@@ -156,7 +158,7 @@ export interface AuthClient<C = JwtClaims, Credentials = unknown> {
    * needed; `null` without a session, or when a refresh failed and the token has expired. Concurrent
    * callers share one refresh. Rejects only with `destroyed`.
    */
-  getAccessToken(options?: { minValidity?: number }): Promise<string | null>
+  getAccessToken(options?: { minValidity?: number | undefined }): Promise<string | null>
   /**
    * The access token, synchronously, when it is valid for at least the leeway; else `null` (then
    * `getAccessToken()` refreshes). Never refreshes or waits. For code that cannot await (a WebSocket's

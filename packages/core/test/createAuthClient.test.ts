@@ -30,6 +30,38 @@ describe('createAuthClient', () => {
     expectTypeOf(auth.getState().claims).toEqualTypeOf<{ sub: string; roles: string[] } | null>()
   })
 
+  it('takes an option set to undefined as one left out', async () => {
+    // The types allow it, for apps compiled with exactOptionalPropertyTypes.
+    const refresh = vi.fn(async () => ({ accessToken: token(300) }))
+    const auth = createAuthClient({
+      storage: undefined,
+      storageKey: undefined,
+      cookie: undefined,
+      refresh,
+      refreshWithoutToken: undefined,
+      login: undefined,
+      logout: undefined,
+      refreshLeeway: undefined,
+      refreshTimeout: undefined,
+      retry: { attempts: undefined, baseDelay: undefined, maxDelay: undefined },
+      syncTabs: undefined,
+      now: undefined,
+    })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    expect(auth.getState()).toMatchObject({
+      status: 'authenticated',
+      canRefresh: true,
+      expiresAt: T0 + 300_000,
+    })
+    // The default leeway: the refresh starts 60 s before `exp`.
+    await vi.advanceTimersByTimeAsync(239_000)
+    expect(refresh).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    await expect(auth.getAccessToken({ minValidity: undefined })).resolves.toBe(auth.getState().accessToken)
+    auth.destroy()
+  })
+
   it('keeps the same snapshot until something changes', () => {
     const auth = createAuthClient()
     const a = auth.getState()

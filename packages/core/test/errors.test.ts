@@ -16,6 +16,11 @@ describe('errors', () => {
       cause,
     })
     expect(new RefreshError('x')).toMatchObject({ code: 'refresh_failed', permanent: false })
+    // An option set to undefined is one left out (the types allow it, for exactOptionalPropertyTypes).
+    expect(new RefreshError('x', { permanent: undefined, status: 401 })).toMatchObject({
+      code: 'refresh_rejected',
+      permanent: true,
+    })
     expect(new InvalidTokenError('bad')).toMatchObject({ name: 'InvalidTokenError', code: 'invalid_token' })
     expect(new AuthError('destroyed')).toMatchObject({ name: 'AuthError', code: 'destroyed' })
   })

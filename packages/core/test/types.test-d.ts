@@ -83,6 +83,44 @@ test('oauth2Refresh, a hand-written refresh and a TokenStorage fit the options',
   createAuthClient({ storage, syncTabs: false })
 })
 
+test('with exactOptionalPropertyTypes, an option set to undefined is an option left out', () => {
+  // Options computed from configuration, as apps write them: each one is undefined when unset.
+  const env: { api?: string; scope?: string; path?: string; seconds?: number; ssr?: boolean } = {}
+  const auth = createAuthClient({
+    storage: env.ssr ? undefined : 'cookie',
+    storageKey: undefined,
+    cookie: {
+      path: env.path,
+      sameSite: undefined,
+      maxAge: env.seconds,
+      domain: undefined,
+      secure: undefined,
+    },
+    refresh: env.api
+      ? oauth2Refresh({
+          tokenEndpoint: `${env.api}/token`,
+          clientId: 'spa',
+          scope: env.scope,
+          fetch: undefined,
+          credentials: undefined,
+          params: undefined,
+        })
+      : undefined,
+    refreshWithoutToken: undefined,
+    login: undefined,
+    logout: undefined,
+    refreshLeeway: env.seconds,
+    refreshTimeout: undefined,
+    retry: { attempts: env.seconds, baseDelay: undefined, maxDelay: undefined },
+    syncTabs: undefined,
+    now: undefined,
+  })
+  void auth.getAccessToken({ minValidity: env.seconds })
+  createAuthFetch(auth, { fetch: undefined, origins: env.api ? [env.api] : undefined, retryOn401: undefined })
+  const permanent: boolean | undefined = env.ssr
+  void new RefreshError('Refresh failed', { permanent, status: undefined, cause: undefined })
+})
+
 test("on('refreshError') and on('error') hand their payloads typed", () => {
   const auth = createAuthClient()
   auth.on('refreshError', (e) => {

@@ -7,15 +7,15 @@ export type RefreshFailure = '500' | '401' | 'network' | 'hang'
 /** Options of {@link createMockAuthServer}. */
 export interface MockAuthServerOptions {
   /** Origin (and optional path prefix) the handlers answer on. @defaultValue `'http://localhost'` */
-  baseUrl?: string
+  baseUrl?: string | undefined
   /** Access token lifetime in seconds. @defaultValue 300 */
-  accessTtl?: number
+  accessTtl?: number | undefined
   /** Issue a new refresh token on every refresh and spend the old one. @defaultValue true */
-  rotate?: boolean
+  rotate?: boolean | undefined
   /** The server's clock in ms; share it with the client under test. @defaultValue `() => Date.now()` */
-  now?: () => number
+  now?: (() => number) | undefined
   /** Accounts by username. @defaultValue alice/wonderland (roles user, admin) and bob/builder (role user) */
-  users?: Record<string, MockUser>
+  users?: Record<string, MockUser> | undefined
 }
 
 /** How often each endpoint was called. A live object: read it after the requests. */

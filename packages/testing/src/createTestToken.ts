@@ -6,16 +6,16 @@ export interface TestTokenOptions {
    * Lifetime in seconds: `exp = iat + expiresIn`. `null` leaves `exp` out, so the token never expires.
    * @defaultValue 3600
    */
-  expiresIn?: number | null
+  expiresIn?: number | null | undefined
   /** `iat` in seconds since the epoch. Defaults to `now()` rounded down to a second. */
-  issuedAt?: number
+  issuedAt?: number | undefined
   /** Signs with HS256 using this secret. Without it the token is unsigned (`alg: 'none'`). */
-  secret?: string | Uint8Array
+  secret?: string | Uint8Array | undefined
   /**
    * The clock, in ms, used for the default `iat`. Pass the same `now` as the client under test.
    * @defaultValue `() => Date.now()`
    */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 // base64url('unsigned'), as a literal so the module runs no code on import. Our decoder (and most

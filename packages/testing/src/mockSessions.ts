@@ -4,7 +4,7 @@ import { createTestToken } from './createTestToken'
 export interface MockUser {
   password: string
   /** Extra claims put into every access token of this user (`sub` is the username). */
-  claims?: object
+  claims?: object | undefined
 }
 
 /** One token set the mock server handed out, as returned by `issued()`. */

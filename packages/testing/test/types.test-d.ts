@@ -43,6 +43,22 @@ test('createMockAuthServer(options?) gives msw handlers and its controls', () =>
   mock.setRefreshFailure('418')
 })
 
+test('with exactOptionalPropertyTypes, an option set to undefined is an option left out', () => {
+  const env: { ttl?: number; baseUrl?: string; secret?: string } = {}
+  createTestToken(
+    { sub: 'alice' },
+    { expiresIn: env.ttl, issuedAt: undefined, secret: env.secret, now: undefined },
+  )
+  createMockAuthServer({
+    baseUrl: env.baseUrl,
+    accessTtl: env.ttl,
+    rotate: undefined,
+    now: undefined,
+    users: { alice: { password: 'wonderland', claims: undefined } },
+  })
+  createMockAuthServer({ users: undefined })
+})
+
 test("the helpers fit createAuthClient's options and keep the client's types", () => {
   const clock: FakeClock = fakeClock()
   const control: ControlledRefresh = controlledRefresh()
