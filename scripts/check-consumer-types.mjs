@@ -56,6 +56,7 @@ const strict = {
   strict: true,
   exactOptionalPropertyTypes: true,
   noUncheckedIndexedAccess: true,
+  noImplicitOverride: true,
   skipLibCheck: false,
   noEmit: true,
   target: 'ES2022',

@@ -11,6 +11,9 @@ export type AuthErrorCode =
   | 'logout_failed'
   | 'destroyed'
 
+/** The codes a `RefreshError` carries: what a refresh can end in. */
+export type RefreshErrorCode = 'refresh_failed' | 'refresh_timeout' | 'refresh_rejected' | 'no_refresh'
+
 const CODES =
   'invalid_token refresh_failed refresh_timeout refresh_rejected no_refresh storage_unavailable storage_corrupt login_failed logout_failed destroyed'.split(
     ' ',
@@ -36,6 +39,7 @@ export class AuthError extends Error {
 
 /** A token that is not a well-formed JWT (or an opaque token with `expiresIn`). Code `invalid_token`. */
 export class InvalidTokenError extends AuthError {
+  declare readonly code: 'invalid_token'
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_token', message, options)
     this.name = 'InvalidTokenError'
@@ -48,6 +52,8 @@ export class InvalidTokenError extends AuthError {
  * @example throw new RefreshError('Refresh token revoked', { permanent: true, status: 401 })
  */
 export class RefreshError extends AuthError {
+  // Narrowed, so a switch over a refresh failure's code needs no case for the other codes.
+  declare readonly code: RefreshErrorCode
   declare readonly permanent: boolean
   declare readonly status: number | undefined
   constructor(
@@ -56,7 +62,7 @@ export class RefreshError extends AuthError {
       permanent?: boolean | undefined
       status?: number | undefined
       cause?: unknown
-      code?: AuthErrorCode | undefined
+      code?: RefreshErrorCode | undefined
     } = {},
   ) {
     // Unless said otherwise, 400, 401 and 403 are permanent, as for any error a refresh throws.

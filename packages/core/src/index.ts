@@ -1,6 +1,13 @@
 export { createAuthClient } from './createAuthClient'
 export { type AuthFetchOptions, createAuthFetch } from './createAuthFetch'
-export { AuthError, type AuthErrorCode, InvalidTokenError, isAuthError, RefreshError } from './errors'
+export {
+  AuthError,
+  type AuthErrorCode,
+  InvalidTokenError,
+  isAuthError,
+  RefreshError,
+  type RefreshErrorCode,
+} from './errors'
 export { type OAuth2RefreshOptions, oauth2Refresh } from './oauth2Refresh'
 export { createOriginMatcher, crossedOrigin, guardConfig, type OriginRule } from './originMatcher'
 export { loadingState } from './state'

@@ -156,6 +156,35 @@ test('an AuthError code switches exhaustively', () => {
   if (isAuthError(caught)) expectTypeOf(message(caught)).toEqualTypeOf<string>()
 })
 
+test("a RefreshError's code switches exhaustively over the refresh codes alone", () => {
+  const auth = createAuthClient()
+  const advice = (error: RefreshError): string => {
+    switch (error.code) {
+      case 'refresh_failed':
+      case 'refresh_timeout':
+        return 'retrying'
+      case 'refresh_rejected':
+        return 'signed out'
+      case 'no_refresh':
+        return 'nothing to refresh with'
+      default:
+        return error.code satisfies never
+    }
+  }
+  auth.on('refreshError', (e) => void advice(e.error))
+  auth.refresh().catch((error: unknown) => {
+    if (error instanceof RefreshError) void advice(error)
+    // What else refresh() rejects with: a destroyed client.
+    else if (isAuthError(error)) expectTypeOf(error.code).toEqualTypeOf<AuthErrorCode>()
+  })
+  expectTypeOf<RefreshError['code']>().toEqualTypeOf<
+    'refresh_failed' | 'refresh_timeout' | 'refresh_rejected' | 'no_refresh'
+  >()
+  expectTypeOf(new InvalidTokenError('Malformed token').code).toEqualTypeOf<'invalid_token'>()
+  // Still an AuthError, whose code is any of them.
+  expectTypeOf<RefreshError>().toExtend<AuthError>()
+})
+
 test('new RefreshError(message, { permanent?, status?, cause? })', () => {
   expectTypeOf(
     new RefreshError('Refresh token revoked', { permanent: true, status: 401 }),
