@@ -2,7 +2,7 @@
 // `.d.ts`/`.d.cts` in fresh projects that install the packages as npm would (package.json + dist
 // under node_modules/@latchkey), with the compiler settings apps really use: strict,
 // exactOptionalPropertyTypes, noUncheckedIndexedAccess, skipLibCheck off, each module resolution
-// (ESM and CJS), Node without the DOM lib, and the oldest peers the ranges accept. `pnpm typecheck`
+// (ESM and CJS), Node without the DOM lib, an ES2020 lib, and the oldest peers the ranges accept. `pnpm typecheck`
 // runs the same files against the sources; only here do errors inside the shipped declarations
 // show. Only the test files and our declarations are checked: errors inside other packages'
 // declarations (msw's CJS types import ESM-only packages, say) are not ours to fix.
@@ -82,6 +82,18 @@ const variants = [
     { module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], types: ['node'], ...esm },
     current,
     node,
+  ],
+  [
+    'bundler, lib ES2020 (no Error cause in the lib)',
+    'module',
+    {
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      target: 'ES2020',
+      lib: ['ES2020', 'DOM', 'DOM.Iterable'],
+    },
+    current,
+    all,
   ],
   [
     'bundler, oldest peers (axios 1.2.0, vue 3.3, msw 2.0)',

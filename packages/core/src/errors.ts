@@ -29,6 +29,8 @@ export const isRejection = (status: unknown): boolean => status === 400 || statu
  */
 export class AuthError extends Error {
   declare readonly code: AuthErrorCode
+  // Error's own, set by `super`; declared for apps whose lib is older than ES2022 (which has none).
+  declare cause?: unknown
   constructor(code: AuthErrorCode, message: string = code, options?: { cause?: unknown }) {
     super(message, options)
     // Literal names, not `new.target.name`: a minifier renames classes, and `name` is API.

@@ -1,6 +1,6 @@
 import {
   type AuthClient,
-  type AuthError,
+  AuthError,
   type AuthErrorCode,
   type AuthState,
   createAuthClient,
@@ -183,6 +183,15 @@ test("a RefreshError's code switches exhaustively over the refresh codes alone",
   expectTypeOf(new InvalidTokenError('Malformed token').code).toEqualTypeOf<'invalid_token'>()
   // Still an AuthError, whose code is any of them.
   expectTypeOf<RefreshError>().toExtend<AuthError>()
+})
+
+test('every AuthError has name, code and an optional cause, whatever the lib', () => {
+  const failed = new AuthError('login_failed', 'Login failed', { cause: new TypeError('fetch failed') })
+  expectTypeOf(failed.name).toEqualTypeOf<string>()
+  expectTypeOf(failed.code).toEqualTypeOf<AuthErrorCode>()
+  // Error's own `cause` is in lib ES2022; apps on an older lib read it too.
+  expectTypeOf(failed.cause).toEqualTypeOf<unknown>()
+  expectTypeOf(new RefreshError('Refresh failed', { cause: failed }).cause).toEqualTypeOf<unknown>()
 })
 
 test('new RefreshError(message, { permanent?, status?, cause? })', () => {
