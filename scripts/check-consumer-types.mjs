@@ -1,11 +1,12 @@
 // The type tests (`packages/*/test/*.test-d.ts[x]`) as an app's own code, compiled against the built
 // `.d.ts`/`.d.cts` in fresh projects that install the packages as npm would (package.json + dist
 // under node_modules/@latchkey), with the compiler settings apps really use: strict,
-// exactOptionalPropertyTypes, noUncheckedIndexedAccess, skipLibCheck off, each module resolution
-// (ESM and CJS), Node without the DOM lib, an ES2020 lib, and the oldest peers the ranges accept. `pnpm typecheck`
-// runs the same files against the sources; only here do errors inside the shipped declarations
-// show. Only the test files and our declarations are checked: errors inside other packages'
-// declarations (msw's CJS types import ESM-only packages, say) are not ours to fix.
+// exactOptionalPropertyTypes, noUncheckedIndexedAccess, skipLibCheck off; module resolution
+// bundler, node10, node16 and nodenext (ESM and CJS); Node without the DOM lib; an ES2020 lib; the
+// oldest peers the ranges accept. `pnpm typecheck` runs the same files against the sources; only
+// here do errors inside the shipped declarations show. Only the test files and our declarations
+// are checked: errors inside other packages' declarations (msw's CJS types import ESM-only
+// packages, say) are not ours to fix.
 import {
   cpSync,
   mkdirSync,
@@ -76,6 +77,7 @@ const variants = [
   ['node16, CJS', 'commonjs', { module: 'Node16', moduleResolution: 'Node16' }, current, notSvelte],
   ['nodenext, ESM', 'module', { module: 'NodeNext', moduleResolution: 'NodeNext', ...esm }, current, all],
   ['nodenext, CJS', 'commonjs', { module: 'NodeNext', moduleResolution: 'NodeNext' }, current, all],
+  ['node10, CJS', 'commonjs', { module: 'CommonJS', moduleResolution: 'Node10' }, current, notSvelte],
   [
     'nodenext, Node without the DOM lib',
     'module',

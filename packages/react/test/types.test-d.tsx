@@ -59,3 +59,26 @@ test('useAuth returns the state and the client’s own method types; the selecto
     </AuthProvider>
   )
 })
+
+test('useAuth destructures, and useAuthSelector infers the selection for isEqual', () => {
+  type Credentials = { username: string; password: string }
+  const { status, claims, login, logout, getAccessToken } = useAuth<MyClaims, Credentials>()
+  expectTypeOf(status).toEqualTypeOf<AuthState['status']>()
+  expectTypeOf(claims?.roles).toEqualTypeOf<string[] | undefined>()
+  expectTypeOf(login({ username: 'alice', password: 'wonderland' })).toEqualTypeOf<
+    Promise<AuthState<MyClaims>>
+  >()
+  void (<button type="button" onClick={() => logout()} />)
+  expectTypeOf(getAccessToken({ minValidity: 30 })).toEqualTypeOf<Promise<string | null>>()
+  const roles = useAuthSelector(
+    (s: AuthState<MyClaims>) => s.claims?.roles ?? [],
+    (a, b) => {
+      expectTypeOf(a).toEqualTypeOf<string[]>()
+      return a.join() === b.join()
+    },
+  )
+  expectTypeOf(roles).toEqualTypeOf<string[]>()
+  const sameState = (a: AuthState, b: AuthState) => a === b
+  // @ts-expect-error: isEqual compares selections, not states
+  useAuthSelector((s) => s.isRefreshing, sameState)
+})

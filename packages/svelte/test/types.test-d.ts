@@ -1,6 +1,6 @@
 import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
 import { type AuthStore, authStore } from '@latchkey/svelte'
-import { derived, get, type Readable } from 'svelte/store'
+import { derived, fromStore, get, type Readable, readonly } from 'svelte/store'
 import { expectTypeOf, test } from 'vitest'
 
 interface MyClaims {
@@ -25,4 +25,19 @@ test('authStore carries the client, typed, and its methods', () => {
   expectTypeOf(auth.getAccessToken).toEqualTypeOf<AuthClient['getAccessToken']>()
   expectTypeOf(get(auth)).toEqualTypeOf<AuthState<MyClaims>>()
   expectTypeOf(auth.subscribe).returns.toEqualTypeOf<() => void>()
+})
+
+test('$auth, fromStore and readonly see the state type', () => {
+  const auth = authStore(createAuthClient<MyClaims>())
+  // What svelte-check gives `$auth`: the value type of the store's `subscribe` (as svelte2tsx infers it).
+  type StoreValue<S> = S extends { subscribe(run: (value: infer T) => unknown, ...rest: never[]): unknown }
+    ? T
+    : never
+  expectTypeOf<StoreValue<typeof auth>>().toEqualTypeOf<AuthState<MyClaims>>()
+  // Runes code reads the store through fromStore.
+  expectTypeOf(fromStore(auth).current).toEqualTypeOf<AuthState<MyClaims>>()
+  expectTypeOf(readonly(auth)).toEqualTypeOf<Readable<AuthState<MyClaims>>>()
+  expectTypeOf(derived([auth, readonly(auth)], ([$a, $b]) => $a.claims === $b.claims)).toEqualTypeOf<
+    Readable<boolean>
+  >()
 })

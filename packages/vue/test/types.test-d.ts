@@ -1,7 +1,7 @@
 import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
 import { type AuthPluginOptions, createAuthPlugin, type UseAuthReturn, useAuth } from '@latchkey/vue'
 import { expectTypeOf, test } from 'vitest'
-import { createApp, type Plugin } from 'vue'
+import { computed, createApp, type Plugin, toRefs, watch } from 'vue'
 
 interface MyClaims {
   sub: string
@@ -34,4 +34,22 @@ test('useAuth carries the client’s method types, and its state is read-only', 
   auth.client = createAuthClient<MyClaims, Credentials>()
   expectTypeOf(createAuthPlugin(createAuthClient<MyClaims, Credentials>())).toExtend<Plugin>()
   createApp({}).use(createAuthPlugin(createAuthClient<MyClaims, Credentials>(), { ssr: true }))
+})
+
+test('useAuth reads as a component uses it: computed, watch, toRefs, destructured methods', () => {
+  type Credentials = { username: string; password: string }
+  const auth = useAuth<MyClaims, Credentials>()
+  expectTypeOf(computed(() => auth.claims?.sub ?? 'guest').value).toEqualTypeOf<string>()
+  watch(
+    () => auth.status,
+    (status) => expectTypeOf(status).toEqualTypeOf<AuthState['status']>(),
+  )
+  const { status, claims } = toRefs(auth)
+  expectTypeOf(status.value).toEqualTypeOf<AuthState['status']>()
+  expectTypeOf(claims.value).toEqualTypeOf<MyClaims | null>()
+  const { login, logout } = auth
+  void login({ username: 'alice', password: 'wonderland' }).then((state) =>
+    expectTypeOf(state.claims).toEqualTypeOf<MyClaims | null>(),
+  )
+  void logout()
 })
