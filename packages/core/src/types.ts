@@ -139,7 +139,12 @@ export type AuthEvents<C = JwtClaims> = {
   error: AuthError
 }
 
-/** The client `createAuthClient` returns. Methods do not use `this`; they may be destructured. */
+/**
+ * The client `createAuthClient` returns. Methods do not use `this`; they may be destructured.
+ * Code that takes any client, whatever its claims, types it `AuthClient<unknown>`: plain `AuthClient`
+ * means `AuthClient<JwtClaims>`, which a claims interface that does not extend `JwtClaims` is not
+ * (an interface has no index signature).
+ */
 export interface AuthClient<C = JwtClaims, Credentials = unknown> {
   /** The current snapshot; the same object until something changes (fit for `useSyncExternalStore`). */
   getState(): AuthState<C>

@@ -7,6 +7,7 @@ import {
   createAuthFetch,
   InvalidTokenError,
   isAuthError,
+  type JwtClaims,
   loadingState,
   oauth2Refresh,
   RefreshError,
@@ -32,6 +33,21 @@ test('createAuthClient<MyClaims>() types claims in the state, the events and set
   auth.on('login', (state) => expectTypeOf(state.claims).toEqualTypeOf<MyClaims | null>())
   // The state a server renders fits any client's.
   expectTypeOf(loadingState).toExtend<AuthState<MyClaims>>()
+})
+
+test('AuthClient<unknown> takes any client; plain AuthClient one whose claims extend JwtClaims', () => {
+  const typed = createAuthClient<MyClaims, Credentials>()
+  const anyClient = (client: AuthClient<unknown>) => client.getState().isAuthenticated
+  anyClient(typed)
+  interface Extended extends JwtClaims {
+    roles: string[]
+  }
+  const extended: AuthClient = createAuthClient<Extended, Credentials>()
+  const state: AuthState = extended.getState()
+  expectTypeOf(state.claims?.sub).toEqualTypeOf<string | undefined>()
+  // @ts-expect-error: MyClaims, an interface, has no index signature to match JwtClaims's
+  const plain: AuthClient = typed
+  void plain
 })
 
 test('login credentials are typed by the second generic, or inferred from options.login', () => {
