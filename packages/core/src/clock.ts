@@ -9,10 +9,23 @@
 export function wallClock(setBack: (ms: number) => void): () => number {
   // How far the wall clock ran ahead of the monotonic one, at most, since it was last set back.
   let ahead = -Infinity
+  // What the last read saw: the time, and the two clocks it was read from.
+  let last: number | undefined
+  let wall: unknown
+  let mono: unknown
   return () => {
+    const perf = globalThis.performance
     const t = Date.now()
     // NaN (never set back) without performance.now().
-    const o = t - globalThis.performance?.now()
+    const o = t - perf?.now()
+    // Measured afresh, with nothing set back: a wall clock that stood still while the monotonic one ran
+    // on (a test's frozen Date: vi.setSystemTime() without fake timers, a spy on Date.now), or either clock
+    // replaced (fake timers installed or removed: theirs starts from 0). A running clock never stands
+    // still, and readings of different clocks say nothing about each other.
+    if (t === last || Date.now !== wall || perf?.now !== mono) ahead = o
+    last = t
+    wall = Date.now
+    mono = perf?.now
     const d = o - (ahead = Math.max(ahead, o))
     if (d < -1_000) {
       ahead = o

@@ -123,7 +123,9 @@ export interface AuthClientOptions<Credentials = unknown> {
   /**
    * Injectable clock, ms. The default (`Date.now()`) is watched against `performance.now()`: when it
    * is set back by more than a second (an NTP step, the user, a VM restored), the session's times move
-   * back with it, so the refresh is not postponed. An injected clock is taken as it is.
+   * back with it, so the refresh is not postponed. A `Date.now()` that stands still (a test's frozen
+   * Date) or either clock replaced (fake timers installed or removed) sets nothing back. An injected
+   * clock is taken as it is.
    */
   now?: (() => number) | undefined
 }

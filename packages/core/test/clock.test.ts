@@ -18,7 +18,10 @@ beforeEach(() => {
   vi.useFakeTimers({ now: T0 })
   start = performance.now()
 })
-afterEach(() => vi.useRealTimers())
+afterEach(() => {
+  vi.useRealTimers()
+  vi.restoreAllMocks()
+})
 
 describe('a wall clock set back', () => {
   it('refreshes on time, by the time that really passed, when the clock is set back an hour', async () => {
@@ -185,5 +188,85 @@ describe('a wall clock set back', () => {
     expect(b.getState()).toMatchObject({ status: 'authenticated', expiresAt })
     a.destroy()
     b.destroy()
+  })
+})
+
+/**
+ * An app's own tests stop or swap the clocks the client reads: a `Date.now()` frozen without fake timers
+ * (while the test's real time goes on), fake timers installed or removed while a client lives (their
+ * `performance.now()` starts from 0). None of that is a clock set back, and before these guards each of
+ * them moved the session's times, by the time the test took or by years.
+ */
+describe('a clock a test stops or swaps', () => {
+  const realTick = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+  it.each([
+    ['vi.setSystemTime() without fake timers', () => vi.setSystemTime(new Date('2024-01-01T00:00:00Z'))],
+    ['a spy on Date.now', () => vi.spyOn(Date, 'now').mockReturnValue(Date.UTC(2024, 0, 1))],
+  ])(
+    'a Date.now() that stands still (%s) sets nothing back, however long the test takes',
+    async (_, freeze) => {
+      vi.useRealTimers()
+      freeze()
+      // The time the test really takes, while its wall clock stands still.
+      let elapsed = 0
+      vi.spyOn(performance, 'now').mockImplementation(() => elapsed)
+      const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: token(10, { n: 2 }) }))
+      const auth = createAuthClient({ refresh })
+      const held = token(10) // due 5 s on by the wall clock, which stands still
+      auth.setTokens({ accessToken: held, refreshToken: 'rt' })
+      const changes = vi.fn()
+      auth.subscribe(changes)
+      elapsed += 6_000
+      expect(await auth.getAccessToken()).toBe(held)
+      await realTick()
+      expect(refresh).not.toHaveBeenCalled()
+      expect(changes).not.toHaveBeenCalled()
+      expect(auth.getState()).toMatchObject({ status: 'authenticated', expiresAt: Date.now() + 10_000 })
+      auth.destroy()
+    },
+  )
+
+  it('fake timers installed at a fixed past date after the client was created, then removed, refresh nothing', async () => {
+    vi.useRealTimers()
+    const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: token(300, { n: 2 }) }))
+    const auth = createAuthClient({ refresh })
+    const held = token(300)
+    auth.setTokens({ accessToken: held, refreshToken: 'rt' })
+    const { expiresAt } = auth.getState()
+    vi.useFakeTimers({ now: new Date('2024-01-01T00:00:00Z') })
+    expect(auth.peekAccessToken()).toBe(held) // a render on the fake date
+    vi.useRealTimers()
+    expect(await auth.getAccessToken()).toBe(held)
+    expect(refresh).not.toHaveBeenCalled()
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', expiresAt })
+    auth.destroy()
+  })
+
+  it.each([
+    ['at a fixed date', () => vi.useFakeTimers({ now: T0 })],
+    // At the real time, once the run is over a second old: their performance.now() starts from 0 again.
+    [
+      'at the real time',
+      async () => {
+        vi.useRealTimers()
+        while (performance.now() < 1_500) await new Promise((resolve) => setTimeout(resolve, 50))
+        vi.useFakeTimers()
+      },
+    ],
+  ])('fake timers (%s) removed while a client lives set nothing back', async (_, install) => {
+    await install()
+    const auth = createAuthClient()
+    auth.setTokens({ accessToken: token(300) })
+    await vi.advanceTimersByTimeAsync(1_000)
+    const { expiresAt } = auth.getState()
+    const changes = vi.fn()
+    auth.subscribe(changes)
+    vi.useRealTimers()
+    auth.peekAccessToken()
+    await realTick()
+    expect(changes).not.toHaveBeenCalled()
+    expect(auth.getState().expiresAt).toBe(expiresAt)
+    auth.destroy()
   })
 })
