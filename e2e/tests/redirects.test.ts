@@ -1,6 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, Frame, Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser'
 import { type CorePageServer, serveCorePage } from '../support/corePage'
@@ -30,6 +30,14 @@ beforeAll(async () => {
       })`,
     spend: (_, res) => res.writeHead(404).end(),
     api(req, res) {
+      // The sandboxed frame's requests are cross-origin (its origin is opaque): Authorization is preflighted.
+      if (req.method === 'OPTIONS')
+        return res
+          .writeHead(204, {
+            'Access-Control-Allow-Origin': '*',
+            'Access-Control-Allow-Headers': 'authorization',
+          })
+          .end()
       const token = req.headers.authorization?.replace(/^Bearer /, '') ?? '-'
       seen.push(`${req.url} ${token}`)
       // The request that comes back has a tainted (null) origin: its answer needs CORS to be read.
@@ -76,11 +84,11 @@ beforeEach(async () => {
 })
 
 /**
- * Sends `url` `times` times through a `createAuthFetch` that allows the page's origin, or `origin`:
- * each answer's status, type and path, and the refreshes.
+ * Sends `url` `times` times through a `createAuthFetch` (in `on`, the page or a frame) that allows the
+ * page's origin, or `origin`: each answer's status, type and path, and the refreshes.
  */
-const send = (url: string, times = 1, origin?: string) =>
-  page.evaluate(
+const send = (url: string, times = 1, origin?: string, on: Page | Frame = page) =>
+  on.evaluate(
     async ([url, times, origin]) => {
       const w = window as unknown as {
         auth: object
@@ -122,4 +130,33 @@ it('to an API on another origin than the page, such a chain still costs a refres
     '/api/back -',
     'other /denied -',
   ])
+})
+
+it('in a sandboxed iframe, whose every answer is cors, a 401 after a redirect within the API is refreshed and replayed', async () => {
+  // sandbox without allow-same-origin: the frame's origin is opaque (self.origin is 'null'), so fetch
+  // taints every answer `cors`, though location.origin still names the URL's origin, the API's. The
+  // token went along to the 401 (a redirect within the API): it is worth a refresh.
+  await page.evaluate(
+    (src) =>
+      new Promise((resolve) => {
+        const frame = document.createElement('iframe')
+        frame.sandbox.add('allow-scripts')
+        frame.onload = resolve
+        frame.src = src
+        document.body.append(frame)
+      }),
+    `${server.origin}/sandboxed`,
+  )
+  const frame = page.frames().find((f) => f.url().endsWith('/sandboxed'))!
+  await frame.evaluate(() => {
+    const w = window as unknown as { auth: { setTokens(t: object): void } }
+    w.auth.setTokens({ accessToken: 'first', refreshToken: 'rt', expiresIn: 600 })
+  })
+  expect(await frame.evaluate(() => [self.origin, location.origin])).toEqual(['null', server.origin])
+  expect(await send('/api/here', 1, undefined, frame)).toEqual({
+    answers: ['200 cors /api/denied'],
+    refreshes: 1,
+  })
+  expect(seen).toEqual(['/api/here first', '/api/denied first', '/api/here second', '/api/denied second'])
+  await page.evaluate(() => document.querySelector('iframe')?.remove())
 })

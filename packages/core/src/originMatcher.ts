@@ -6,7 +6,7 @@ export type OriginRule = Array<string | RegExp> | ((url: URL) => boolean)
 const AUTHORITY = /^[a-z][a-z\d+.-]*:\/\/[\w.~%!$&'()*+,;=:@[\]-]+(?=[/?#]|$)/i
 // A path-relative URL (`/x`, not `//x`, `/\x` or `/<tab>/x`): its origin is the base URL's.
 const PATH = /^\/(?:[\w.~%!$&'()*+,;=:@-]|$)/
-const page = globalThis as { location?: Location; document?: Document }
+const page = globalThis as { location?: Location; document?: Document; origin?: string }
 // fetch resolves relative URLs against the document's base URL (a <base> element), else the location.
 const base = () => page.document?.baseURI || page.location?.href
 
@@ -39,14 +39,18 @@ export function crossedOrigin(finalUrl: string | false | undefined, sentUrl: str
  * origin → API) shows in the response's type: fetch makes it `cors` for good once a hop leaves the
  * origin the fetch started from (the page's; in Node's undici the request's own URL's, as there is no
  * page), and for a request to that origin, the hop that left it dropped the header. A request to
- * another origin than the page's is `cors` from the start: there only the final URL tells. Fetches that
- * do not follow the standard here (Deno and Bun report `basic` or `default`) tell only by the final URL.
+ * another origin than the page's is `cors` from the start: there only the final URL tells. So is every
+ * request from an opaque origin (a sandboxed iframe: `self.origin` is `'null'`, though `location.origin`
+ * names its URL's). Fetches that do not follow the standard here (Deno and Bun report `basic` or
+ * `default`) tell only by the final URL.
  */
 export function leftOrigin(response: Response, sentUrl: string): boolean {
   const home = page.location?.origin
+  // `self.origin` tells an opaque origin, where location.origin does not; it only turns the type rule
+  // off, as a page script may have replaced it (a global `var origin`).
   return (
     crossedOrigin(response.url, sentUrl) ||
-    (response.type === 'cors' && (!home || home === originOf(sentUrl, base())))
+    (response.type === 'cors' && (!home || (page.origin !== 'null' && home === originOf(sentUrl, base()))))
   )
 }
 

@@ -113,4 +113,38 @@ describe('createAuthFetch in a browser', () => {
       [row('/api/x', true), row('/static/x', false), row('//evil.com/api/x', false)],
     )
   })
+
+  it('a redirected cors 401 from the page origin: no refresh, except from an opaque origin (a sandboxed iframe)', async () => {
+    // What Chromium answers a redirect within the API (e2e/tests/redirects.test.ts): from a page, a
+    // `cors` answer there means a hop left the origin (and took the token); from an opaque origin
+    // (self.origin 'null'), every answer is `cors` and the token went along, so it is worth a refresh.
+    const refused = () =>
+      Object.defineProperties(new Response(null, { status: 401 }), {
+        type: { value: 'cors' },
+        redirected: { value: true },
+        url: { value: 'https://app.example.com/api/denied' },
+      })
+    const refreshes = async () => {
+      let calls = 0
+      const auth = createAuthClient({
+        syncTabs: false,
+        refresh: async () => {
+          calls++
+          return { accessToken: createTestToken({ sub: 'alice', n: calls }) }
+        },
+      })
+      clients.push(auth)
+      auth.setTokens({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'r' })
+      const api = createAuthFetch(auth, { fetch: async () => refused() })
+      expect((await api('/api/here')).status).toBe(401)
+      return calls
+    }
+    expect(await refreshes()).toBe(0)
+    vi.stubGlobal('origin', 'null')
+    try {
+      expect(await refreshes()).toBe(1)
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
 })
