@@ -68,9 +68,10 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     // `Invalid refresh token: <token>`), and the error reaches refreshError events and logs.
     const said = (v: unknown) =>
       typeof v === 'string' ? (refreshToken ? v.split(refreshToken).join('[redacted]') : v) : undefined
+    // An empty error is none: some servers send every field, `"error": ""` with the tokens.
     const code = said(data.error)
-    if (!res.ok || code !== undefined) {
-      throw new RefreshError(`Token endpoint error: ${code ?? status}`, {
+    if (!res.ok || code) {
+      throw new RefreshError(`Token endpoint error: ${code || status}`, {
         // A 2xx that says no (GitHub answers refusals with 200) is the server's word on this grant:
         // an outage answers 5xx or no JSON.
         permanent: res.ok || isRejection(status) || code === 'invalid_grant',

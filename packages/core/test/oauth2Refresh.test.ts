@@ -179,6 +179,27 @@ describe('oauth2Refresh', () => {
     auth.destroy()
   })
 
+  it('an empty or null error in a 2xx with tokens is no error (a server that serializes every field)', async () => {
+    // Since a 2xx that names an error ends the session, an empty one must not count as one.
+    const at = token()
+    for (const error of ['', null]) {
+      answer(200, { access_token: at, expires_in: 300, refresh_token: 'rt-2', error, error_description: '' })
+      expect(await refresh(context())).toEqual({ accessToken: at, refreshToken: 'rt-2', expiresIn: 300 })
+    }
+    // Through a client: the session goes on with the new tokens.
+    const auth = createAuthClient({ refresh })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt-1' })
+    answer(200, { access_token: at, expires_in: 300, refresh_token: 'rt-2', error: '' })
+    await expect(auth.refresh()).resolves.toBe(at)
+    expect(auth.getState().status).toBe('authenticated')
+    auth.destroy()
+    // A failure status with an empty error is a failure, named by its status.
+    answer(503, { error: '' })
+    const e = (await refresh(context()).catch((x) => x)) as RefreshError
+    expect(e).toMatchObject({ code: 'refresh_failed', permanent: false, status: 503 })
+    expect(e.message).toBe('Token endpoint error: 503')
+  })
+
   it('a success without access_token is handed to the client, which rejects it as permanent', async () => {
     answer(200, { token_type: 'Bearer' })
     const auth = createAuthClient({ refresh })
