@@ -38,8 +38,9 @@ function build(
   now: number,
   skew: number | null,
   g: number,
-  x?: [number, number],
-  storedLife: number | null = null,
+  x: [number, number] | undefined,
+  storedLife: number | null,
+  id: unknown,
 ): Session {
   if (rt != null && (typeof rt !== 'string' || !rt)) throw new InvalidTokenError('Malformed refresh token')
   const claims = decodeToken(at, x ? 0 : expiresIn)
@@ -60,7 +61,17 @@ function build(
     expires = now + life
     x = [expires, life]
   }
-  return { at: at as string, rt: (rt as string | null) ?? null, claims, g, exp: expires, life, skew: s, x }
+  return {
+    at: at as string,
+    rt: (rt as string | null) ?? null,
+    claims,
+    g,
+    exp: expires,
+    life,
+    skew: s,
+    x,
+    id,
+  }
 }
 
 /**
@@ -79,7 +90,7 @@ export function createSession(
   // Names the field: an OAuth body passed on as it is (`access_token`) would read as a bad token.
   if (typeof tokens?.accessToken !== 'string') throw new InvalidTokenError('Expected { accessToken: string }')
   const { accessToken, refreshToken = previous, expiresIn } = tokens
-  const s = { ...build(accessToken, refreshToken, expiresIn, now, null, g), id }
+  const s = build(accessToken, refreshToken, expiresIn, now, null, g, undefined, null, id)
   return observed && s.life === null && s.exp !== null ? { ...s, life: s.exp - now } : s
 }
 
@@ -115,7 +126,7 @@ export function decodeSession(raw: string): Session {
     }
     // An id that is not a string (tampered with) counts as none: compared by user only.
     const id = typeof e.id === 'string' ? e.id : undefined
-    return { ...build(e.at, e.rt, undefined, 0, e.sk, e.g, x, Number.isFinite(e.l) ? e.l : null), id }
+    return build(e.at, e.rt, undefined, 0, e.sk, e.g, x, Number.isFinite(e.l) ? e.l : null, id)
   } catch {
     // No `cause`: a JSON.parse message quotes the stored text, which may hold a token.
     throw new AuthError('storage_corrupt', 'Stored session is corrupt')
