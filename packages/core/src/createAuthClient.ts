@@ -202,7 +202,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     storage = null
     shared = false
     loaded = true
-    return new AuthError('storage_unavailable', 'Storage failed; session kept in memory', { cause })
+    return new AuthError('storage_unavailable', 'Storage failed; using memory', { cause })
   }
 
   /** Writes the entry; for an async storage, the returned promise settles (never rejects) when it lands. */

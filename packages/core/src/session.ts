@@ -129,6 +129,6 @@ export function decodeSession(raw: string): Session {
     return build(e.at, e.rt, undefined, 0, e.sk, e.g, x, Number.isFinite(e.l) ? e.l : null, id)
   } catch {
     // No `cause`: a JSON.parse message quotes the stored text, which may hold a token.
-    throw new AuthError('storage_corrupt', 'Stored session is corrupt')
+    throw new AuthError('storage_corrupt', 'Corrupt stored session')
   }
 }
