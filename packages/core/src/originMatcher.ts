@@ -77,7 +77,7 @@ export function guardConfig(
   config.beforeRedirect = (options, response, request) => {
     let kept = false
     for (const name in options.headers)
-      if (/^authorization$/i.test(name))
+      if (name.toLowerCase() === 'authorization')
         if (allowed(String(options.href))) kept = true
         else delete options.headers[name]
     if (!kept) config.headers.delete('Authorization')
