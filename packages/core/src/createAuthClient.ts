@@ -436,7 +436,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     const c = (controller = new AbortController())
     deadline = now() + refreshTimeout
     const tokens = await callWithTimeout(
-      (signal) => refreshFn!({ refreshToken: session?.rt ?? null, accessToken: session?.at ?? null, signal }),
+      (signal) => refreshFn!({ accessToken: session?.at ?? null, refreshToken: session?.rt ?? null, signal }),
       refreshTimeout,
       c,
     )

@@ -58,7 +58,7 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     let data: Record<string, unknown>
     try {
       data = await res.json()
-      if (typeof data !== 'object' || data === null) throw 0
+      if (typeof data !== 'object' || !data) throw 0
     } catch {
       // No `cause`: a JSON.parse message quotes the body, which may hold a token.
       // Permanent for 400, 401 and 403, as RefreshError decides from the status.
