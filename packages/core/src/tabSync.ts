@@ -28,7 +28,7 @@ export function createTabSync(
   const id = Math.random().toString(36).slice(2)
   // Tabs exist only for pages and workers. Elsewhere (Node, Deno, Bun) a BroadcastChannel spans the whole
   // process: clients of unrelated requests or users would hand each other their sessions.
-  const tabs = typeof document !== 'undefined' || inWorker()
+  const tabs = typeof document === 'object' || inWorker()
   const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
   // Anything else on the channel (another version, another script) is not ours: ignored.
   if (channel)
