@@ -9,20 +9,24 @@
 export function wallClock(setBack: (ms: number) => void): () => number {
   // How far the wall clock ran ahead of the monotonic one, at most, since it was last set back.
   let ahead = -Infinity
-  // What the last read saw: the time, and the two clocks it was read from.
+  // What the last look saw: the time, and the two clocks it was read from.
   let last: number | undefined
   let wall: unknown
   let mono: unknown
   return () => {
-    const perf = globalThis.performance
     const t = Date.now()
+    // Less than a second on from the last look: nothing to see yet (a clock set back reads earlier than
+    // that look, or shows at the next one, at most a second on). Hot paths (peekAccessToken() on every
+    // request) stay at one Date.now(). A wall clock that stands still while the monotonic one runs on
+    // (a test's frozen Date: vi.setSystemTime() without fake timers, a spy on Date.now) is not looked
+    // at again until it moves a second on.
+    if (t >= last! && t < last! + 1_000) return t
+    const perf = globalThis.performance
     // NaN (never set back) without performance.now().
     const o = t - perf?.now()
-    // Measured afresh, with nothing set back: a wall clock that stood still while the monotonic one ran
-    // on (a test's frozen Date: vi.setSystemTime() without fake timers, a spy on Date.now), or either clock
-    // replaced (fake timers installed or removed: theirs starts from 0). A running clock never stands
-    // still, and readings of different clocks say nothing about each other.
-    if (t === last || Date.now !== wall || perf?.now !== mono) ahead = o
+    // Measured afresh, with nothing set back, when either clock was replaced (fake timers installed or
+    // removed: theirs starts from 0): readings of different clocks say nothing about each other.
+    if (Date.now !== wall || perf?.now !== mono) ahead = o
     last = t
     wall = Date.now
     mono = perf?.now

@@ -100,6 +100,26 @@ describe('a wall clock set back', () => {
     auth.destroy()
   })
 
+  it('reads within a second of the last look cost one Date.now(): the hot path reads no monotonic clock', async () => {
+    const auth = createAuthClient()
+    auth.setTokens({ accessToken: token(300) })
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(auth.peekAccessToken()).not.toBeNull() // a look, a second or more after the last
+    const mono = vi.spyOn(performance, 'now')
+    for (let i = 0; i < 100; i++) auth.peekAccessToken()
+    await vi.advanceTimersByTimeAsync(999)
+    auth.peekAccessToken()
+    expect(mono).not.toHaveBeenCalled()
+    // (A spy is another clock to the watch: the next look would start afresh, and see nothing set back.)
+    mono.mockRestore()
+    // A clock set back shows at once: it reads earlier than the last look.
+    setBack(HOUR)
+    auth.peekAccessToken()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(auth.getState().expiresAt).toBe(T0 + 300_000 - HOUR)
+    auth.destroy()
+  })
+
   it('an injected clock is taken as it is: one that falls behind the timers moves nothing', async () => {
     // A test's fake clock and its fake timers move in turn: in between, the clock would look set back.
     let clock = T0
