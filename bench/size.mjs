@@ -55,7 +55,7 @@ const PARTS = [
   [
     'origin check',
     /originMatcher\.ts$/,
-    'export const createOriginMatcher = () => () => true\nexport const crossedOrigin = () => false',
+    'export const createOriginMatcher = () => () => true\nexport const crossedOrigin = () => false\nexport const leftOrigin = () => false',
   ],
   [
     '401 rules (late 401s, one refresh, same user)',
@@ -96,6 +96,8 @@ export async function run({ log }) {
   // Byte counts are deterministic: two fresh processes must agree, or the table says so.
   const runs = [await runChild(new URL(import.meta.url), []), await runChild(new URL(import.meta.url), [])]
   log('size: measured twice')
+  // A stand-in that lacks an export core now imports fails the build: say which, not a TypeError later.
+  for (const run of runs) if (!run.parts) throw new Error(`size: the measuring process failed: ${run.error}`)
   const reference = 'axios-jwt: applyAuthTokenInterceptor'
   const rows = []
   const failures = []
