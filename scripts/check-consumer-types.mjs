@@ -117,7 +117,8 @@ function project(type, options, deps, pick) {
   }
   for (const [name, target] of Object.entries(deps)) {
     mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true })
-    symlinkSync(target, join(dir, 'node_modules', name), 'dir')
+    // A junction on Windows (no privileges needed); elsewhere the type is ignored.
+    symlinkSync(target, join(dir, 'node_modules', name), 'junction')
   }
   // What the tests take from vitest, without vitest's own ESM-only declarations (so CJS projects work).
   mkdirSync(join(dir, 'node_modules/vitest'))
