@@ -13,7 +13,7 @@ const core = dist('core')
 const budgets = [
   ['createAuthClient', `export { createAuthClient } from '${core}'`, 9468],
   ['createAuthClient + createAuthFetch', `export { createAuthClient, createAuthFetch } from '${core}'`, 9474],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 10155],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 10148],
   ['@latchkey/axios', `export * from '${dist('axios')}'`, 1024],
   ['@latchkey/react', `export * from '${dist('react')}'`, 1024],
   ['@latchkey/vue', `export * from '${dist('vue')}'`, 1024],

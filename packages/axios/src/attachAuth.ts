@@ -99,6 +99,7 @@ export function attachAuth(
   const SENT = Symbol()
   type Sent = Config & { [SENT]?: [SentToken, unknown] }
   const tokens = createTokenRenewer(client)
+  const guard = guardConfig(allowed)
   // A predicate may look at the path; origin lists need only the origin.
   const originOnly = typeof options.origins !== 'function'
 
@@ -112,7 +113,7 @@ export function attachAuth(
       if (retryOn401) config[SENT] = [sent, copyBody(config.data, true)]
       // Authorization stays out of a failed request's `error.toJSON()`, and in Node off a redirect to
       // an origin that may not have it.
-      guardConfig(config, allowed)
+      guard(config)
     }
     return config
   }
@@ -162,10 +163,12 @@ export function attachAuth(
     otherwise: () => AxiosResponse,
   ): Promise<AxiosResponse> => {
     const [sent, data] = config[SENT] ?? []
-    // The final URL, to tell a 401 from another origin after a redirect (axios dropped the token on the
-    // way: worth no refresh): `responseURL` of an XHR; in Node, follow-redirects' `responseUrl`, except
-    // over a Unix socket, where it is built from options that name no host.
-    const request = response?.request as { responseURL?: string; res?: { responseUrl?: string } } | undefined
+    // Whether the token reached whoever answered: after a redirect axios may have dropped it on the way,
+    // and such a 401 is worth no refresh. In Node the last hop's request tells (`getHeader`), also of a
+    // chain that left the API and came back; an XHR tells only its final URL (`responseURL`).
+    const request = response?.request as
+      | { responseURL?: string; getHeader?: (name: string) => unknown }
+      | undefined
     // Only a request that carried our token and can be sent again. Its header tells: an interceptor
     // that ran after ours may have put the app's own credentials there (Basic for one endpoint), whose
     // 401 is worth no refresh; and a replay carries the next token, so it is never replayed. Such an
@@ -178,10 +181,9 @@ export function attachAuth(
       response?.status === 401 &&
       (config.headers = AxiosHeaders.from(config.headers)).get('Authorization') === `Bearer ${sent.token}` &&
       !isOneShot(data) &&
-      !crossedOrigin(
-        request?.responseURL || (!config.socketPath && request?.res?.responseUrl),
-        fullPath(config),
-      )
+      (request?.getHeader
+        ? request.getHeader('Authorization') === `Bearer ${sent.token}`
+        : !crossedOrigin(request?.responseURL, fullPath(config)))
     ) {
       const signal = signalOf(config)
       const next = await tokens.renew(sent, signal).catch(() => {

@@ -6,7 +6,7 @@
  */
 import http from 'node:http'
 import { createAuthClient } from '@latchkey/core'
-import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { liveToken } from '../../core/test/support/clients'
 import { closeAll, listen } from '../../core/test/support/http'
 
@@ -19,6 +19,8 @@ const server = http.createServer((req, res) => {
   if (req.url === '/away')
     return res.writeHead(302, { Location: `http://evil.api.test:${port}/landing` }).end()
   if (req.url === '/moved') return res.writeHead(302, { Location: '/here' }).end()
+  if (req.url === '/to-sub') return res.writeHead(302, { Location: `http://x.api.test:${port}/refuse` }).end()
+  if (req.url === '/refuse') return res.writeHead(401).end()
   res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
 })
 beforeAll(async () => {
@@ -54,4 +56,52 @@ it('sends no token to a subdomain a redirect points at, which axios 1.7 would se
     ['api.test', 'Bearer'],
   ])
   expect(redirects).toEqual([`http://evil.api.test:${port}/landing`, `${API}/here`])
+})
+
+describe('a 401 from a subdomain a redirect led to', () => {
+  async function send(origins: string[]) {
+    const { default: axios } = await import('axios')
+    const { attachAuth } = await import('../src')
+    let refreshes = 0
+    const auth = createAuthClient({
+      syncTabs: false,
+      refresh: async () => {
+        refreshes++
+        return { accessToken: liveToken() }
+      },
+    })
+    auth.setTokens({ accessToken: liveToken(), refreshToken: 'r' })
+    const instance = axios.create({ baseURL: `http://api.test:${port}`, lookup } as never)
+    attachAuth(instance, auth, { origins })
+    seen.length = 0
+    const status = await instance.get('/to-sub').then(
+      () => 200,
+      (e: { response?: { status: number } }) => e.response?.status,
+    )
+    auth.destroy()
+    return { status, refreshes }
+  }
+
+  it('spends no refresh when the subdomain may not have the token (it went there without)', async () => {
+    const { status, refreshes } = await send([`http://api.test:${port}`])
+    expect(status).toBe(401)
+    expect(seen).toEqual([
+      ['api.test', 'Bearer'],
+      ['x.api.test', null],
+    ])
+    expect(refreshes).toBe(0)
+  })
+
+  it('refreshes and replays when the subdomain may have it and refused it', async () => {
+    const { status, refreshes } = await send([`http://api.test:${port}`, `http://x.api.test:${port}`])
+    expect(status).toBe(401)
+    // The first try and the replay each reach the subdomain with a token.
+    expect(seen).toEqual([
+      ['api.test', 'Bearer'],
+      ['x.api.test', 'Bearer'],
+      ['api.test', 'Bearer'],
+      ['x.api.test', 'Bearer'],
+    ])
+    expect(refreshes).toBe(1)
+  })
 })
