@@ -6,7 +6,7 @@ import { callWithTimeout, timedOut, toRefreshError } from './refresh'
 import { backoff, createTimer, leewayMs, MAX_TIMEOUT } from './scheduler'
 import { createSession, decodeSession, encodeSession, type Session } from './session'
 import { resolveStorage } from './storages/resolveStorage'
-import { createTabSync } from './tabSync'
+import { createTabSync, type TabSync } from './tabSync'
 import { abortable, abortWith, SESSIONS } from './tokenRenewer'
 import type { AuthClient, AuthClientOptions, AuthEvents, AuthState, JwtClaims } from './types'
 import { listenForWake } from './wake'
@@ -78,6 +78,10 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   }
   let session: Session | null = null
   let lastRaw: string | null = null
+  // sessionStorage: the sign-in (its id) whose copies this tab follows (see relink()), once set up.
+  let copies: unknown
+  let line: unknown
+  let sync: TabSync | null = null
   // This tab's async writes that have not landed yet.
   let writing = 0
   // What shared storage was last seen to hold: read from it, or written to it here. An entry only heard
@@ -246,8 +250,25 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   function persist(): Promise<void> | undefined {
     const raw = session && encodeSession(session)
     const done = write(raw)
+    // A new sign-in leaves the copies of the last one before it is told; a sign-out is told to them first.
+    if (raw) relink()
     sync?.post(raw)
+    relink()
     return done
+  }
+
+  /**
+   * A tab opened as a copy of this one ("Duplicate tab", `window.open`) starts with a copy of its
+   * sessionStorage, refresh token included. Tabs holding one sign-in (its id, kept by refreshes) share a
+   * channel and a refresh lock named after it, so its refresh token is spent once between them; tabs of
+   * other sign-ins, and sessions stored without an id, keep to themselves.
+   */
+  function relink(): void {
+    if (copies && session?.id !== line) {
+      sync?.close()
+      line = session?.id
+      sync = line ? open(`${key}:${line}`) : null
+    }
   }
 
   function resetFailures(): void {
@@ -329,6 +350,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // A renewal: the same sign-in's session renewed there, of the same user. Anything else that replaces
     // a session is a new one there, so the 401 rules replay nothing across it (as across a login here).
     replace(next, false, !!(had && next) && renews(had!, next!))
+    // Heard from a copy of this sign-in (sessionStorage): stored in this tab's own storage too.
+    if (!shared) write(raw)
+    relink()
     if (expired) error = last
     const mark = epoch
     check()
@@ -473,7 +497,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     try {
       result = await (sync ? sync.lock(() => exchange(base, at)) : exchange(base, at))
     } catch (e) {
-      failure = toRefreshError(e)
+      // Replaced meanwhile: nothing was spent for that session (the lock of a sign-in left, say).
+      failure = at === epoch ? toRefreshError(e) : noRefresh()
     }
     if (destroyed) throw destroyedError()
     /** The session was replaced since this run started (`replace()` detached it). */
@@ -580,34 +605,36 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // A storage that cannot report changes cannot be shared safely: keep the session in memory.
     unavailable(cause)
   }
-  const sync =
-    (shared && syncTabs) || (syncTabs === 'memory' && !storage)
-      ? createTabSync(
-          key,
-          // 1: a user's logout there, which outranks a login() still pending here, as one made here would.
-          (raw) => {
-            if (raw === 0) {
-              if (session) sync!.post(lastRaw)
-            } else if (raw === 1) logins++
-            else {
-              adopt(raw)
-              // It counts as stored once read there (a cookie too large, or an async write not landed
-              // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
-              // is newer than this message and has a message of its own: taken now, it would run ahead of
-              // the messages still queued, and a logout among them would end it (a sign-out and a sign-in
-              // in quick succession there).
-              reread((r) => (!r || r === lastRaw) && adoptRead(r))
-            }
-          },
-          clock,
-          // Longer than a live tab holds the lock: besides the refresh, a custom storage (async, maybe)
-          // is waited for up to refreshTimeout to read and again to write (built-in ones answer at once).
-          // Capped at a timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
-          Math.min((typeof options.storage === 'object' ? 3 : 1) * refreshTimeout + 5_000, MAX_TIMEOUT),
-        )
-      : null
-  // A memory session lives only in open tabs: a new tab asks them for it.
-  if (sync && !storage) sync.post(0)
+  const open = (name: string) =>
+    createTabSync(
+      name,
+      // 1: a user's logout there, which outranks a login() still pending here, as one made here would.
+      (raw) => {
+        if (raw === 0) {
+          if (session) sync!.post(lastRaw)
+        } else if (raw === 1) logins++
+        else {
+          adopt(raw)
+          // It counts as stored once read there (a cookie too large, or an async write not landed
+          // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
+          // is newer than this message and has a message of its own: taken now, it would run ahead of
+          // the messages still queued, and a logout among them would end it (a sign-out and a sign-in
+          // in quick succession there).
+          reread((r) => (!r || r === lastRaw) && adoptRead(r))
+        }
+      },
+      clock,
+      // Longer than a live tab holds the lock: besides the refresh, a custom storage (async, maybe)
+      // is waited for up to refreshTimeout to read and again to write (built-in ones answer at once).
+      // Capped at a timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
+      Math.min((typeof options.storage === 'object' ? 3 : 1) * refreshTimeout + 5_000, MAX_TIMEOUT),
+    )
+  if ((shared && syncTabs) || (syncTabs === 'memory' && !storage)) sync = open(key)
+  copies = storage && options.storage === 'sessionStorage' && syncTabs
+  relink()
+  // A memory session lives only in open tabs: a new tab asks them for it. So does a copy, which may have
+  // been made while its session was renewed.
+  if (sync && (!storage || copies)) sync.post(0)
   // Events held while the client was created (errors, expired) go out after a microtask, so listeners
   // attached right after creation get them.
   ready = ready.then(() => {

@@ -116,7 +116,8 @@ export interface AuthClientOptions<Credentials = unknown> {
   refreshTimeout?: number | undefined
   retry?: RetryOptions | undefined
   /**
-   * `true` (default): shared storages follow other tabs and share one refresh.
+   * `true` (default): shared storages follow other tabs and share one refresh. `sessionStorage` tabs
+   * holding copies of one sign-in (a duplicated tab) share its refresh and sign-out, and no more.
    * `'memory'`: also share a memory session between tabs over BroadcastChannel.
    */
   syncTabs?: boolean | 'memory' | undefined

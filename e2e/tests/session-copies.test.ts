@@ -1,0 +1,239 @@
+import type { Browser, BrowserContext, Page as PwPage } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
+import { launchChromium } from '../support/browser'
+import { type CorePageServer, serveCorePage } from '../support/corePage'
+
+/**
+ * Real Chromium tabs in `sessionStorage` mode. A tab opened with `window.open` (no noopener) starts
+ * with a copy of its opener's sessionStorage, refresh token included, as "Duplicate tab" does. The
+ * server rotates refresh tokens and treats a second spend of one as theft: it refuses it and revokes
+ * the whole family, as Auth0, Okta, Supabase and Keycloak do. Copies of one sign-in must spend each
+ * token once between them; a tab signed in on its own keeps its own session.
+ */
+let browser: Browser
+let server: CorePageServer
+let origin = ''
+/** `<family>:<rt>:<ok|reused|revoked>:<tab>` for every refresh call. */
+const spends: string[] = []
+/** Per family (one a sign-in): the refresh token that may be spent next; null once revoked. */
+const current = new Map<string, string | null>()
+/** Per family: the access tokens issued, in order. */
+const issued = new Map<string, string[]>()
+let families = 0
+
+const json = (res: import('node:http').ServerResponse, status: number, body: unknown) =>
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+
+beforeAll(async () => {
+  server = await serveCorePage({
+    after: `
+      window.events = []
+      window.tab = '?'
+      window.auth = latchkey.createAuthClient({
+        storage: 'sessionStorage',
+        refresh: async ({ refreshToken }) => {
+          const res = await fetch('/spend?rt=' + refreshToken + '&tab=' + window.tab, { method: 'POST' })
+          if (!res.ok) throw Object.assign(new Error('refused'), { status: res.status })
+          return res.json()
+        },
+      })
+      for (const type of ['login', 'refresh', 'logout', 'expired'])
+        auth.on(type, (e) => events.push(type + (e && e.reason ? ': ' + e.reason : '')))
+      auth.on('refreshError', (e) => events.push('refreshError: ' + e.error.code))
+      window.signIn = async () => auth.setTokens(await (await fetch('/spend?rt=new', { method: 'POST' })).json())`,
+    spend(url, res) {
+      const rt = url.searchParams.get('rt')!
+      // Tokens name their family and number: `f1-rt-0`, `f1-at-0`. Opaque: no dots.
+      const [family = '', , n] = rt.split('-')
+      const answer = (f: string, k: number) => {
+        current.set(f, `${f}-rt-${k}`)
+        issued.set(f, [...(issued.get(f) ?? []), `${f}-at-${k}`])
+        // Short-lived: the client refreshes at half the lifetime, every 1.5 s.
+        json(res, 200, { accessToken: `${f}-at-${k}`, refreshToken: `${f}-rt-${k}`, expiresIn: 3 })
+      }
+      if (rt === 'new') return answer(`f${++families}`, 0)
+      const ok = current.get(family) === rt
+      spends.push(
+        `${family}:${rt}:${ok ? 'ok' : current.get(family) ? 'reused' : 'revoked'}:${url.searchParams.get('tab')}`,
+      )
+      if (ok) return answer(family, Number(n) + 1)
+      // Reuse detected: the family is revoked, its newest token too.
+      current.set(family, null)
+      json(res, 400, { error: 'invalid_grant' })
+    },
+  })
+  origin = server.origin
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+// Closed after each test, also a failed one: a context left open would go on refreshing into the next.
+const contexts: BrowserContext[] = []
+const newContext = async () => {
+  const context = await browser.newContext()
+  contexts.push(context)
+  return context
+}
+beforeEach(() => {
+  spends.length = 0
+})
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close()
+})
+
+type Page = Window & {
+  auth: any
+  events: string[]
+  tab: string
+  signIn(): Promise<unknown>
+}
+
+/** Opens a copy of `page` as `window.open(location.href)` does (no noopener), labelled `tab`. */
+async function openCopy(context: BrowserContext, page: PwPage, tab: string): Promise<PwPage> {
+  const [copy] = await Promise.all([
+    context.waitForEvent('page'),
+    page.evaluate(() => void window.open(location.href)),
+  ])
+  await copy.waitForLoadState()
+  await copy.waitForFunction(() => 'auth' in window)
+  await copy.evaluate((t) => {
+    ;(window as unknown as Page).tab = t
+  }, tab)
+  return copy
+}
+
+const view = (page: PwPage) =>
+  page.evaluate(() => {
+    const { auth, events } = window as unknown as Page
+    const s = auth.getState()
+    return { status: s.status, token: s.accessToken as string | null, events: [...events] }
+  })
+
+it('Chromium copies sessionStorage into a tab opened with window.open (no noopener)', async () => {
+  const context = await newContext()
+  const a = await context.newPage()
+  await a.goto(`${origin}/`)
+  await a.evaluate(() => sessionStorage.setItem('probe', 'copied'))
+  const b = await openCopy(context, a, 'B')
+  expect(await b.evaluate(() => sessionStorage.getItem('probe'))).toBe('copied')
+  // A copy, not the same area: a write in one is not seen in the other.
+  await b.evaluate(() => sessionStorage.setItem('probe', 'changed in B'))
+  expect(await a.evaluate(() => sessionStorage.getItem('probe'))).toBe('copied')
+  // A tab opened otherwise starts empty.
+  const c = await context.newPage()
+  await c.goto(`${origin}/`)
+  expect(await c.evaluate(() => sessionStorage.getItem('probe'))).toBeNull()
+})
+
+it('copies of one sign-in spend each refresh token once, over several expiries; a tab signed in apart refreshes on its own', async () => {
+  const context = await newContext()
+  const a = await context.newPage()
+  await a.goto(`${origin}/`)
+  await a.evaluate(() => {
+    ;(window as unknown as Page).tab = 'A'
+  })
+  await a.evaluate(() => (window as unknown as Page).signIn())
+  const family = `f${families}`
+  const b = await openCopy(context, a, 'B')
+  expect((await view(b)).token).toBe(`${family}-at-0`)
+  // C signs in on its own: a new sign-in, a family of its own.
+  const c = await context.newPage()
+  await c.goto(`${origin}/`)
+  await c.evaluate(() => {
+    ;(window as unknown as Page).tab = 'C'
+  })
+  await c.evaluate(() => (window as unknown as Page).signIn())
+  const other = `f${families}`
+  expect(other).not.toBe(family)
+
+  // Four expiry cycles of the copies' family (a refresh every 1.5 s), or a failure.
+  const spent = (f: string) => spends.filter((s) => s.startsWith(`${f}:`))
+  await expect
+    .poll(() => spent(family).length >= 4 || spends.some((s) => !s.includes(':ok:')), { timeout: 15_000 })
+    .toBe(true)
+  // Let the last hand-off land.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const [va, vb, vc] = [await view(a), await view(b), await view(c)]
+  const report = { spends: [...spends], a: va, b: vb, c: vc }
+  const ours = spent(family)
+  const newest = issued.get(family)!.at(-1)
+  // Every spend accepted: no token spent twice, nothing revoked, in either family.
+  expect(
+    spends.filter((s) => !s.includes(':ok:')),
+    JSON.stringify(report),
+  ).toEqual([])
+  // One refresh per cycle: each of the family's tokens was spent once, in order.
+  expect(
+    ours.map((s) => s.split(':')[1]),
+    JSON.stringify(report),
+  ).toEqual(ours.map((_, k) => `${family}-rt-${k}`))
+  // Both copies signed in on the family's newest token; each told of every renewal once.
+  expect({ a: [va.status, va.token], b: [vb.status, vb.token] }, JSON.stringify(report)).toEqual({
+    a: ['authenticated', newest],
+    b: ['authenticated', newest],
+  })
+  for (const v of [va, vb]) expect(v.events, JSON.stringify(report)).toEqual(ours.map(() => 'refresh'))
+  // Each copy keeps the newest session in its own sessionStorage (a reload there stays signed in).
+  for (const page of [a, b])
+    expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem('latchkey')!).at)).toBe(newest)
+  // C: its own family, spent by C alone, on its own newest token; it heard nothing of the copies.
+  const theirs = spent(other)
+  expect(theirs.length).toBeGreaterThanOrEqual(3)
+  expect(theirs.every((s) => s.endsWith(':C'))).toBe(true)
+  expect([vc.status, vc.token]).toEqual(['authenticated', issued.get(other)!.at(-1)])
+  expect(vc.events).toEqual(theirs.map(() => 'refresh'))
+})
+
+it('a copy that signs in anew leaves its copies alone; a sign-out in a copy signs its copies out, no other tab', async () => {
+  const context = await newContext()
+  const a = await context.newPage()
+  await a.goto(`${origin}/`)
+  await a.evaluate(() => {
+    ;(window as unknown as Page).tab = 'A'
+  })
+  await a.evaluate(() => (window as unknown as Page).signIn())
+  const family = `f${families}`
+  const b = await openCopy(context, a, 'B')
+  const d = await openCopy(context, a, 'D')
+  // B signs in again: a new sign-in, which A and D do not follow.
+  await b.evaluate(() => (window as unknown as Page).signIn())
+  const own = `f${families}`
+  const spent = (f: string) => spends.filter((s) => s.startsWith(`${f}:`))
+  await expect.poll(() => spent(family).length >= 2 && spent(own).length >= 2, { timeout: 10_000 }).toBe(true)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const report = () => JSON.stringify({ spends })
+  expect(
+    spends.filter((s) => !s.includes(':ok:')),
+    report(),
+  ).toEqual([])
+  expect(
+    spent(own).every((s) => s.endsWith(':B')),
+    report(),
+  ).toBe(true)
+  expect(
+    spent(family).some((s) => s.endsWith(':B')),
+    report(),
+  ).toBe(false)
+  const [va, vb, vd] = [await view(a), await view(b), await view(d)]
+  expect([va.token, vd.token]).toEqual([issued.get(family)!.at(-1), issued.get(family)!.at(-1)])
+  expect(vb.token).toBe(issued.get(own)!.at(-1))
+
+  // A signs out: D, holding the same refresh token, follows; B (another sign-in) does not.
+  await a.evaluate(() => (window as unknown as Page).auth.logout())
+  await d.waitForFunction(() => (window as unknown as Page).auth.getState().status === 'unauthenticated')
+  expect((await view(d)).events.at(-1)).toBe('logout: other_tab')
+  expect(await d.evaluate(() => sessionStorage.getItem('latchkey'))).toBeNull()
+  const before = spent(own).length
+  await expect.poll(() => spent(own).length, { timeout: 5_000 }).toBeGreaterThan(before)
+  const after = await view(b)
+  expect([after.status, after.token]).toEqual(['authenticated', issued.get(own)!.at(-1)])
+  expect(after.events.filter((e) => e.startsWith('logout'))).toEqual([])
+  // Nothing of the ended sign-in is spent after the sign-out.
+  const ended = spent(family).length
+  await new Promise((resolve) => setTimeout(resolve, 2_000))
+  expect(spent(family).length).toBe(ended)
+})
