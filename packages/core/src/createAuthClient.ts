@@ -261,13 +261,15 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
    * A tab opened as a copy of this one ("Duplicate tab", `window.open`) starts with a copy of its
    * sessionStorage, refresh token included. Tabs holding one sign-in (its id, kept by refreshes) share a
    * channel and a refresh lock named after it, so its refresh token is spent once between them; tabs of
-   * other sign-ins, and sessions stored without an id, keep to themselves.
+   * other sign-ins, and sessions stored without an id, keep to themselves. The lock is named after the
+   * id's first 4 characters only: any script of the origin sees a lock's name, and the whole id is what
+   * keeps it off the channel that carries the tokens.
    */
   function relink(): void {
     if (copies && session?.id !== line) {
       sync?.close()
       line = session?.id
-      sync = line ? open(`${key}:${line}`) : null
+      sync = line ? open(`${key}:${(line as string).slice(0, 4)}`, (line as string).slice(4)) : null
     }
   }
 
@@ -605,7 +607,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     // A storage that cannot report changes cannot be shared safely: keep the session in memory.
     unavailable(cause)
   }
-  const open = (name: string) =>
+  const open = (name: string, secret?: string) =>
     createTabSync(
       name,
       // 1: a user's logout there, which outranks a login() still pending here, as one made here would.
@@ -628,6 +630,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
       // is waited for up to refreshTimeout to read and again to write (built-in ones answer at once).
       // Capped at a timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
       Math.min((typeof options.storage === 'object' ? 3 : 1) * refreshTimeout + 5_000, MAX_TIMEOUT),
+      secret,
     )
   if ((shared && syncTabs) || (syncTabs === 'memory' && !storage)) sync = open(key)
   copies = storage && options.storage === 'sessionStorage' && syncTabs

@@ -17,19 +17,22 @@ export interface TabSync {
  * Cross-tab plumbing: a BroadcastChannel named after the key, and one refresh at a time across tabs
  * with Web Locks, else a lease in localStorage. Waiting is bounded by `waitMs`: then a lock held all
  * that time is taken over (by one tab at a time), so a frozen tab never blocks the others for good.
+ * `secret` ends the channel's name only: any script of the origin sees the locks' names (query(), the
+ * lease), and the channel carries the tokens.
  */
 export function createTabSync(
   key: string,
   onMessage: (raw: string | null | 0 | 1) => void,
   now: () => number,
   waitMs: number,
+  secret = '',
 ): TabSync {
   const name = `latchkey:${key}`
   const id = Math.random().toString(36).slice(2)
   // Tabs exist only for pages and workers. Elsewhere (Node, Deno, Bun) a BroadcastChannel spans the whole
   // process: clients of unrelated requests or users would hand each other their sessions.
   const tabs = typeof document === 'object' || inWorker()
-  const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null
+  const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name + secret) : null
   // Anything else on the channel (another version, another script) is not ours: ignored.
   if (channel)
     channel.onmessage = ({ data }) =>

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type AuthClient, type AuthClientOptions, createAuthClient } from '../src'
+import { countChannels } from './support/browser'
 import { liveToken } from './support/clients'
 import { createLocks } from './support/locks'
 
@@ -15,6 +16,7 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.destroy()
   vi.unstubAllGlobals()
   sessionStorage.clear()
+  localStorage.clear()
 })
 
 const sleep = (ms = 30) => new Promise((r) => setTimeout(r, ms))
@@ -145,4 +147,73 @@ describe('createAuthClient: copies of one sessionStorage sign-in', () => {
     await Promise.all([a.auth.refresh(), b.auth.refresh()])
     expect(spent).toEqual(['alice-0', 'alice-0'])
   })
+
+  for (const webLocks of [true, false]) {
+    const mode = webLocks ? 'Web Locks' : 'the localStorage lease'
+    it(`sign-ins, refreshes and sign-outs in a loop leave one channel at most, and no lease behind (${mode})`, async () => {
+      const channels = countChannels()
+      vi.stubGlobal('navigator', { ...navigator, locks: webLocks ? createLocks() : undefined })
+      const { spent, refresh } = rotating()
+      let n = 0
+      const login = async () => ({ accessToken: liveToken(`u${++n}`), refreshToken: `u${n}-0` })
+      const { auth } = tab({ refresh, login })
+      const seen: string[] = []
+      for (let i = 0; i < 5; i++) {
+        // Two sign-ins of other users in a row: the second leaves the first one's channel.
+        await auth.login({})
+        await auth.login({})
+        await auth.refresh()
+        seen.push(`${channels.open} open, ${localStorage.length} in localStorage`)
+        await auth.logout()
+        seen.push(`${channels.open} open, ${localStorage.length} in localStorage`)
+      }
+      expect(spent).toHaveLength(5)
+      expect(seen).toEqual(Array(5).fill(['1 open, 0 in localStorage', '0 open, 0 in localStorage']).flat())
+      await auth.login({})
+      auth.destroy()
+      expect(channels.open).toBe(0)
+    })
+
+    // The channel carries the tokens to whoever is on it. The names of the locks are seen by any script
+    // of the origin (navigator.locks.query(), the lease in localStorage, its storage events): they must
+    // not name the channel, or a script in any tab of the origin could join it and ask for the session.
+    it(`a script of the origin that sees the refresh lock cannot tell the channel and get the tokens (${mode})`, async () => {
+      const locks = createLocks()
+      vi.stubGlobal('navigator', { ...navigator, locks: webLocks ? locks : undefined })
+      let release!: () => void
+      const { auth } = tab({
+        refresh: async () => {
+          await new Promise<void>((resolve) => {
+            release = resolve
+          })
+          return { accessToken: liveToken(), refreshToken: 'alice-1' }
+        },
+      })
+      auth.setTokens({ accessToken: liveToken(), refreshToken: 'alice-0' })
+      const refreshing = auth.refresh()
+      // The lease is taken after up to 260 ms.
+      await sleep(400)
+      const names = webLocks ? (await locks.query()).held.map((l) => l.name) : Object.keys(localStorage)
+      expect(names.length).toBeGreaterThan(0)
+      const heard: unknown[] = []
+      const joined: BroadcastChannel[] = []
+      for (const name of names)
+        for (const guess of [
+          name,
+          name.replace(/:lock$/, ''),
+          `latchkey:${name.split(':').slice(2).join(':')}`,
+        ]) {
+          const channel = new BroadcastChannel(guess)
+          channel.onmessage = ({ data }) => heard.push(data)
+          channel.postMessage(0)
+          joined.push(channel)
+        }
+      await sleep()
+      release()
+      await refreshing
+      await sleep()
+      for (const channel of joined) channel.close()
+      expect(heard.filter((d) => typeof d === 'string' && d.includes('alice-'))).toEqual([])
+    })
+  }
 })
