@@ -80,7 +80,7 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   let lastRaw: string | null = null
   // sessionStorage: the sign-in (its id) whose copies this tab follows (see relink()), once set up.
   let copies: unknown
-  let line: unknown
+  let line: string | undefined
   let sync: TabSync | null = null
   // This tab's async writes that have not landed yet.
   let writing = 0
@@ -268,8 +268,9 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
   function relink(): void {
     if (copies && session?.id !== line) {
       sync?.close()
-      line = session?.id
-      sync = line ? open(`${key}:${(line as string).slice(0, 4)}`, (line as string).slice(4)) : null
+      // A stored id is a string or none (decodeSession); a new one is made as a string.
+      line = session?.id as string | undefined
+      sync = line ? open(`${key}:${line.slice(0, 4)}`, line.slice(4)) : null
     }
   }
 
@@ -499,7 +500,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     try {
       result = await (sync ? sync.lock(() => exchange(base, at)) : exchange(base, at))
     } catch (e) {
-      // Replaced meanwhile: nothing was spent for that session (the lock of a sign-in left, say).
+      // Replaced meanwhile (a sign-in's lock left when its copies' tab signed in anew, say): the failure
+      // belongs to a session that is gone, so this call has nothing to refresh.
       failure = at === epoch ? toRefreshError(e) : noRefresh()
     }
     if (destroyed) throw destroyedError()
