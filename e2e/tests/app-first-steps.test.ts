@@ -109,7 +109,7 @@ describe('react-spa, first steps', () => {
     // Retries leave after a random delay (up to a second, then two): one may be in flight now, and the
     // countdown says `refreshing…` until it fails. Between tries it names the failure, never a time.
     await expect
-      .poll(async () => countdown.textContent(), { timeout: 10_000, intervals: [50] })
+      .poll(async () => countdown.textContent(), { timeout: 10_000, interval: 50 })
       .toMatch(/refresh_failed/)
     expect((await countdown.textContent()) ?? '').not.toMatch(/^\d+ s \(at /)
 

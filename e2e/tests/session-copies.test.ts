@@ -106,6 +106,17 @@ async function openCopy(context: BrowserContext, page: PwPage, tab: string): Pro
   return copy
 }
 
+/** A new tab of `context`, labelled `tab`, that signs in on its own: a new sign-in, a family of its own. */
+async function signedInTab(context: BrowserContext, tab: string): Promise<PwPage> {
+  const page = await context.newPage()
+  await page.goto(`${origin}/`)
+  await page.evaluate((t) => {
+    ;(window as unknown as Page).tab = t
+  }, tab)
+  await page.evaluate(() => (window as unknown as Page).signIn())
+  return page
+}
+
 const view = (page: PwPage) =>
   page.evaluate(() => {
     const { auth, events } = window as unknown as Page
@@ -131,22 +142,12 @@ it('Chromium copies sessionStorage into a tab opened with window.open (no noopen
 
 it('copies of one sign-in spend each refresh token once, over several expiries; a tab signed in apart refreshes on its own', async () => {
   const context = await newContext()
-  const a = await context.newPage()
-  await a.goto(`${origin}/`)
-  await a.evaluate(() => {
-    ;(window as unknown as Page).tab = 'A'
-  })
-  await a.evaluate(() => (window as unknown as Page).signIn())
+  const a = await signedInTab(context, 'A')
   const family = `f${families}`
   const b = await openCopy(context, a, 'B')
   expect((await view(b)).token).toBe(`${family}-at-0`)
-  // C signs in on its own: a new sign-in, a family of its own.
-  const c = await context.newPage()
-  await c.goto(`${origin}/`)
-  await c.evaluate(() => {
-    ;(window as unknown as Page).tab = 'C'
-  })
-  await c.evaluate(() => (window as unknown as Page).signIn())
+  // C signs in on its own.
+  const c = await signedInTab(context, 'C')
   const other = `f${families}`
   expect(other).not.toBe(family)
 
@@ -190,12 +191,7 @@ it('copies of one sign-in spend each refresh token once, over several expiries; 
 
 it('a copy that signs in anew leaves its copies alone; a sign-out in a copy signs its copies out, no other tab', async () => {
   const context = await newContext()
-  const a = await context.newPage()
-  await a.goto(`${origin}/`)
-  await a.evaluate(() => {
-    ;(window as unknown as Page).tab = 'A'
-  })
-  await a.evaluate(() => (window as unknown as Page).signIn())
+  const a = await signedInTab(context, 'A')
   const family = `f${families}`
   const b = await openCopy(context, a, 'B')
   const d = await openCopy(context, a, 'D')
