@@ -533,7 +533,8 @@ export function createAuthClient<C = JwtClaims, Credentials = unknown>(
     if (failure.permanent) replace(null)
     else if (willRetry) {
       paused = 'retry'
-      retryAt = now() + backoff(n, baseDelay, maxDelay)
+      // The server's `Retry-After` comes first; the jitter still spreads the clients it told the same.
+      retryAt = now() + (failure.retryAfter ?? 0) * 1000 + backoff(n, baseDelay, maxDelay)
       retryTimer.at(retryAt, () => start().catch(noop))
     } else paused = 'online'
     error = failure

@@ -49,15 +49,31 @@ export class InvalidTokenError extends AuthError {
 }
 
 /**
+ * The seconds a `Retry-After` header asks for (delay-seconds or an HTTP date), read from a fetch
+ * `Headers` or axios's `AxiosHeaders`; undefined when there is none.
+ */
+export function retryAfterOf(headers: unknown): number | undefined {
+  const value = (headers as Headers | undefined)?.get?.('retry-after') as string
+  // Not a number: a date (or nothing, which parses to NaN). Null and '' are 0: no wait.
+  let seconds = Number(value)
+  if (Number.isNaN(seconds)) seconds = (Date.parse(value) - Date.now()) / 1000
+  return seconds > 0 ? seconds : undefined
+}
+
+/**
  * A failed refresh. Permanent failures (400/401/403, `invalid_grant`, `permanent: true`) end the
- * session with code `refresh_rejected`; transient ones are retried (`refresh_failed`, `refresh_timeout`).
+ * session with code `refresh_rejected`; transient ones are retried (`refresh_failed`, `refresh_timeout`),
+ * no sooner than `retryAfter` seconds when the server said so (a 429 or 503 with `Retry-After`).
  * @example throw new RefreshError('Refresh token revoked', { permanent: true, status: 401 })
+ * @example throw new RefreshError('Rate limited', { status: 429, retryAfter: 30 })
  */
 export class RefreshError extends AuthError {
   // Narrowed, so a switch over a refresh failure's code needs no case for the other codes.
   declare readonly code: RefreshErrorCode
   declare readonly permanent: boolean
   declare readonly status: number | undefined
+  /** Seconds the server asked to wait before the next try (`Retry-After`); a positive number or undefined. */
+  declare readonly retryAfter: number | undefined
   constructor(
     message: string,
     options: {
@@ -65,6 +81,7 @@ export class RefreshError extends AuthError {
       status?: number | undefined
       cause?: unknown
       code?: RefreshErrorCode | undefined
+      retryAfter?: number | undefined
     } = {},
   ) {
     // Unless said otherwise, 400, 401 and 403 are permanent, as for any error a refresh throws.
@@ -73,6 +90,8 @@ export class RefreshError extends AuthError {
     this.name = 'RefreshError'
     this.permanent = permanent
     this.status = options.status
+    // NaN, 0 and negatives ask for no wait.
+    this.retryAfter = options.retryAfter! > 0 ? options.retryAfter : undefined
   }
 }
 

@@ -1,4 +1,4 @@
-import { isRejection, RefreshError } from './errors'
+import { isRejection, RefreshError, retryAfterOf } from './errors'
 import type { RefreshContext, TokenSet } from './types'
 
 export interface OAuth2RefreshOptions {
@@ -22,7 +22,8 @@ export interface OAuth2RefreshOptions {
 /**
  * A `refresh` function that speaks the OAuth 2.0 refresh grant (RFC 6749 §6), form-encoded.
  * OAuth error bodies become a `RefreshError` with the HTTP status and `{ error, error_description }`
- * as `cause`; `invalid_grant`, 400/401/403 and an error in a 2xx body are permanent. Where the server
+ * as `cause`; `invalid_grant`, 400/401/403 and an error in a 2xx body are permanent; a `Retry-After`
+ * on a failure becomes the error's `retryAfter`, and the retry waits at least that long. Where the server
  * quotes the refresh token back, the message and `cause` say `[redacted]` instead; a description that
  * is not a string is left out.
  * It does not follow redirects (`redirect: 'error'`): point `tokenEndpoint` at the final URL.
@@ -55,6 +56,8 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     if (options.credentials) init.credentials = options.credentials
     const res = await (options.fetch ?? globalThis.fetch)(options.tokenEndpoint, init)
     const { status } = res
+    // A 429 or 503 may say when to come back: the retry waits at least that long.
+    const retryAfter = retryAfterOf(res.headers)
     let data: Record<string, unknown>
     try {
       data = await res.json()
@@ -62,7 +65,7 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     } catch {
       // No `cause`: a JSON.parse message quotes the body, which may hold a token.
       // Permanent for 400, 401 and 403, as RefreshError decides from the status.
-      throw new RefreshError(`Token endpoint answered ${status} without JSON`, { status })
+      throw new RefreshError(`Token endpoint answered ${status} without JSON`, { status, retryAfter })
     }
     // The server's words, without the refresh token: some quote it back (Spring Security OAuth's
     // `Invalid refresh token: <token>`), and the error reaches refreshError events and logs.
@@ -76,6 +79,7 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
         // an outage answers 5xx or no JSON.
         permanent: res.ok || isRejection(status) || code === 'invalid_grant',
         status,
+        retryAfter,
         cause: { error: code, error_description: said(data.error_description) },
       })
     }

@@ -1,4 +1,4 @@
-import { isAuthError, isRejection, RefreshError } from './errors'
+import { isAuthError, isRejection, RefreshError, retryAfterOf } from './errors'
 import { MAX_TIMEOUT } from './scheduler'
 import { abortable, abortWith } from './tokenRenewer'
 import type { TokenSet } from './types'
@@ -6,17 +6,18 @@ import type { TokenSet } from './types'
 type Thrown = {
   status?: unknown
   error?: unknown
-  response?: { status?: unknown; data?: { error?: unknown } }
+  response?: { status?: unknown; data?: { error?: unknown }; headers?: unknown }
 }
 
 /**
  * Turns whatever a `refresh` function threw into a `RefreshError`. Permanent: 400, 401, 403, OAuth
  * `invalid_grant` or `permanent: true`. Everything else (network errors, timeouts, 408, 429, 5xx) is
- * transient and retried.
+ * transient and retried, no sooner than the response's `Retry-After` where it has one.
  */
 export function toRefreshError(error: unknown): RefreshError {
   let permanent = false
   let status: number | undefined
+  let retryAfter: number | undefined
   try {
     // A RefreshError, also from another copy of latchkey, is taken as it is.
     if (isAuthError(error) && 'permanent' in error) return error as RefreshError
@@ -25,12 +26,15 @@ export function toRefreshError(error: unknown): RefreshError {
     status = [e?.status, e?.response?.status].find(Number.isFinite) as number | undefined
     permanent =
       isRejection(status) || e?.error === 'invalid_grant' || e?.response?.data?.error === 'invalid_grant'
+    // axios, ky and ofetch errors carry the response: a 429's `Retry-After` is honoured.
+    retryAfter = retryAfterOf(e?.response?.headers)
   } catch {
     // A hostile error object (a getter or a Proxy that throws): a plain transient failure.
   }
   return new RefreshError(permanent ? 'Refresh rejected' : 'Refresh failed', {
     permanent,
     status,
+    retryAfter,
     cause: error,
   })
 }

@@ -127,6 +127,36 @@ describe('oauth2Refresh', () => {
     expect(e).toMatchObject({ name: 'RefreshError', permanent, status })
   })
 
+  it.each([
+    ['a 429 with delay-seconds', 429, '{"error":"slow_down"}', { 'Retry-After': '30' }, 30],
+    ['a 503 HTML page from a proxy', 503, '<html>maintenance</html>', { 'Retry-After': ' 120 ' }, 120],
+    ['a 503 without Retry-After', 503, '{"error":"temporarily_unavailable"}', {}, undefined],
+    ['a Retry-After that is neither seconds nor a date', 429, '{}', { 'Retry-After': 'soon' }, undefined],
+    [
+      'a Retry-After date in the past',
+      503,
+      '{}',
+      { 'Retry-After': 'Thu, 01 Jan 1970 00:00:00 GMT' },
+      undefined,
+    ],
+  ])('%s: retryAfter %s', async (_, status, body, headers, retryAfter) => {
+    server.use(http.post(endpoint, () => new HttpResponse(body, { status, headers })))
+    const e = (await refresh(context()).catch((x) => x)) as RefreshError
+    expect(e).toMatchObject({ name: 'RefreshError', code: 'refresh_failed', status })
+    expect(e.retryAfter).toBe(retryAfter)
+  })
+
+  it('a Retry-After date is read as seconds from now', async () => {
+    const at = new Date(Date.now() + 60_000).toUTCString()
+    server.use(
+      http.post(endpoint, () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': at } })),
+    )
+    const e = (await refresh(context()).catch((x) => x)) as RefreshError
+    // HTTP dates have whole seconds: 59–60 s from now.
+    expect(e.retryAfter).toBeGreaterThan(58)
+    expect(e.retryAfter).toBeLessThanOrEqual(60)
+  })
+
   it('an error body that quotes the refresh token back passes none of it on', async () => {
     // Spring Security OAuth's DefaultTokenServices answers `Invalid refresh token: <the token>`; a
     // server may put it in `error` too. The RefreshError reaches refreshError events and logs.

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClientOptions, createAuthClient, RefreshError, type TokenSet } from '../src'
+import { type AuthClientOptions, createAuthClient, oauth2Refresh, RefreshError, type TokenSet } from '../src'
 import { flush, rawJwt, T0, token } from './helpers'
 
 beforeEach(() => {
@@ -329,6 +329,115 @@ describe('transient failures', () => {
     expect(auth.getState().status).toBe('authenticated')
     auth.destroy()
     expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('Retry-After', () => {
+  /** A refresh that fails once with `error`, then issues tokens; the times of its calls after T0. */
+  function failOnce(error: unknown) {
+    const at: number[] = []
+    const refresh = vi.fn(async (): Promise<TokenSet> => {
+      at.push(Date.now() - T0)
+      if (at.length === 1) throw error
+      return { accessToken: token(300) }
+    })
+    return { refresh, at }
+  }
+
+  it.each([
+    ['a RefreshError with retryAfter', new RefreshError('Rate limited', { status: 429, retryAfter: 20 })],
+    [
+      // axios's own errors are tested in @latchkey/axios: its AxiosHeaders has the same get().
+      'an error whose response holds headers with get(), as AxiosHeaders does',
+      Object.assign(new Error('x'), {
+        response: { status: 429, headers: new Headers({ 'Retry-After': '20' }) },
+      }),
+    ],
+    [
+      'an error carrying a fetch Response (ky, ofetch)',
+      Object.assign(new Error('x'), {
+        response: new Response(null, { status: 503, headers: { 'Retry-After': '20' } }),
+      }),
+    ],
+  ])("%s: the retry waits the server's seconds, then its jitter; nothing tries sooner", async (_, error) => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const { refresh, at } = failOnce(error)
+    const auth = client({ refresh, retry: { attempts: 4, baseDelay: 1_000, maxDelay: 30_000 } })
+    // Already expired: the refresh starts at once and fails.
+    auth.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(auth.getState()).toMatchObject({
+      status: 'expired',
+      error: { code: 'refresh_failed', retryAfter: 20 },
+    })
+    // Asked for a token during the wait: none, and no new try.
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(await auth.getAccessToken()).toBeNull()
+    await vi.advanceTimersByTimeAsync(10_499)
+    expect(at).toEqual([0])
+    // 20 s the server asked for + U(0, 1 s) at random() = 0.5.
+    await vi.advanceTimersByTimeAsync(1)
+    expect(at).toEqual([0, 20_500])
+    expect(auth.getState().status).toBe('authenticated')
+    auth.destroy()
+  })
+
+  it('without Retry-After the first retry comes within the backoff alone', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const { refresh, at } = failOnce(
+      Object.assign(new Error('x'), { response: { status: 429, headers: new Headers() } }),
+    )
+    const auth = client({ refresh, retry: { attempts: 4, baseDelay: 1_000, maxDelay: 30_000 } })
+    auth.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(at).toEqual([0, 500])
+    auth.destroy()
+  })
+
+  it('refresh() during the wait still tries at once, as it does during any scheduled retry', async () => {
+    const { refresh, at } = failOnce(new RefreshError('Rate limited', { status: 429, retryAfter: 60 }))
+    const auth = client({ refresh })
+    auth.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(5_000)
+    await auth.refresh()
+    expect(at).toEqual([0, 5_000])
+    // The retry it replaced does not run later.
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(at).toEqual([0, 5_000])
+    auth.destroy()
+  })
+
+  it('oauth2Refresh: a 429 whose Retry-After is an HTTP date holds the retry until that date', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    let calls = 0
+    const fetch = vi.fn(async () =>
+      ++calls === 1
+        ? new Response(JSON.stringify({ error: 'slow_down' }), {
+            status: 429,
+            headers: { 'Retry-After': new Date(T0 + 90_000).toUTCString() },
+          })
+        : Response.json({ access_token: token(300), expires_in: 300 }),
+    )
+    const auth = client({
+      refresh: oauth2Refresh({ tokenEndpoint: 'https://id.example/token', clientId: 'spa', fetch }),
+    })
+    auth.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(89_999)
+    expect(fetch).toHaveBeenCalledTimes(1)
+    expect(auth.getState().error).toMatchObject({ code: 'refresh_failed', status: 429, retryAfter: 90 })
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fetch).toHaveBeenCalledTimes(2)
+    expect(auth.getState().status).toBe('authenticated')
+    auth.destroy()
+  })
+
+  it.each([
+    [0, undefined],
+    [-5, undefined],
+    [Number.NaN, undefined],
+    [2.5, 2.5],
+  ])('RefreshError keeps retryAfter %s as %s', (given, kept) => {
+    expect(new RefreshError('x', { retryAfter: given }).retryAfter).toBe(kept)
   })
 })
 
