@@ -95,12 +95,17 @@ const LIBS = Object.keys(clients)
 const NOTES = `Wiring: latchkey with \`oauth2Refresh\` and \`createAuthFetch\` / \`attachAuth\` (an expired session is
 restored from storage written when the token was issued, as after a reload); axios-jwt with
 \`applyAuthTokenInterceptor\` and a \`requestRefresh\` on the global axios; axios-auth-refresh with
-\`createAuthRefresh\` plus its README's header interceptor reading the stored token; localStorage is a
-Map. What the pinned versions do, read from their code: axios-jwt refreshes only when its own
-\`exp\` check says so and never looks at a 401, so a revoked token fails every request.
-axios-auth-refresh refreshes on the first 401 and queues requests *sent* while that refresh runs,
-but rejects the 401s of requests already in flight (its \`skipInstances\` check); once the refresh
-is over, a late 401 starts another.`
+\`createAuthRefresh\`, a refresh on the global axios and its README's header interceptor reading the
+stored token, once with its default \`deduplicateRefresh: true\` (the setting its README recommends)
+and once with \`deduplicateRefresh: false\` (the refresh call marked \`skipAuthRefresh\`, as the README
+asks then); localStorage is a Map. What the pinned versions do, read from their code: axios-jwt
+refreshes only when its own \`exp\` check says so and never looks at a 401, so a revoked token fails
+every request.
+axios-auth-refresh refreshes on the first 401. With \`deduplicateRefresh: true\` it queues requests
+*sent* while that refresh runs but rejects the 401s of requests already in flight (the instance is in
+its \`skipInstances\` until the refresh is over); with \`false\` those 401s share the running refresh
+(its \`cache.refreshCall\`) and are replayed. Either way, a 401 that arrives after the refresh is over
+starts another.`
 const LATCHKEY = ['latchkey fetch', 'latchkey axios']
 
 /** Median, with the range when the runs disagree (so a one-off extra refresh stays visible). */

@@ -89,23 +89,36 @@ export const clients = {
       return (path) => api.get(path)
     },
   },
-  'axios-auth-refresh': {
+  'axios-auth-refresh': { kind: 'axios', create: (args) => axiosAuthRefresh(args) },
+  // The README's other setting for concurrent requests. It says that, disabled, every failed request
+  // refreshes on its own and refresh calls must carry `skipAuthRefresh`; the code (5.0.2) still
+  // hands a refresh that is running to every 401 that comes in meanwhile, and replays them all.
+  'axios-auth-refresh, deduplicateRefresh: false': {
     kind: 'axios',
-    create({ base, session, axiosConfig }) {
-      const api = axios.create({ baseURL: base, ...axiosConfig })
-      const local = memoryStorage()
-      local.setItem('token', session.accessToken)
-      const refreshAuthLogic = (failedRequest) =>
-        axios.post(`${base}/oauth/token`, { refresh_token: session.refreshToken }).then((response) => {
-          local.setItem('token', response.data.access_token)
-          failedRequest.response.config.headers.Authorization = `Bearer ${response.data.access_token}`
-        })
-      createAuthRefresh(api, refreshAuthLogic)
-      api.interceptors.request.use((request) => {
-        request.headers.Authorization = `Bearer ${local.getItem('token')}`
-        return request
-      })
-      return (path) => api.get(path)
-    },
+    create: (args) => axiosAuthRefresh(args, { deduplicateRefresh: false }, { skipAuthRefresh: true }),
   },
+}
+
+/**
+ * axios-auth-refresh as its README shows it: `createAuthRefresh` with a refresh on the global axios
+ * that stores the token and sets it on the failed request, and a request interceptor that reads the
+ * stored token for every request (so requests it stalled go out with the new one).
+ */
+function axiosAuthRefresh({ base, session, axiosConfig }, options, refreshConfig) {
+  const api = axios.create({ baseURL: base, ...axiosConfig })
+  const local = memoryStorage()
+  local.setItem('token', session.accessToken)
+  const refreshAuthLogic = (failedRequest) =>
+    axios
+      .post(`${base}/oauth/token`, { refresh_token: session.refreshToken }, refreshConfig)
+      .then((response) => {
+        local.setItem('token', response.data.access_token)
+        failedRequest.response.config.headers.Authorization = `Bearer ${response.data.access_token}`
+      })
+  createAuthRefresh(api, refreshAuthLogic, options)
+  api.interceptors.request.use((request) => {
+    request.headers.Authorization = `Bearer ${local.getItem('token')}`
+    return request
+  })
+  return (path) => api.get(path)
 }
