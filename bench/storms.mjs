@@ -31,6 +31,12 @@ export const SCENARIOS = {
     server: { session: 'revoked', refreshDelay: 25, refreshStatus: 401 },
     canSucceed: false,
   },
+  // The same refusal reached through an expired token, the one way axios-jwt ever calls its refresh.
+  refresh401Expired: {
+    label: 'token expired, refresh endpoint answers 401',
+    server: { session: 'expired', refreshDelay: 25, refreshStatus: 401 },
+    canSucceed: false,
+  },
   jitter: {
     label: 'token revoked, API answers after 0–50 ms jitter (401s spread out)',
     server: { session: 'revoked', refreshDelay: 25, apiJitter: 50 },
@@ -100,7 +106,7 @@ stored token, once with its default \`deduplicateRefresh: true\` (the setting it
 and once with \`deduplicateRefresh: false\` (the refresh call marked \`skipAuthRefresh\`, as the README
 asks then); localStorage is a Map. What the pinned versions do, read from their code: axios-jwt
 refreshes only when its own \`exp\` check says so and never looks at a 401, so a revoked token fails
-every request.
+every request; a refused refresh clears its tokens and fails the requests waiting for it, unsent.
 axios-auth-refresh refreshes on the first 401. With \`deduplicateRefresh: true\` it queues requests
 *sent* while that refresh runs but rejects the 401s of requests already in flight (the instance is in
 its \`skipInstances\` until the refresh is over); with \`false\` those 401s share the running refresh
