@@ -188,13 +188,15 @@ export async function run({ quick, log }) {
 through two stubbed \`fetch\`es: one that resolves the same canned \`Response\` and does nothing else
 (a fetch that costs nothing, so every nanosecond of the wrapper shows), and one that does the least
 any real \`fetch\` does (builds a \`Request\` from input and init, as the Fetch standard's first step,
-and resolves a new \`Response\`). No network, so only the interceptors differ. Rates are per second of the process's CPU time, so other load on the machine does not
-count. "Time vs one-line" is the time per request divided by the one-line header baseline's in the
-same round (median over rounds); latchkey's target is ≤ 1.10×. "Added" is the same difference in
-microseconds. The rows "awaiting getAccessToken()" are the least any interceptor that asks the
-client for its token can cost (an \`await\` per request, no origin check, no 401 replay): a reference
-for what the target leaves room for. "Bearer sent" checks the adapter saw the right
-\`Authorization\` header.`,
+and resolves a new \`Response\`). No network, so only the interceptors differ. Rates are per second
+of the process's CPU time, so the time other load keeps the process off the CPU does not count; its
+contention for the cores and caches still slows what runs, so compare the ratios, taken within a
+round, rather than rates across runs. "Time vs one-line" is the time per request divided by the
+one-line header baseline's in the same round (median over rounds); latchkey's target is ≤ 1.10×.
+"Added" is the same difference in microseconds. The rows "awaiting getAccessToken()" are the least
+any interceptor that asks the client for its token can cost (an \`await\` per request, no origin
+check, no 401 replay): a reference for what the target leaves room for. "Bearer sent" checks the
+adapter saw the right \`Authorization\` header.`,
     '',
     table(['variant', 'requests/s', 'per request', 'time vs one-line', 'added', 'Bearer sent'], rows),
     '',
