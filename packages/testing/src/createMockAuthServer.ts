@@ -2,7 +2,7 @@ import { type HttpHandler, HttpResponse, http } from 'msw'
 import { createMockSessions, type IssuedTokens, type MockUser } from './mockSessions'
 
 /** A refresh failure to simulate; see {@link MockAuthServer.setRefreshFailure}. */
-export type RefreshFailure = '500' | '401' | 'network' | 'hang'
+export type RefreshFailure = '500' | '429' | '401' | 'network' | 'hang'
 
 /** Options of {@link createMockAuthServer}. */
 export interface MockAuthServerOptions {
@@ -43,7 +43,8 @@ export interface MockAuthServer {
   reset: () => void
   /**
    * Makes refresh requests fail until set back to `null`, or for the next `times` requests:
-   * `'500'` answers 500 `server_error`, `'401'` answers 401 `invalid_grant` (session untouched),
+   * `'500'` answers 500 `server_error`, `'429'` answers 429 `temporarily_unavailable` with
+   * `Retry-After: 30`, `'401'` answers 401 `invalid_grant` (session untouched),
    * `'network'` makes `fetch` reject with a `TypeError`, and `'hang'` never answers until the request
    * is aborted (the `refreshTimeout` path).
    */
@@ -136,6 +137,10 @@ export function createMockAuthServer(options: MockAuthServerOptions = {}): MockA
       if (kind === 'network') return HttpResponse.error()
       if (kind === 'hang') return hang(request)
       if (kind === '500') return oauthError(500, 'server_error', 'Simulated failure')
+      if (kind === '429')
+        return json({ error: 'temporarily_unavailable', error_description: 'Simulated rate limit' }, 429, {
+          'Retry-After': '30',
+        })
       return oauthError(401, 'invalid_grant', 'Simulated rejection')
     }
     const body = await readBody(request)

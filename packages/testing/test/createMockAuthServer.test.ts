@@ -1,3 +1,4 @@
+import { createAuthClient, oauth2Refresh } from '@latchkey/core'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createMockAuthServer, fakeClock } from '../src/index'
@@ -195,6 +196,43 @@ describe('createMockAuthServer', () => {
       expect(await res.json()).toMatchObject({ error: 'server_error' })
       mock.setRefreshFailure(null)
       expect((await refresh(refresh_token!)).status).toBe(200)
+    })
+
+    it("'429' answers temporarily_unavailable with Retry-After: 30", async () => {
+      const { refresh_token } = await login()
+      mock.setRefreshFailure('429', 1)
+      const res = await refresh(refresh_token!)
+      expect(res.status).toBe(429)
+      expect(res.headers.get('retry-after')).toBe('30')
+      expect(await res.json()).toMatchObject({ error: 'temporarily_unavailable' })
+      expect((await refresh(refresh_token!)).status).toBe(200)
+    })
+
+    it("'429' holds a client's retry for the 30 s it asks for (oauth2Refresh)", async () => {
+      const { access_token, refresh_token } = await login()
+      vi.useFakeTimers({ now: clock.now(), toFake: ['Date', 'setTimeout', 'clearTimeout'] })
+      try {
+        const auth = createAuthClient({
+          refresh: oauth2Refresh({ tokenEndpoint: 'http://auth.test/auth/refresh', clientId: 'app' }),
+          retry: { attempts: 4, baseDelay: 1_000, maxDelay: 1_000 },
+        })
+        auth.setTokens({ accessToken: access_token, refreshToken: refresh_token! })
+        mock.setRefreshFailure('429', 1)
+        await expect(auth.refresh()).rejects.toMatchObject({
+          code: 'refresh_failed',
+          status: 429,
+          retryAfter: 30,
+        })
+        await vi.advanceTimersByTimeAsync(29_999)
+        expect(mock.calls.refresh).toBe(1)
+        // 30 s, then at most the 1 s of jitter.
+        await vi.advanceTimersByTimeAsync(1_001)
+        expect(mock.calls.refresh).toBe(2)
+        expect(auth.getState()).toMatchObject({ status: 'authenticated', error: null })
+        auth.destroy()
+      } finally {
+        vi.useRealTimers()
+      }
     })
 
     it("'401' answers invalid_grant", async () => {
