@@ -103,7 +103,7 @@ export async function run({ quick, log }) {
     ...Object.keys(TIMED).map((n) => JSON.stringify(['time', n])),
     ...Object.keys(COUNTED).map((n) => JSON.stringify(['count', n])),
   ]
-  const rounds = quick ? 2 : 5
+  const rounds = quick ? 2 : 3
   const perRound = await alternate(
     variants,
     rounds,
