@@ -8,7 +8,14 @@ import { createSession, decodeSession, encodeSession, type Session } from './ses
 import { resolveStorage } from './storages/resolveStorage'
 import { createTabSync, type TabSync } from './tabSync'
 import { abortable, abortWith, SESSIONS } from './tokenRenewer'
-import type { AuthClient, AuthClientOptions, AuthEvents, AuthState, JwtClaims } from './types'
+import type {
+  AuthClient,
+  AuthClientOptions,
+  AuthEvents,
+  AuthState,
+  RegisteredClaims,
+  RegisteredCredentials,
+} from './types'
 import { listenForWake } from './wake'
 
 const noop = () => {}
@@ -34,7 +41,7 @@ const numeric = (value: unknown, fallback: number) =>
  * auth.setTokens({ accessToken, refreshToken })
  * const res = await auth.fetch('/api/me')
  */
-export function createAuthClient<C = JwtClaims, Credentials = unknown>(
+export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredCredentials>(
   options: AuthClientOptions<Credentials> = {},
 ): AuthClient<C, Credentials> {
   const { storageKey: key = 'latchkey', refreshWithoutToken, syncTabs = true } = options

@@ -19,11 +19,31 @@ export interface JwtClaims {
   [claim: string]: unknown
 }
 
+/**
+ * Declares an app's claims and login credentials once, for every generic that would otherwise default
+ * to `JwtClaims` and `unknown`: `createAuthClient()`, `AuthClient`, `AuthState`, and the hooks and
+ * composables that read the client from context (`useAuth()`, `useAuthSelector()`, `useAuthClient()`).
+ * @example
+ * declare module '@latchkey/core' {
+ *   interface Register {
+ *     claims: { sub: string; roles: string[] }
+ *     credentials: { username: string; password: string }
+ *   }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: apps fill it in through declaration merging.
+export interface Register {}
+
+/** The claims declared in {@link Register}, else `JwtClaims`. */
+export type RegisteredClaims = Register extends { claims: infer C } ? C : JwtClaims
+/** The login credentials declared in {@link Register}, else `unknown`. */
+export type RegisteredCredentials = Register extends { credentials: infer L } ? L : unknown
+
 /** `loading` while an async storage is read; `expired` while a refreshable session waits for a new token. */
 export type AuthStatus = 'loading' | 'authenticated' | 'expired' | 'unauthenticated'
 
 /** An immutable snapshot of the client. The same object is returned until something changes. */
-export interface AuthState<C = JwtClaims> {
+export interface AuthState<C = RegisteredClaims> {
   readonly status: AuthStatus
   readonly isAuthenticated: boolean
   readonly isRefreshing: boolean
@@ -83,7 +103,7 @@ export interface RetryOptions {
 export type StorageOption = 'memory' | 'localStorage' | 'sessionStorage' | 'cookie' | TokenStorage
 
 /** Options of `createAuthClient`. Every one is optional. */
-export interface AuthClientOptions<Credentials = unknown> {
+export interface AuthClientOptions<Credentials = RegisteredCredentials> {
   /** Where the session lives. Default `'memory'`. */
   storage?: StorageOption | undefined
   /** Names the stored entry, the cookie, the BroadcastChannel and the refresh lock. Default `'latchkey'`. */
@@ -132,7 +152,7 @@ export interface AuthClientOptions<Credentials = unknown> {
 }
 
 /** The events `on()` delivers, by name, with their payloads. */
-export type AuthEvents<C = JwtClaims> = {
+export type AuthEvents<C = RegisteredClaims> = {
   login: AuthState<C>
   refresh: AuthState<C>
   refreshError: { error: RefreshError; attempt: number; willRetry: boolean }
@@ -145,10 +165,10 @@ export type AuthEvents<C = JwtClaims> = {
 /**
  * The client `createAuthClient` returns. Methods do not use `this`; they may be destructured.
  * Code that takes any client, whatever its claims, types it `AuthClient<unknown>`: plain `AuthClient`
- * means `AuthClient<JwtClaims>`, which a claims interface that does not extend `JwtClaims` is not
- * (an interface has no index signature).
+ * means `AuthClient<JwtClaims>` (or the claims declared in {@link Register}), which a claims interface
+ * that does not extend `JwtClaims` is not (an interface has no index signature).
  */
-export interface AuthClient<C = JwtClaims, Credentials = unknown> {
+export interface AuthClient<C = RegisteredClaims, Credentials = RegisteredCredentials> {
   /** The current snapshot; the same object until something changes (fit for `useSyncExternalStore`). */
   getState(): AuthState<C>
   /** Calls `listener` with every new snapshot. Returns an unsubscribe function. */

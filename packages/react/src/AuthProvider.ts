@@ -1,4 +1,10 @@
-import { type AuthClient, type AuthState, type JwtClaims, loadingState } from '@latchkey/core'
+import {
+  type AuthClient,
+  type AuthState,
+  loadingState,
+  type RegisteredClaims,
+  type RegisteredCredentials,
+} from '@latchkey/core'
 import {
   type Context,
   createContext,
@@ -34,7 +40,7 @@ function authContext(): Context<AuthContextValue | null> {
 }
 
 /** Props of {@link AuthProvider}. */
-export interface AuthProviderProps<C = JwtClaims, Credentials = unknown> {
+export interface AuthProviderProps<C = RegisteredClaims, Credentials = RegisteredCredentials> {
   /** The client from `createAuthClient()`. The provider never destroys it: the app owns it. */
   client: AuthClient<C, Credentials>
   /**
@@ -62,7 +68,7 @@ export interface AuthProviderProps<C = JwtClaims, Credentials = unknown> {
  * )
  * ```
  */
-export function AuthProvider<C = JwtClaims, Credentials = unknown>({
+export function AuthProvider<C = RegisteredClaims, Credentials = RegisteredCredentials>({
   client,
   serverState,
   children,
@@ -101,6 +107,9 @@ export function useAuthContext(caller: string): AuthContextValue {
  * return <button onClick={() => auth.logout()}>Sign out</button>
  * ```
  */
-export function useAuthClient<C = JwtClaims, Credentials = unknown>(): AuthClient<C, Credentials> {
+export function useAuthClient<C = RegisteredClaims, Credentials = RegisteredCredentials>(): AuthClient<
+  C,
+  Credentials
+> {
   return useAuthContext('useAuthClient()').client
 }

@@ -1,9 +1,9 @@
-import type { AuthClient, AuthState, JwtClaims } from '@latchkey/core'
+import type { AuthClient, AuthState, RegisteredClaims, RegisteredCredentials } from '@latchkey/core'
 import { useMemo, useSyncExternalStore } from 'react'
 import { useAuthContext } from './AuthProvider'
 
 /** What {@link useAuth} returns: the state snapshot plus the client's methods. */
-export interface UseAuthResult<C = JwtClaims, Credentials = unknown>
+export interface UseAuthResult<C = RegisteredClaims, Credentials = RegisteredCredentials>
   extends AuthState<C>,
     Pick<AuthClient<C, Credentials>, 'login' | 'logout' | 'refresh' | 'getAccessToken'> {
   /** The client itself, for everything else (`setTokens`, `on`, `fetch`, ...). */
@@ -26,7 +26,10 @@ export interface UseAuthResult<C = JwtClaims, Credentials = unknown>
  * }
  * ```
  */
-export function useAuth<C = JwtClaims, Credentials = unknown>(): UseAuthResult<C, Credentials> {
+export function useAuth<C = RegisteredClaims, Credentials = RegisteredCredentials>(): UseAuthResult<
+  C,
+  Credentials
+> {
   const { client, getServerSnapshot } = useAuthContext('useAuth()')
   const state = useSyncExternalStore(client.subscribe, client.getState, getServerSnapshot)
   return useMemo(

@@ -1,4 +1,4 @@
-import type { AuthState, JwtClaims } from '@latchkey/core'
+import type { AuthState, RegisteredClaims } from '@latchkey/core'
 import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react'
 import { useAuthContext } from './AuthProvider'
 
@@ -19,7 +19,7 @@ import { useAuthContext } from './AuthProvider'
  * }
  * ```
  */
-export function useAuthSelector<T, C = JwtClaims>(
+export function useAuthSelector<T, C = RegisteredClaims>(
   selector: (state: AuthState<C>) => T,
   isEqual: (a: T, b: T) => boolean = Object.is,
 ): T {

@@ -1,10 +1,10 @@
-import type { AuthClient, AuthState, JwtClaims } from '@latchkey/core'
+import type { AuthClient, AuthState, RegisteredClaims, RegisteredCredentials } from '@latchkey/core'
 
 /**
  * A Svelte readable store of `AuthState` snapshots that also carries the client's methods.
  * Structurally a `Readable<AuthState<C>>` from `svelte/store`, without depending on Svelte.
  */
-export interface AuthStore<C = JwtClaims, Credentials = unknown>
+export interface AuthStore<C = RegisteredClaims, Credentials = RegisteredCredentials>
   extends Pick<AuthClient<C, Credentials>, 'login' | 'logout' | 'refresh' | 'getAccessToken' | 'setTokens'> {
   /**
    * Calls `run` at once with the current snapshot, then with every new one. Returns an unsubscribe
@@ -36,7 +36,7 @@ export interface AuthStore<C = JwtClaims, Credentials = unknown>
  * {/if}
  * ```
  */
-export function authStore<C = JwtClaims, Credentials = unknown>(
+export function authStore<C = RegisteredClaims, Credentials = RegisteredCredentials>(
   client: AuthClient<C, Credentials>,
 ): AuthStore<C, Credentials> {
   return {

@@ -1,4 +1,10 @@
-import { type AuthClient, type AuthState, type JwtClaims, loadingState } from '@latchkey/core'
+import {
+  type AuthClient,
+  type AuthState,
+  loadingState,
+  type RegisteredClaims,
+  type RegisteredCredentials,
+} from '@latchkey/core'
 import {
   type App,
   customRef,
@@ -11,14 +17,16 @@ import {
 } from 'vue'
 
 /** What {@link useAuth} returns: each state field, reactive and read-only, plus the client's methods. */
-export type UseAuthReturn<C = JwtClaims, Credentials = unknown> = Readonly<AuthState<C>> &
+export type UseAuthReturn<C = RegisteredClaims, Credentials = RegisteredCredentials> = Readonly<
+  AuthState<C>
+> &
   Readonly<Pick<AuthClient<C, Credentials>, 'login' | 'logout' | 'refresh' | 'getAccessToken'>> & {
     /** The client itself (not a reactive proxy), for everything else: `setTokens`, `on`, `fetch`, ... */
     readonly client: AuthClient<C, Credentials>
   }
 
 /** Options of {@link createAuthPlugin}. */
-export interface AuthPluginOptions<C = JwtClaims> {
+export interface AuthPluginOptions<C = RegisteredClaims> {
   /**
    * For apps rendered on the server and hydrated with `createSSRApp`: render `serverState` until the
    * app is mounted and the client's own state right after, so the server HTML and the hydrating
@@ -61,7 +69,7 @@ export const authKey: InjectionKey<UseAuthReturn<any, any>> = Symbol.for('@latch
  * createApp(App).use(createAuthPlugin(auth)).mount('#app')
  * ```
  */
-export function createAuthPlugin<C = JwtClaims, Credentials = unknown>(
+export function createAuthPlugin<C = RegisteredClaims, Credentials = RegisteredCredentials>(
   client: AuthClient<C, Credentials>,
   { serverState, ssr = !!serverState }: AuthPluginOptions<C> = {},
 ): Plugin {

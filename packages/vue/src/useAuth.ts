@@ -1,4 +1,4 @@
-import type { JwtClaims } from '@latchkey/core'
+import type { RegisteredClaims, RegisteredCredentials } from '@latchkey/core'
 import { hasInjectionContext, inject } from 'vue'
 import { authKey, type UseAuthReturn } from './createAuthPlugin'
 
@@ -22,7 +22,10 @@ import { authKey, type UseAuthReturn } from './createAuthPlugin'
  * </template>
  * ```
  */
-export function useAuth<C = JwtClaims, Credentials = unknown>(): UseAuthReturn<C, Credentials> {
+export function useAuth<C = RegisteredClaims, Credentials = RegisteredCredentials>(): UseAuthReturn<
+  C,
+  Credentials
+> {
   const auth = hasInjectionContext() ? inject(authKey, null) : null
   if (!auth) {
     throw new Error(

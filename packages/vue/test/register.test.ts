@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url'
+import { expect, it } from 'vitest'
+import { typeErrors } from '../../core/test/support/register'
+
+const fixture = fileURLToPath(new URL('./fixtures/register', import.meta.url))
+
+it("claims and credentials declared once in Register type Vue's useAuth()", () => {
+  expect(typeErrors(fixture, ['register.ts', 'uses.ts'])).toEqual([])
+}, 60_000)
+
+it('without the declaration the same code does not compile', () => {
+  const errors = typeErrors(fixture, ['uses.ts'])
+  expect(errors.some((e) => /'unknown' is not assignable to type 'string\[\]/.test(e))).toBe(true)
+  expect(errors).toContain("uses.ts: Unused '@ts-expect-error' directive.")
+}, 60_000)
