@@ -541,7 +541,11 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     else if (willRetry) {
       paused = 'retry'
       // The server's `Retry-After` comes first; the jitter still spreads the clients it told the same.
-      retryAt = now() + (failure.retryAfter ?? 0) * 1000 + backoff(n, baseDelay, maxDelay)
+      // At most what a timer holds: Infinity (or NaN, from another copy's error) would never retry.
+      retryAt =
+        now() +
+        Math.min(failure.retryAfter! > 0 ? failure.retryAfter! * 1000 : 0, MAX_TIMEOUT) +
+        backoff(n, baseDelay, maxDelay)
       retryTimer.at(retryAt, () => start().catch(noop))
     } else paused = 'online'
     error = failure

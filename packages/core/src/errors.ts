@@ -54,9 +54,9 @@ export class InvalidTokenError extends AuthError {
  */
 export function retryAfterOf(headers: unknown): number | undefined {
   const value = (headers as Headers | undefined)?.get?.('retry-after') as string
-  // Not a number: a date (or nothing, which parses to NaN). Null and '' are 0: no wait.
-  let seconds = Number(value)
-  if (Number.isNaN(seconds)) seconds = (Date.parse(value) - Date.now()) / 1000
+  // delay-seconds are digits only (RFC 9110; fetch and axios trim them): `Infinity`, `1e12` or `0x10`
+  // ask for no wait. Anything else is a date, or nothing (NaN: no wait).
+  const seconds = /^\d+$/.test(value) ? +value : (Date.parse(value) - Date.now()) / 1000
   return seconds > 0 ? seconds : undefined
 }
 

@@ -431,6 +431,61 @@ describe('Retry-After', () => {
     auth.destroy()
   })
 
+  it.each(['Infinity', '1e12', '-5', '0x10'])(
+    'a Retry-After of %s (not delay-seconds, not a date) asks for no wait',
+    async (header) => {
+      vi.spyOn(Math, 'random').mockReturnValue(0.5)
+      const { refresh, at } = failOnce(
+        Object.assign(new Error('x'), {
+          response: { status: 429, headers: new Headers({ 'Retry-After': header }) },
+        }),
+      )
+      const auth = client({ refresh, retry: { attempts: 4, baseDelay: 1_000, maxDelay: 30_000 } })
+      auth.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+      await vi.advanceTimersByTimeAsync(0)
+      expect(auth.getState().error).toMatchObject({ code: 'refresh_failed', retryAfter: undefined })
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(at).toEqual([0, 500])
+      auth.destroy()
+    },
+  )
+
+  it.each([
+    ["the app's own RefreshError with retryAfter: Infinity", new RefreshError('x', { retryAfter: Infinity })],
+    ['a far date (or a digit string past what a timer holds)', new RefreshError('x', { retryAfter: 1e306 })],
+  ])('%s: the retry still comes, after at most 2^31−1 ms', async (_, error) => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { refresh, at } = failOnce(error)
+    const auth = client({ refresh })
+    auth.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(2 ** 31 - 2)
+    expect(at).toEqual([0])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(at).toEqual([0, 2 ** 31 - 1])
+    auth.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a RefreshError of another copy whose retryAfter is not a positive number waits the backoff alone', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const foreign = Object.assign(new Error('x'), {
+      name: 'RefreshError',
+      code: 'refresh_failed',
+      permanent: false,
+      retryAfter: Number.NaN,
+    })
+    const { refresh, at } = failOnce(foreign)
+    const auth = client({ refresh })
+    auth.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(0)
+    // Waiting: a token asked for now starts no try.
+    expect(await auth.getAccessToken()).toBeNull()
+    expect(at).toEqual([0])
+    await vi.advanceTimersByTimeAsync(500)
+    expect(at).toEqual([0, 500])
+    auth.destroy()
+  })
+
   it.each([
     [0, undefined],
     [-5, undefined],
