@@ -48,6 +48,9 @@ export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): 
       })
     : promise
 
+/** When a refresh failure that said `Retry-After` was first seen by a 401 (see `renew`). */
+const seen = new WeakMap<object, number>()
+
 /** Refreshes that failed, per client: how many, and for which token (see `renew`). */
 const outcomes = new WeakMap<object, { failures: number; failedFor: string | null }>()
 
@@ -56,7 +59,8 @@ const outcomes = new WeakMap<object, { failures: number; failedFor: string | nul
  * an older token than the client now holds is replayed with the current one, at no refresh (unless the
  * current token belongs to another `sub`: then the 401 stands). Otherwise the 401s share one refresh
  * (the client's single flight). A 401 to a request that left before a refresh for its token failed
- * starts no new one, so a burst of late 401s costs one refresh either way.
+ * starts no new one, so a burst of late 401s costs one refresh either way. While the last refresh
+ * failure's `Retry-After` runs, a 401 starts none either.
  */
 export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
   // Per client, not per renewer: auth.fetch, createAuthFetch and attachAuth on one client share it.
@@ -87,11 +91,19 @@ export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
         shared.failedFor = sent.token
         return null
       }
-      const { accessToken, claims } = client.getState()
+      const { accessToken, claims, error } = client.getState()
       // Logged out or rejected; or someone else signed in meanwhile: their token must not carry this.
       if (!accessToken || !same(sent, claims)) return null
       if (accessToken === sent.token && shared.failedFor === sent.token && shared.failures !== sent.mark)
         return null
+      // The last refresh was refused with a `Retry-After` (a 429): until then a 401 is returned, not
+      // answered with a refresh the server said it refuses (each would also spend one of the client's
+      // tries). The client's own retry comes after that time, and a success (or another failure) ends it.
+      const wait = (error as { retryAfter?: number } | null)?.retryAfter
+      if (accessToken === sent.token && wait! > 0) {
+        if (!seen.has(error!)) seen.set(error!, Date.now())
+        if (Date.now() < seen.get(error!)! + wait! * 1000) return null
+      }
       const next = await abortable(
         accessToken === sent.token
           ? client.refresh().then(

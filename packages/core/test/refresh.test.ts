@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClientOptions, createAuthClient, oauth2Refresh, RefreshError, type TokenSet } from '../src'
+import {
+  type AuthClientOptions,
+  createAuthClient,
+  createAuthFetch,
+  oauth2Refresh,
+  RefreshError,
+  type TokenSet,
+} from '../src'
 import { flush, rawJwt, T0, token } from './helpers'
 
 beforeEach(() => {
@@ -404,6 +411,44 @@ describe('Retry-After', () => {
     // The retry it replaced does not run later.
     await vi.advanceTimersByTimeAsync(120_000)
     expect(at).toEqual([0, 5_000])
+    auth.destroy()
+  })
+
+  it('401s during the wait are returned, not each answered with a refresh the server said it refuses', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    // The token endpoint refuses every call until 270 s, saying how long is left.
+    const at: number[] = []
+    const refresh = vi.fn(async (): Promise<TokenSet> => {
+      const t = at[at.push(Date.now() - T0) - 1]!
+      if (t < 270_000)
+        throw new RefreshError('Rate limited', { status: 429, retryAfter: (270_000 - t) / 1000 })
+      return { accessToken: token(300) }
+    })
+    const auth = client({ refresh })
+    const first = token(300)
+    auth.setTokens({ accessToken: first, refreshToken: 'rt' })
+    // The API refuses the first token (revoked, say): every request with it gets a 401.
+    const fetch = vi.fn(
+      async (_: unknown, init?: RequestInit) =>
+        new Response(null, {
+          status: new Headers(init?.headers).get('authorization')?.endsWith(first) ? 401 : 200,
+        }),
+    )
+    const api = createAuthFetch(auth, { origins: ['https://api.example'], fetch })
+    await vi.advanceTimersByTimeAsync(240_000)
+    expect(at).toEqual([240_000])
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await api('https://api.example/x')).status)
+      await vi.advanceTimersByTimeAsync(5_000)
+    }
+    // Within the 30 s the server asked for, its token endpoint hears nothing more.
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401])
+    expect(at).toEqual([240_000])
+    // Its own retry comes as scheduled: 30 s + U(0, 1 s) at random() = 0.5.
+    await vi.advanceTimersByTimeAsync(500)
+    expect(at).toEqual([240_000, 270_500])
+    expect((await api('https://api.example/x')).status).toBe(200)
     auth.destroy()
   })
 
