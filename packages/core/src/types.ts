@@ -24,6 +24,8 @@ export interface JwtClaims {
  * to `JwtClaims` and `unknown`: `createAuthClient()`, `AuthClient`, `AuthState`, and the hooks and
  * composables that read the client from context (`useAuth()`, `useAuthSelector()`, `useAuthClient()`).
  * @example
+ * // In a module (a file with an import or an export): elsewhere it would replace core's types.
+ * export {}
  * declare module '@latchkey/core' {
  *   interface Register {
  *     claims: { sub: string; roles: string[] }
