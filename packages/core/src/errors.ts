@@ -53,11 +53,16 @@ export class InvalidTokenError extends AuthError {
  * `Headers` or axios's `AxiosHeaders`; undefined when there is none.
  */
 export function retryAfterOf(headers: unknown): number | undefined {
-  const value = (headers as Headers | undefined)?.get?.('retry-after') as string
-  // delay-seconds are digits only (RFC 9110; fetch and axios trim them): `Infinity`, `1e12` or `0x10`
-  // ask for no wait. Anything else is a date, or nothing (NaN: no wait).
-  const seconds = /^\d+$/.test(value) ? +value : (Date.parse(value) - Date.now()) / 1000
-  return seconds > 0 ? seconds : undefined
+  try {
+    const value = (headers as Headers | undefined)?.get?.('retry-after') as string
+    // delay-seconds are digits only (RFC 9110; fetch and axios trim them): `Infinity`, `1e12` or `0x10`
+    // ask for no wait. Anything else is a date, or nothing (NaN: no wait).
+    const seconds = /^\d+$/.test(value) ? +value : (Date.parse(value) - Date.now()) / 1000
+    return seconds > 0 ? seconds : undefined
+  } catch {
+    // A headers object of a fetch polyfill or wrapper whose get() throws: no wait, and the response is
+    // read as it was before there was a Retry-After (a success stays a success, a 401 a rejection).
+  }
 }
 
 /**

@@ -146,6 +146,28 @@ describe('oauth2Refresh', () => {
     expect(e.retryAfter).toBe(retryAfter)
   })
 
+  it.each([
+    ['a 200', 200, { access_token: 'at-2', expires_in: 300 }, { accessToken: 'at-2' }],
+    ['a 401 invalid_grant', 401, { error: 'invalid_grant' }, { permanent: true, status: 401 }],
+  ])('a custom fetch whose headers.get throws: %s is read as before', async (_, status, body, expected) => {
+    // A fetch polyfill or wrapper of a native HTTP plugin, with a headers object of its own.
+    const fetch = async () =>
+      ({
+        status,
+        ok: status < 300,
+        headers: {
+          get() {
+            throw new TypeError('headers unavailable')
+          },
+        },
+        json: async () => body,
+      }) as unknown as Response
+    const result = await oauth2Refresh({ tokenEndpoint: endpoint, clientId: 'spa', fetch })(context()).catch(
+      (e: unknown) => e,
+    )
+    expect(result).toMatchObject(expected)
+  })
+
   it('a Retry-After date is read as seconds from now', async () => {
     const at = new Date(Date.now() + 60_000).toUTCString()
     server.use(
