@@ -1,9 +1,10 @@
-import { createAuthClient, type RefreshError } from '@latchkey/core'
+import { createAuthClient, RefreshError } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import axios from 'axios'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { attachAuth } from '../src'
 
 // A `refresh` written with axios, as many apps do: its AxiosError carries the response's headers.
 const endpoint = 'https://id.example.com/token'
@@ -41,3 +42,24 @@ it.each([
     auth.destroy()
   },
 )
+
+it("attachAuth rethrows a 401 while a failed refresh's Retry-After runs, without another refresh", async () => {
+  const api = 'https://api.example.com'
+  server.use(http.get(`${api}/me`, () => new HttpResponse(null, { status: 401 })))
+  let calls = 0
+  const auth = createAuthClient({
+    refresh: async () => {
+      calls++
+      throw new RefreshError('Rate limited', { status: 429, retryAfter: 60 })
+    },
+  })
+  auth.setTokens({ accessToken: createTestToken({ sub: 'u' }), refreshToken: 'rt' })
+  await auth.refresh().catch(() => {})
+  const instance = axios.create({ baseURL: api })
+  attachAuth(instance, auth, { origins: [api] })
+  for (let i = 0; i < 3; i++) {
+    await expect(instance.get('/me')).rejects.toMatchObject({ response: { status: 401 } })
+  }
+  expect(calls).toBe(1)
+  auth.destroy()
+})
