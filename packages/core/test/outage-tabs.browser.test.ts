@@ -1,0 +1,223 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { type AuthClient, createAuthClient, type StorageOption, type TokenSet } from '../src'
+import { T0, token } from './helpers'
+import { createLocks } from './support/locks'
+import { logEvents } from './support/tabs'
+
+/**
+ * Tabs of one session through an outage of the refresh endpoint (503s, or 429s with `Retry-After`) and
+ * its recovery, on fake timers. Node's BroadcastChannel delivers on its own event loop, which fake
+ * timers do not drive: the stand-in below posts each message as a timer task, in order.
+ */
+const open = new Set<Channel>()
+class Channel {
+  onmessage: ((e: { data: unknown }) => void) | null = null
+  constructor(readonly name: string) {
+    open.add(this)
+  }
+  postMessage(data: unknown) {
+    for (const c of open)
+      if (c !== this && c.name === this.name) setTimeout(() => open.has(c) && c.onmessage?.({ data }), 0)
+  }
+  close() {
+    open.delete(this)
+  }
+}
+
+const clients: AuthClient[] = []
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0 })
+  // Seeded: the jitter, and the ids of sign-ins and lock holds, differ between tabs yet repeat per run.
+  let seed = 7
+  vi.spyOn(Math, 'random').mockImplementation(() => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647)
+  vi.stubGlobal('BroadcastChannel', Channel)
+  vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+})
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy()
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+  localStorage.clear()
+  sessionStorage.clear()
+})
+
+type Answer = 'ok' | '503' | '429' | 'invalid_grant'
+/**
+ * A token endpoint that rotates refresh tokens and refuses a second spend of one (reuse detection). It
+ * answers as `answer` says; `calls` records `<answer> <refresh token> <tab> <ms since T0>`.
+ */
+function endpoint() {
+  const state = { answer: 'ok' as Answer, current: 'rt-0', calls: [] as string[] }
+  const refreshFor =
+    (tab: string) =>
+    async ({ refreshToken }: { refreshToken: string | null }): Promise<TokenSet> => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      const reused = state.answer === 'ok' && refreshToken !== state.current
+      state.calls.push(`${reused ? 'reused' : state.answer} ${refreshToken} ${tab} ${Date.now() - T0}`)
+      if (state.answer === '503') throw Object.assign(new Error('Unavailable'), { status: 503 })
+      if (state.answer === '429')
+        throw Object.assign(new Error('Too many requests'), {
+          response: { status: 429, headers: new Headers({ 'Retry-After': '30' }) },
+        })
+      if (state.answer === 'invalid_grant' || reused)
+        throw Object.assign(new Error('Bad grant'), { status: 400, error: 'invalid_grant' })
+      state.current = `rt-${Number(state.current.slice(3)) + 1}`
+      return { accessToken: token(300, { rt: state.current }), refreshToken: state.current }
+    }
+  return { state, refreshFor, spends: () => state.calls.filter((c) => !/^(503|429) /.test(c)) }
+}
+
+/** `n` tabs on `storage`, the first signed in (a 300 s token, due at 240 s); events as `a: expired`. */
+function tabs(n: number, server: ReturnType<typeof endpoint>, storage: StorageOption = 'localStorage') {
+  const events: string[] = []
+  const list = Array.from({ length: n }, (_, i) => {
+    const name = String.fromCharCode(97 + i)
+    const tab = createAuthClient({ storage, refresh: server.refreshFor(name) })
+    clients.push(tab)
+    if (i === 0) tab.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    logEvents(events, name, tab)
+    tab.on('expired', () => events.push(`${name}: expired`))
+    tab.on('refreshError', (e) =>
+      events.push(`${name}: refreshError ${e.error.code} #${e.attempt} ${e.willRetry}`),
+    )
+    return tab
+  })
+  const states = () => list.map((t) => `${t.getState().status} ${t.getState().claims?.rt ?? '-'}`)
+  const of = (name: string) => events.filter((e) => e.startsWith(`${name}: `) && !e.includes('login'))
+  return { list, events, states, of }
+}
+
+const online = () => window.dispatchEvent(new Event('online'))
+
+describe('createAuthClient: tabs through an outage of the refresh endpoint', () => {
+  it.each([
+    ['503', '503'],
+    ['429 with Retry-After: 30', '429'],
+  ] as const)('%s, then recovery: one spend for every tab, each told once', async (_, answer) => {
+    const server = endpoint()
+    const { list, states, of } = tabs(4, server)
+    await vi.advanceTimersByTimeAsync(100)
+    server.state.answer = answer
+    // Each tab tries, retries with backoff and then waits for `online`: no tab spends anything.
+    await vi.advanceTimersByTimeAsync(400_000)
+    expect(states()).toEqual(Array(4).fill('expired -'))
+    expect(server.spends()).toEqual([])
+    if (answer === '429') {
+      // No tab came back sooner than the Retry-After it was told.
+      const at = new Map<string, number>()
+      for (const call of server.state.calls) {
+        const [, , tab, ms] = call.split(' ')
+        if (at.has(tab!)) expect(Number(ms) - at.get(tab!)!).toBeGreaterThanOrEqual(30_000)
+        at.set(tab!, Number(ms))
+      }
+    }
+    server.state.answer = 'ok'
+    online()
+    await vi.advanceTimersByTimeAsync(5_000)
+    // One tab spent rt-0 once; the others adopted its tokens: nothing reused, nobody left expired.
+    expect(server.spends()).toHaveLength(1)
+    expect(server.spends()[0]).toMatch(/^ok rt-0 /)
+    expect(states()).toEqual(Array(4).fill('authenticated rt-1'))
+    for (const [i, name] of ['a', 'b', 'c', 'd'].entries()) {
+      // Told of the expiry once, then of the renewal once, last.
+      expect(of(name).filter((e) => /expired|refresh$/.test(e))).toEqual([
+        `${name}: expired`,
+        `${name}: refresh`,
+      ])
+      expect(of(name).at(-1)).toBe(`${name}: refresh`)
+      expect(list[i]!.getState().error).toBeNull()
+    }
+  })
+
+  it('recovery while the tabs wait to retry: the first success ends every pending retry', async () => {
+    const server = endpoint()
+    const { states, of } = tabs(4, server)
+    await vi.advanceTimersByTimeAsync(100)
+    server.state.answer = '503'
+    await vi.advanceTimersByTimeAsync(240_000) // due: every tab's first try fails
+    server.state.answer = 'ok'
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(server.spends()).toHaveLength(1)
+    expect(states()).toEqual(Array(4).fill('authenticated rt-1'))
+    for (const name of ['a', 'b', 'c', 'd'])
+      expect(of(name).filter((e) => e.endsWith('refresh'))).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(60_000) // no retry left behind
+    expect(server.spends()).toHaveLength(1)
+  })
+
+  it('online in every tab at once: one try per tab while the endpoint is down, one spend once it is back', async () => {
+    const server = endpoint()
+    const { states } = tabs(4, server)
+    await vi.advanceTimersByTimeAsync(100)
+    server.state.answer = '503'
+    await vi.advanceTimersByTimeAsync(400_000)
+    const before = server.state.calls.length
+    online()
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(server.state.calls.length - before).toBe(4)
+    expect(states()).toEqual(Array(4).fill('expired -'))
+    server.state.answer = 'ok'
+    online()
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(server.state.calls.length - before).toBe(5)
+    expect(states()).toEqual(Array(4).fill('authenticated rt-1'))
+  })
+
+  it('a rejection in one tab while the others wait to retry signs every tab out once, spending nothing more', async () => {
+    const server = endpoint()
+    const { states, of, events } = tabs(3, server)
+    await vi.advanceTimersByTimeAsync(100)
+    server.state.answer = '503'
+    await vi.advanceTimersByTimeAsync(240_000) // every tab's first try fails; their retries are scheduled
+    server.state.answer = 'invalid_grant'
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(states()).toEqual(Array(3).fill('unauthenticated -'))
+    expect(server.state.calls.filter((c) => c.startsWith('invalid_grant'))).toHaveLength(1)
+    const rejected = events.find((e) => e.endsWith('logout refresh_rejected'))!.slice(0, 1)
+    for (const name of ['a', 'b', 'c'])
+      expect(of(name).filter((e) => e.includes('logout'))).toEqual([
+        `${name}: logout ${name === rejected ? 'refresh_rejected' : 'other_tab'}`,
+      ])
+    expect(localStorage.getItem('latchkey')).toBeNull()
+  })
+
+  it('a sign-out while the other tabs wait for online: online then starts no refresh anywhere', async () => {
+    const server = endpoint()
+    const { list, states, of } = tabs(3, server)
+    await vi.advanceTimersByTimeAsync(100)
+    server.state.answer = '503'
+    await vi.advanceTimersByTimeAsync(400_000)
+    const before = server.state.calls.length
+    await list[1]!.logout()
+    await vi.advanceTimersByTimeAsync(100)
+    server.state.answer = 'ok'
+    online()
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(server.state.calls.length).toBe(before)
+    expect(states()).toEqual(Array(3).fill('unauthenticated -'))
+    expect([of('a').at(-1), of('b').at(-1), of('c').at(-1)]).toEqual([
+      'a: logout other_tab',
+      'b: logout user',
+      'c: logout other_tab',
+    ])
+  })
+
+  it('copies of a sessionStorage sign-in: through the outage and on recovery its refresh token is spent once', async () => {
+    const server = endpoint()
+    // Two clients of one page read one sessionStorage entry, as a tab and its copy ("Duplicate tab") do.
+    const { list, states, of } = tabs(3, server, 'sessionStorage')
+    expect(list.map((t) => t.getState().accessToken)).toEqual(Array(3).fill(list[0]!.getState().accessToken))
+    await vi.advanceTimersByTimeAsync(100)
+    server.state.answer = '503'
+    await vi.advanceTimersByTimeAsync(400_000)
+    expect(states()).toEqual(Array(3).fill('expired -'))
+    server.state.answer = 'ok'
+    online()
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(server.spends()).toHaveLength(1)
+    expect(states()).toEqual(Array(3).fill('authenticated rt-1'))
+    for (const name of ['a', 'b', 'c']) expect(of(name).at(-1)).toBe(`${name}: refresh`)
+  })
+})
