@@ -158,7 +158,5 @@ export function createOriginMatcher(
 }
 
 const bad = (caller: string, o: string): never => {
-  throw new TypeError(
-    `[latchkey] ${caller}: origins entry "${o}" is not an origin like https://api.example.com`,
-  )
+  throw new TypeError(`[latchkey] ${caller}: origins entry "${o}" is not an origin`)
 }
