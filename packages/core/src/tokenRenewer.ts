@@ -34,14 +34,17 @@ export const abortWith = (controller: AbortController, reason: unknown) => {
   if (!controller.signal.aborted) reasons.set(controller.signal, reason)
   controller.abort(reason)
 }
-const reasonOf = (signal: AbortSignal) =>
-  signal.reason ?? reasons.get(signal) ?? Object.assign(new Error('Aborted'), { name: 'AbortError' })
 
 /** Waits for `promise`, or rejects with the signal's reason when it aborts first. */
 export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> =>
   signal
     ? new Promise<T>((resolve, reject) => {
-        const abort = () => reject(reasonOf(signal))
+        const abort = () =>
+          reject(
+            signal.reason ??
+              reasons.get(signal) ??
+              Object.assign(new Error('Aborted'), { name: 'AbortError' }),
+          )
         if (signal.aborted) abort()
         signal.addEventListener('abort', abort)
         promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
@@ -52,7 +55,7 @@ export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): 
 const seen = new WeakMap<object, number>()
 
 /** Refreshes that failed, per client: how many, and for which token (see `renew`). */
-const outcomes = new WeakMap<object, { failures: number; failedFor: string | null }>()
+const outcomes = new WeakMap<object, { failures: number; failedFor?: string }>()
 
 /**
  * For adapters (`@latchkey/axios`): the 401 rules `createAuthFetch` uses. A 401 to a request sent with
@@ -64,7 +67,7 @@ const outcomes = new WeakMap<object, { failures: number; failedFor: string | nul
  */
 export function createTokenRenewer(client: AuthClient<any, any>): TokenRenewer {
   // Per client, not per renewer: auth.fetch, createAuthFetch and attachAuth on one client share it.
-  const shared = outcomes.get(client) ?? { failures: 0, failedFor: null as string | null }
+  const shared = outcomes.get(client) ?? { failures: 0 }
   outcomes.set(client, shared)
   // Read from the client, not counted here through its events: a renewer (one per createAuthFetch or
   // attachAuth, which apps may create often) must not leave listeners behind.
