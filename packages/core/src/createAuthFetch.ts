@@ -43,7 +43,7 @@ function withToken(
   init: RequestInit | undefined,
   headers: HeadersInit | undefined,
   token: string | null,
-  body = init?.body,
+  body?: BodyInit | null,
 ): RequestInit {
   const value = `Bearer ${token}`
   let next: HeadersInit
