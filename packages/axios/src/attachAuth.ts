@@ -65,8 +65,8 @@ function fullPath(config: Config, originOnly?: boolean): string {
 }
 
 /** axios also takes signal-likes without `addEventListener`; those only cancel the request itself. */
-const signalOf = (config: Config): AbortSignal | undefined =>
-  config.signal?.addEventListener ? (config.signal as AbortSignal) : undefined
+const signalOf = (config: Config) =>
+  (config.signal?.addEventListener && config.signal) as AbortSignal | undefined
 
 /**
  * Adds interceptors to an axios instance so requests to allowed origins carry
