@@ -110,7 +110,9 @@ const modes: Array<[string, AuthClientOptions, () => void]> = [
   ],
 ]
 
-describe('leaks', () => {
+// The long loops take 1–2 s alone, and more while the browser tests run beside them on two cores: the
+// timeout only guards against a hang, so it leaves room for a loaded machine.
+describe('leaks', { timeout: 30_000 }, () => {
   describe.each(modes)('%s', (mode, storage, install) => {
     beforeEach(() => install())
 
@@ -321,7 +323,7 @@ describe('unsubscribing', () => {
   })
 })
 
-describe('createAuthFetch', () => {
+describe('createAuthFetch', { timeout: 30_000 }, () => {
   it('10,000 requests sharing one AbortSignal leave no listener on it', async () => {
     const auth = createAuthClient()
     auth.setTokens({ accessToken: token() })
