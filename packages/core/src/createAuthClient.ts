@@ -6,7 +6,7 @@ import { callWithTimeout, timedOut, toRefreshError } from './refresh'
 import { backoff, createTimer, leewayMs, MAX_TIMEOUT } from './scheduler'
 import { createSession, decodeSession, encodeSession, type Session } from './session'
 import { resolveStorage } from './storages/resolveStorage'
-import { createTabSync, type TabSync } from './tabSync'
+import { createTabSync, type Failure, type TabSync } from './tabSync'
 import { abortable, abortWith, SESSIONS } from './tokenRenewer'
 import type {
   AuthClient,
@@ -122,6 +122,11 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   // and fail only for that, and no `online` comes after it. Its failure is then no reason to wait for one.
   let back = false
   let retryAt = 0
+  // The last failure another tab of this session told (see run()), and how many were told; `adopted`: the
+  // retry time of the one the run in flight took for its own.
+  let told: Failure | undefined
+  let tells = 0
+  let adopted = 0
   /** Still waiting after a failure; a retry whose time passed while timers slept waits no more. */
   const waiting = () => paused === 'online' || (paused === 'retry' && now() <= retryAt)
   let controller: AbortController | null = null
@@ -456,7 +461,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   }
 
   /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
-  async function exchange(base: Session | null, at: number): Promise<Session | null> {
+  async function exchange(base: Session | null, at: number, heard = -1): Promise<Session | null> {
     let raw = read()
     if (isPromise(raw)) raw = await bounded(raw)
     // Spend nothing when the client was destroyed while it waited for the lock (run() then rejects with
@@ -467,6 +472,13 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (session && base && session.at !== base.at && live(session, leeway(session))) return stored ?? null
     // The session ended (logout, another tab) while waiting: there is nothing to refresh.
     if (base && !session) throw noRefresh()
+    // Another tab failed to renew this token while this try waited for the lock, or waits to try again:
+    // an automatic try here takes that failure for its own and waits along, so an outage costs about one
+    // call per round, not one per tab. `refresh()` (`heard` -1) still tries at once.
+    if (heard >= 0 && told && told[1] === session?.exp && (heard < tells || told[0] > now())) {
+      adopted = Math.max(told[0], now())
+      throw new RefreshError('Refresh failed in another tab', { code: told[2], status: told[3] })
+    }
     const c = (controller = new AbortController())
     deadline = now() + refreshTimeout
     const tokens = await callWithTimeout(
@@ -498,14 +510,17 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     return next
   }
 
-  async function run(base: Session | null, n: number, at: number): Promise<string> {
+  async function run(base: Session | null, n: number, at: number, manual?: boolean): Promise<string> {
     // An error reported during the refresh (its result did not fit the storage) outlives its success.
     const last = error
     let result: Session | null = null
     // Not `instanceof`: a RefreshError from another copy of latchkey is a failure too.
     let failure: RefreshError | undefined
+    // How many failures were told as this try started: one told later came while it waited for the lock.
+    const heard = manual ? -1 : tells
+    adopted = 0
     try {
-      result = await (sync ? sync.lock(() => exchange(base, at)) : exchange(base, at))
+      result = await (sync ? sync.lock(() => exchange(base, at, heard)) : exchange(base, at, heard))
     } catch (e) {
       // Replaced meanwhile (a sign-in's lock left when its copies' tab signed in anew, say): the failure
       // belongs to a session that is gone, so this call has nothing to refresh.
@@ -535,19 +550,25 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       commit()
       throw failure
     }
-    const willRetry = !failure.permanent && (n < attempts || back)
+    // A failure taken from a tab that waits for `online` waits for it here too.
+    const willRetry = !failure.permanent && (n < attempts || back) && adopted < Infinity
     const had = session
     if (failure.permanent) replace(null)
-    else if (willRetry) {
-      paused = 'retry'
-      // The server's `Retry-After` comes first; the jitter still spreads the clients it told the same.
-      // At most what a timer holds: Infinity (or NaN, from another copy's error) would never retry.
-      retryAt =
-        now() +
-        Math.min(failure.retryAfter! > 0 ? failure.retryAfter! * 1000 : 0, MAX_TIMEOUT) +
-        backoff(n, baseDelay, maxDelay)
-      retryTimer.at(retryAt, () => start().catch(noop))
-    } else paused = 'online'
+    else {
+      if (willRetry) {
+        paused = 'retry'
+        // The server's `Retry-After` comes first (or the time of the tab whose failure this is); the
+        // jitter still spreads the clients told the same. At most what a timer holds: Infinity (or NaN,
+        // from another copy's error) would never retry.
+        retryAt =
+          (adopted ||
+            now() + Math.min(failure.retryAfter! > 0 ? failure.retryAfter! * 1000 : 0, MAX_TIMEOUT)) +
+          backoff(n, baseDelay, maxDelay)
+        retryTimer.at(retryAt, () => start().catch(noop))
+      } else paused = 'online'
+      // Told inside the lock's hold, so the tabs queued behind it take it instead of calling again.
+      if (!adopted) sync?.post([willRetry ? retryAt : Infinity, session?.exp, failure.code, failure.status])
+    }
     error = failure
     const mark = epoch
     check()
@@ -558,13 +579,13 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     throw failure
   }
 
-  function start(): Promise<string> {
+  function start(manual?: boolean): Promise<string> {
     overdue()
     if (!inflight) {
       retryTimer.cancel()
       paused = null
       back = false
-      const running = (inflight = run(session, ++attempt, epoch))
+      const running = (inflight = run(session, ++attempt, epoch, manual))
       running.catch(noop)
       commit()
       // A listener may have replaced the session during commit(), detaching this run: it still settles.
@@ -629,7 +650,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
         if (raw === 0) {
           if (session) sync!.post(lastRaw)
         } else if (raw === 1) logins++
-        else {
+        else if (Array.isArray(raw)) {
+          told = raw
+          tells++
+        } else {
           adopt(raw)
           // It counts as stored once read there (a cookie too large, or an async write not landed
           // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
@@ -662,6 +686,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
   const stopWake = listenForWake((online) => {
     reread()
+    // Back online, every tab may try again, and the first failure is told anew.
+    if (online) told = undefined
     if (online && inflight) back = true
     if (online && paused === 'online') start().catch(noop)
     else check()
@@ -800,7 +826,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       if (inflight && !destroyed) return start()
       await guard()
       if (!refreshFn || !(session?.rt || refreshWithoutToken)) throw noRefresh()
-      return start()
+      return start(true)
     },
     // Destroyed, it sends nothing to any origin: like the other async methods, it rejects.
     fetch: (input, init) => (destroyed ? Promise.reject(destroyedError()) : authFetch(input, init)),

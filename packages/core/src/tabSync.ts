@@ -1,3 +1,4 @@
+import type { RefreshErrorCode } from './errors'
 import { inWorker } from './wake'
 
 /** How long a lock is kept after the refresh ends, so the broadcast reaches waiting tabs first. */
@@ -5,9 +6,22 @@ const HOLD = 50
 /** Names of the locks that mark each hold of the refresh lock: `latchkey-hold:<random>:<key>`. */
 const MARK = 'latchkey-hold:'
 
+/**
+ * A refresh failure told to the other tabs of its session: when the failing tab tries again (Infinity:
+ * at the next `online`), the expiry of the token it could not renew, and the failure's code and status.
+ */
+export type Failure = [
+  until: number,
+  exp: number | null | undefined,
+  code: RefreshErrorCode,
+  status?: number | undefined,
+]
+/** What tabs tell each other: a stored entry or its removal, `0` (ask), `1` (a user's logout), a failure. */
+export type Message = string | null | 0 | 1 | Failure
+
 export interface TabSync {
   /** Tells other tabs about a new stored entry (or its removal); `0` asks them for theirs. */
-  post(raw: string | null | 0 | 1): void
+  post(raw: Message): void
   /** Runs `fn` holding the refresh lock shared by every tab of this origin and key. */
   lock<T>(fn: () => Promise<T>): Promise<T>
   close(): void
@@ -22,7 +36,7 @@ export interface TabSync {
  */
 export function createTabSync(
   key: string,
-  onMessage: (raw: string | null | 0 | 1) => void,
+  onMessage: (raw: Message) => void,
   now: () => number,
   waitMs: number,
   secret = '',
@@ -33,10 +47,16 @@ export function createTabSync(
   // process: clients of unrelated requests or users would hand each other their sessions.
   const tabs = typeof document === 'object' || inWorker()
   const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name + secret) : null
-  // Anything else on the channel (another version, another script) is not ours: ignored.
+  // Anything else on the channel (another version, another script) is not ours: ignored. Versions before
+  // failures were told ignore those (arrays) in turn.
   if (channel)
     channel.onmessage = ({ data }) =>
-      (typeof data === 'string' || data === null || data === 0 || data === 1) && onMessage(data)
+      (typeof data === 'string' ||
+        data === null ||
+        data === 0 ||
+        data === 1 ||
+        (Array.isArray(data) && data[0] > 0)) &&
+      onMessage(data)
   const pending = new Set<() => void>()
   let closed = false
   /** Calls `fn` after `ms`, or at once on close(), so no timer outlives the client. Returns a cancel. */

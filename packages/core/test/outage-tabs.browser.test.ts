@@ -100,18 +100,17 @@ describe('createAuthClient: tabs through an outage of the refresh endpoint', () 
     const { list, states, of } = tabs(4, server)
     await vi.advanceTimersByTimeAsync(100)
     server.state.answer = answer
-    // Each tab tries, retries with backoff and then waits for `online`: no tab spends anything.
+    // Each tab tries, retries with backoff and then waits for `online`: no tab spends anything. The tabs
+    // tell each other their failures, so the outage costs one call per round (the 4 tries of
+    // `retry.attempts`), not one per tab and round.
     await vi.advanceTimersByTimeAsync(400_000)
     expect(states()).toEqual(Array(4).fill('expired -'))
     expect(server.spends()).toEqual([])
+    expect(server.state.calls).toHaveLength(4)
     if (answer === '429') {
-      // No tab came back sooner than the Retry-After it was told.
-      const at = new Map<string, number>()
-      for (const call of server.state.calls) {
-        const [, , tab, ms] = call.split(' ')
-        if (at.has(tab!)) expect(Number(ms) - at.get(tab!)!).toBeGreaterThanOrEqual(30_000)
-        at.set(tab!, Number(ms))
-      }
+      // No tab came back sooner than the Retry-After any tab was told.
+      const times = server.state.calls.map((call) => Number(call.split(' ')[3]))
+      for (const [i, ms] of times.slice(1).entries()) expect(ms - times[i]!).toBeGreaterThanOrEqual(30_000)
     }
     server.state.answer = 'ok'
     online()
@@ -147,21 +146,24 @@ describe('createAuthClient: tabs through an outage of the refresh endpoint', () 
     expect(server.spends()).toHaveLength(1)
   })
 
-  it('online in every tab at once: one try per tab while the endpoint is down, one spend once it is back', async () => {
+  it('online in every tab at once: one try for all tabs while the endpoint is down, one spend once it is back', async () => {
     const server = endpoint()
-    const { states } = tabs(4, server)
+    const { states, of } = tabs(4, server)
     await vi.advanceTimersByTimeAsync(100)
     server.state.answer = '503'
     await vi.advanceTimersByTimeAsync(400_000)
     const before = server.state.calls.length
     online()
     await vi.advanceTimersByTimeAsync(5_000)
-    expect(server.state.calls.length - before).toBe(4)
+    // The first tab's failure reaches the tabs queued behind it, which take it for their own.
+    expect(server.state.calls.length - before).toBe(1)
+    for (const name of ['a', 'b', 'c', 'd'])
+      expect(of(name).at(-1)).toMatch(new RegExp(`^${name}: refreshError refresh_failed #\\d false$`))
     expect(states()).toEqual(Array(4).fill('expired -'))
     server.state.answer = 'ok'
     online()
     await vi.advanceTimersByTimeAsync(5_000)
-    expect(server.state.calls.length - before).toBe(5)
+    expect(server.state.calls.length - before).toBe(2)
     expect(states()).toEqual(Array(4).fill('authenticated rt-1'))
   })
 
@@ -219,5 +221,121 @@ describe('createAuthClient: tabs through an outage of the refresh endpoint', () 
     expect(server.spends()).toHaveLength(1)
     expect(states()).toEqual(Array(3).fill('authenticated rt-1'))
     for (const name of ['a', 'b', 'c']) expect(of(name).at(-1)).toBe(`${name}: refresh`)
+  })
+})
+
+describe('createAuthClient: a failure told by one tab to the others', () => {
+  /** A channel of the default storageKey, as another tab's client holds it. */
+  const other = () => new Channel('latchkey:latchkey')
+  /** One tab on localStorage signed in with a 300 s token (due at 240 s); its refresh calls and events. */
+  function tab(refresh: (call: number) => Promise<TokenSet>) {
+    const calls: number[] = []
+    const events: string[] = []
+    const auth = createAuthClient({
+      storage: 'localStorage',
+      refresh: () => refresh(calls.push(Date.now() - T0)),
+    })
+    clients.push(auth)
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    auth.on('refreshError', (e) =>
+      events.push(`${e.error.code} ${e.error.status} #${e.attempt} ${e.willRetry} ${e.error.message}`),
+    )
+    return { auth, calls, events }
+  }
+  const unavailable = () => Promise.reject(Object.assign(new Error('Unavailable'), { status: 503 }))
+
+  it('tells the retry time, the expiry of the token, the code and the status: never a token', async () => {
+    const heard: unknown[] = []
+    other().onmessage = ({ data }) => heard.push(data)
+    const { auth } = tab(unavailable)
+    const exp = auth.getState().expiresAt
+    await vi.advanceTimersByTimeAsync(240_500)
+    const failure = heard.find(Array.isArray) as unknown[]
+    expect(failure).toEqual([expect.any(Number), exp, 'refresh_failed', 503])
+    // When this tab tries again: after its try at 240 s.
+    expect(failure[0]).toBeGreaterThan(T0 + 240_000)
+    expect(JSON.stringify(failure)).not.toContain(auth.getState().accessToken!)
+    expect(JSON.stringify(failure)).not.toContain('rt-0')
+  })
+
+  it('an automatic try takes it until its time, then tries itself; refresh() tries at once', async () => {
+    const { auth, calls, events } = tab(unavailable)
+    const exp = auth.getState().expiresAt
+    await vi.advanceTimersByTimeAsync(239_000)
+    other().postMessage([T0 + 250_000, exp, 'refresh_timeout', undefined])
+    await vi.advanceTimersByTimeAsync(1_500)
+    // Due at 240 s: the try took the other tab's failure, code and all, and waits past its time.
+    expect(calls).toEqual([])
+    expect(events).toEqual(['refresh_timeout undefined #1 true Refresh failed in another tab'])
+    expect(auth.getState().error?.code).toBe('refresh_timeout')
+    await vi.advanceTimersByTimeAsync(9_000)
+    expect(calls).toEqual([])
+    // After it (plus this tab's own jitter), this tab asks the endpoint itself.
+    await vi.advanceTimersByTimeAsync(3_000)
+    expect(calls[0]).toBeGreaterThanOrEqual(250_000)
+    other().postMessage([Date.now() + 60_000, exp, 'refresh_failed', 503])
+    await vi.advanceTimersByTimeAsync(10)
+    const before = calls.length
+    // The app's refresh() is not an automatic try: it asks at once.
+    const refreshed = expect(auth.refresh()).rejects.toMatchObject({ code: 'refresh_failed', status: 503 })
+    await vi.advanceTimersByTimeAsync(100)
+    await refreshed
+    expect(calls).toHaveLength(before + 1)
+  })
+
+  it('ignores a failure to renew another token, one whose time has passed, and what is not a failure', async () => {
+    const { auth, calls, events } = tab(unavailable)
+    const exp = auth.getState().expiresAt!
+    await vi.advanceTimersByTimeAsync(100)
+    for (const junk of [
+      [T0 + 600_000, exp - 1_000, 'refresh_failed', 503], // another token (renewed since, here or there)
+      [T0 + 200_000, exp, 'refresh_failed', 503], // its time passes before this token is due
+      ['soon', exp, 'refresh_failed', 503],
+      { until: T0 + 600_000, exp },
+    ])
+      other().postMessage(junk)
+    await vi.advanceTimersByTimeAsync(240_050)
+    expect(calls[0]).toBeGreaterThanOrEqual(240_000)
+    expect(events.filter((e) => e.includes('another tab'))).toEqual([])
+  })
+
+  it('a try that waited for the lock while another tab failed takes that failure, even one retried already', async () => {
+    const calls: string[] = []
+    const events: string[] = []
+    // Retries after 1 ms at most: the failing tab's retry time has passed when the next tab gets the lock.
+    const [a, b] = ['a', 'b'].map((name) => {
+      const auth = createAuthClient({
+        storage: 'localStorage',
+        retry: { baseDelay: 1, maxDelay: 1 },
+        refresh: async () => {
+          calls.push(name)
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          throw Object.assign(new Error('Unavailable'), { status: 503 })
+        },
+      })
+      clients.push(auth)
+      auth.on('refreshError', (e) =>
+        events.push(`${name} #${e.attempt} ${/another tab/.test(e.error.message) ? 'taken' : 'own'}`),
+      )
+      return auth
+    })
+    a!.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await vi.advanceTimersByTimeAsync(240_080)
+    // Both were due at 240 s: one asked, the other waited for the lock and took its failure.
+    expect(calls).toHaveLength(1)
+    expect(events).toEqual([`${calls[0]} #1 own`, `${calls[0] === 'a' ? 'b' : 'a'} #1 taken`])
+    expect(b!.getState().error?.code).toBe('refresh_failed')
+  })
+
+  it('one taken from a tab that waits for online waits for online too, and online clears it', async () => {
+    const { auth, calls, events } = tab(unavailable)
+    await vi.advanceTimersByTimeAsync(239_000)
+    other().postMessage([Infinity, auth.getState().expiresAt, 'refresh_failed', 503])
+    await vi.advanceTimersByTimeAsync(400_000)
+    expect(calls).toEqual([])
+    expect(events).toEqual(['refresh_failed 503 #1 false Refresh failed in another tab'])
+    online()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(calls).toHaveLength(1)
   })
 })
