@@ -123,10 +123,12 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   let back = false
   let retryAt = 0
   // The last failure another tab of this session told (see run()), and how many were told; `adopted`: the
-  // retry time of the one the run in flight took for its own.
+  // retry time of the one the run in flight took for its own; `forced`: the run in flight is (or was
+  // joined by) a `refresh()` call, which takes no failure from another tab.
   let told: Failure | undefined
   let tells = 0
   let adopted = 0
+  let forced = 0
   /** Still waiting after a failure; a retry whose time passed while timers slept waits no more. */
   const waiting = () => paused === 'online' || (paused === 'retry' && now() <= retryAt)
   let controller: AbortController | null = null
@@ -461,7 +463,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   }
 
   /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
-  async function exchange(base: Session | null, at: number, heard = -1): Promise<Session | null> {
+  async function exchange(base: Session | null, at: number, heard: number): Promise<Session | null> {
     let raw = read()
     if (isPromise(raw)) raw = await bounded(raw)
     // Spend nothing when the client was destroyed while it waited for the lock (run() then rejects with
@@ -474,10 +476,17 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (base && !session) throw noRefresh()
     // Another tab failed to renew this token while this try waited for the lock, or waits to try again:
     // an automatic try here takes that failure for its own and waits along, so an outage costs about one
-    // call per round, not one per tab. `refresh()` (`heard` -1) still tries at once.
-    if (heard >= 0 && told && told[1] === session?.exp && (heard < tells || told[0] > now())) {
+    // call per round, not one per tab. `refresh()` (`forced`), also one that joined this try, still tries
+    // at once. Transient as it was there, whatever its status (a 400 the app says is throttling), and with
+    // its `Retry-After`, which holds this tab's 401s back too (see tokenRenewer).
+    if (!forced && told && told[1] === session?.exp && (heard < tells || told[0] > now())) {
       adopted = Math.max(told[0], now())
-      throw new RefreshError('Refresh failed in another tab', { code: told[2], status: told[3] })
+      throw new RefreshError('Refresh failed in another tab', {
+        permanent: false,
+        code: told[2],
+        status: told[3],
+        retryAfter: told[4],
+      })
     }
     const c = (controller = new AbortController())
     deadline = now() + refreshTimeout
@@ -510,14 +519,15 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     return next
   }
 
-  async function run(base: Session | null, n: number, at: number, manual?: boolean): Promise<string> {
+  async function run(base: Session | null, n: number, at: number, manual = 0): Promise<string> {
     // An error reported during the refresh (its result did not fit the storage) outlives its success.
     const last = error
     let result: Session | null = null
     // Not `instanceof`: a RefreshError from another copy of latchkey is a failure too.
     let failure: RefreshError | undefined
     // How many failures were told as this try started: one told later came while it waited for the lock.
-    const heard = manual ? -1 : tells
+    const heard = tells
+    forced = manual
     adopted = 0
     try {
       result = await (sync ? sync.lock(() => exchange(base, at, heard)) : exchange(base, at, heard))
@@ -567,7 +577,14 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
         retryTimer.at(retryAt, () => start().catch(noop))
       } else paused = 'online'
       // Told inside the lock's hold, so the tabs queued behind it take it instead of calling again.
-      if (!adopted) sync?.post([willRetry ? retryAt : Infinity, session?.exp, failure.code, failure.status])
+      if (!adopted)
+        sync?.post([
+          willRetry ? retryAt : Infinity,
+          session?.exp,
+          failure.code,
+          failure.status,
+          failure.retryAfter,
+        ])
     }
     error = failure
     const mark = epoch
@@ -579,7 +596,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     throw failure
   }
 
-  function start(manual?: boolean): Promise<string> {
+  function start(manual?: number): Promise<string> {
     overdue()
     if (!inflight) {
       retryTimer.cancel()
@@ -823,10 +840,14 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     async refresh() {
       // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.
       // (start() joins it, timing it out first if its time ran out while timers slept.)
-      if (inflight && !destroyed) return start()
+      // The try it joins or starts takes no failure from another tab (`forced`).
+      if (inflight && !destroyed) {
+        forced = 1
+        return start()
+      }
       await guard()
       if (!refreshFn || !(session?.rt || refreshWithoutToken)) throw noRefresh()
-      return start(true)
+      return start(1)
     },
     // Destroyed, it sends nothing to any origin: like the other async methods, it rejects.
     fetch: (input, init) => (destroyed ? Promise.reject(destroyedError()) : authFetch(input, init)),

@@ -8,13 +8,15 @@ const MARK = 'latchkey-hold:'
 
 /**
  * A refresh failure told to the other tabs of its session: when the failing tab tries again (Infinity:
- * at the next `online`), the expiry of the token it could not renew, and the failure's code and status.
+ * at the next `online`), the expiry of the token it could not renew, and the failure's code, status and
+ * `Retry-After` (seconds).
  */
 export type Failure = [
   until: number,
   exp: number | null | undefined,
   code: RefreshErrorCode,
   status?: number | undefined,
+  retryAfter?: number | undefined,
 ]
 /** What tabs tell each other: a stored entry or its removal, `0` (ask), `1` (a user's logout), a failure. */
 export type Message = string | null | 0 | 1 | Failure

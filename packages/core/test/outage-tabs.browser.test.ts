@@ -251,7 +251,7 @@ describe('createAuthClient: a failure told by one tab to the others', () => {
     const exp = auth.getState().expiresAt
     await vi.advanceTimersByTimeAsync(240_500)
     const failure = heard.find(Array.isArray) as unknown[]
-    expect(failure).toEqual([expect.any(Number), exp, 'refresh_failed', 503])
+    expect(failure).toEqual([expect.any(Number), exp, 'refresh_failed', 503, undefined])
     // When this tab tries again: after its try at 240 s.
     expect(failure[0]).toBeGreaterThan(T0 + 240_000)
     expect(JSON.stringify(failure)).not.toContain(auth.getState().accessToken!)
