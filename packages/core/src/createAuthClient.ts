@@ -576,7 +576,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
           backoff(n, baseDelay, maxDelay)
         retryTimer.at(retryAt, () => start().catch(noop))
       } else paused = 'online'
-      // Told inside the lock's hold, so the tabs queued behind it take it instead of calling again.
+      // Told inside the Web Lock's hold (right after a lease's, before the next tab's 60 ms claim ends),
+      // so the tabs queued behind it take it instead of calling again.
       if (!adopted)
         sync?.post([
           willRetry ? retryAt : Infinity,
