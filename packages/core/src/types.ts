@@ -93,7 +93,10 @@ export interface RefreshContext {
 
 /** Retries of transient refresh failures: exponential backoff with full jitter. */
 export interface RetryOptions {
-  /** Total tries including the first. Default 4. */
+  /**
+   * Total tries including the first. Default 4. With tabs, a failure another tab of the session
+   * reported while this tab's automatic try waited, or before that tab's next try, counts as a try here.
+   */
   attempts?: number | undefined
   /** ms. Default 1000. */
   baseDelay?: number | undefined
