@@ -1,50 +1,17 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, createAuthFetch, RefreshError, type TokenSet } from '../src'
+import { describe, expect, it, vi } from 'vitest'
+import { createAuthClient, createAuthFetch, RefreshError, type TokenSet } from '../src'
 import { T0, token } from './helpers'
-import { createLocks } from './support/locks'
+import { Channel, online, otherTab, useOutageTabs } from './support/outage'
 import { logEvents } from './support/tabs'
 
 /**
  * Review of "tabs tell each other their refresh failures": the same harness as outage-tabs (fake timers,
  * a BroadcastChannel stand-in that delivers each message as a timer task, fake Web Locks).
  */
-const open = new Set<Channel>()
-class Channel {
-  onmessage: ((e: { data: unknown }) => void) | null = null
-  constructor(readonly name: string) {
-    open.add(this)
-  }
-  postMessage(data: unknown) {
-    for (const c of open)
-      if (c !== this && c.name === this.name) setTimeout(() => open.has(c) && c.onmessage?.({ data }), 0)
-  }
-  close() {
-    open.delete(this)
-  }
-}
-
-const clients: AuthClient[] = []
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 })
-  let seed = 7
-  vi.spyOn(Math, 'random').mockImplementation(() => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647)
-  vi.stubGlobal('BroadcastChannel', Channel)
-  vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-})
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-  vi.restoreAllMocks()
-  localStorage.clear()
-  sessionStorage.clear()
-})
+const clients = useOutageTabs()
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const online = () => window.dispatchEvent(new Event('online'))
-/** A channel of the default storageKey, as another tab's client holds it. */
-const other = () => new Channel('latchkey:latchkey')
 
 /**
  * Tabs on localStorage whose refresh is `refresh(tab)`; the first signs in with a 300 s token (due at
@@ -152,7 +119,7 @@ describe('review: a failure told by one tab to the others', () => {
     }))
     const [a] = list
     await vi.advanceTimersByTimeAsync(239_000)
-    other().postMessage([junk[0], a!.getState().expiresAt, ...junk.slice(2)])
+    otherTab().postMessage([junk[0], a!.getState().expiresAt, ...junk.slice(2)])
     await vi.advanceTimersByTimeAsync(1_100)
     // Signed out by a message it cannot verify, or left without a try: either is a bug. A tab taking it as
     // a transient failure waits, at most, until online.
@@ -198,7 +165,7 @@ describe('review: behaviour worth pinning', () => {
     await vi.advanceTimersByTimeAsync(100)
     const oldExp = a!.getState().expiresAt
     // Another tab failed on the old sign-in's token and waits for online.
-    other().postMessage([Infinity, oldExp, 'refresh_failed', 503])
+    otherTab().postMessage([Infinity, oldExp, 'refresh_failed', 503])
     await vi.advanceTimersByTimeAsync(100)
     await b!.logout()
     await vi.advanceTimersByTimeAsync(100)
@@ -259,7 +226,7 @@ describe('review: behaviour worth pinning', () => {
 
   it('no message on the channel ever carries a token, through the outage and recovery', async () => {
     const heard: unknown[] = []
-    other().onmessage = ({ data }) => heard.push(data)
+    otherTab().onmessage = ({ data }) => heard.push(data)
     let down = true
     const { list } = tabs(['a', 'b', 'c'], async () => {
       await wait(20)

@@ -1,47 +1,16 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, type StorageOption, type TokenSet } from '../src'
+import { describe, expect, it, vi } from 'vitest'
+import { createAuthClient, type StorageOption, type TokenSet } from '../src'
 import { T0, token } from './helpers'
-import { createLocks } from './support/locks'
+import { online, otherTab, useOutageTabs } from './support/outage'
 import { logEvents } from './support/tabs'
 
 /**
  * Tabs of one session through an outage of the refresh endpoint (503s, or 429s with `Retry-After`) and
- * its recovery, on fake timers. Node's BroadcastChannel delivers on its own event loop, which fake
- * timers do not drive: the stand-in below posts each message as a timer task, in order.
+ * its recovery, on fake timers, with a BroadcastChannel stand-in that posts each message as a timer
+ * task (support/outage.ts).
  */
-const open = new Set<Channel>()
-class Channel {
-  onmessage: ((e: { data: unknown }) => void) | null = null
-  constructor(readonly name: string) {
-    open.add(this)
-  }
-  postMessage(data: unknown) {
-    for (const c of open)
-      if (c !== this && c.name === this.name) setTimeout(() => open.has(c) && c.onmessage?.({ data }), 0)
-  }
-  close() {
-    open.delete(this)
-  }
-}
-
-const clients: AuthClient[] = []
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 })
-  // Seeded: the jitter, and the ids of sign-ins and lock holds, differ between tabs yet repeat per run.
-  let seed = 7
-  vi.spyOn(Math, 'random').mockImplementation(() => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647)
-  vi.stubGlobal('BroadcastChannel', Channel)
-  vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-})
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy()
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-  vi.restoreAllMocks()
-  localStorage.clear()
-  sessionStorage.clear()
-})
+const clients = useOutageTabs()
 
 type Answer = 'ok' | '503' | '429' | 'invalid_grant'
 /**
@@ -88,8 +57,6 @@ function tabs(n: number, server: ReturnType<typeof endpoint>, storage: StorageOp
   const of = (name: string) => events.filter((e) => e.startsWith(`${name}: `) && !e.includes('login'))
   return { list, events, states, of }
 }
-
-const online = () => window.dispatchEvent(new Event('online'))
 
 describe('createAuthClient: tabs through an outage of the refresh endpoint', () => {
   it.each([
@@ -225,8 +192,6 @@ describe('createAuthClient: tabs through an outage of the refresh endpoint', () 
 })
 
 describe('createAuthClient: a failure told by one tab to the others', () => {
-  /** A channel of the default storageKey, as another tab's client holds it. */
-  const other = () => new Channel('latchkey:latchkey')
   /** One tab on localStorage signed in with a 300 s token (due at 240 s); its refresh calls and events. */
   function tab(refresh: (call: number) => Promise<TokenSet>) {
     const calls: number[] = []
@@ -246,7 +211,7 @@ describe('createAuthClient: a failure told by one tab to the others', () => {
 
   it('tells the retry time, the expiry of the token, the code and the status: never a token', async () => {
     const heard: unknown[] = []
-    other().onmessage = ({ data }) => heard.push(data)
+    otherTab().onmessage = ({ data }) => heard.push(data)
     const { auth } = tab(unavailable)
     const exp = auth.getState().expiresAt
     await vi.advanceTimersByTimeAsync(240_500)
@@ -262,7 +227,7 @@ describe('createAuthClient: a failure told by one tab to the others', () => {
     const { auth, calls, events } = tab(unavailable)
     const exp = auth.getState().expiresAt
     await vi.advanceTimersByTimeAsync(239_000)
-    other().postMessage([T0 + 250_000, exp, 'refresh_timeout', undefined])
+    otherTab().postMessage([T0 + 250_000, exp, 'refresh_timeout', undefined])
     await vi.advanceTimersByTimeAsync(1_500)
     // Due at 240 s: the try took the other tab's failure, code and all, and waits past its time.
     expect(calls).toEqual([])
@@ -273,7 +238,7 @@ describe('createAuthClient: a failure told by one tab to the others', () => {
     // After it (plus this tab's own jitter), this tab asks the endpoint itself.
     await vi.advanceTimersByTimeAsync(3_000)
     expect(calls[0]).toBeGreaterThanOrEqual(250_000)
-    other().postMessage([Date.now() + 60_000, exp, 'refresh_failed', 503])
+    otherTab().postMessage([Date.now() + 60_000, exp, 'refresh_failed', 503])
     await vi.advanceTimersByTimeAsync(10)
     const before = calls.length
     // The app's refresh() is not an automatic try: it asks at once.
@@ -293,7 +258,7 @@ describe('createAuthClient: a failure told by one tab to the others', () => {
       ['soon', exp, 'refresh_failed', 503],
       { until: T0 + 600_000, exp },
     ])
-      other().postMessage(junk)
+      otherTab().postMessage(junk)
     await vi.advanceTimersByTimeAsync(240_050)
     expect(calls[0]).toBeGreaterThanOrEqual(240_000)
     expect(events.filter((e) => e.includes('another tab'))).toEqual([])
@@ -330,7 +295,7 @@ describe('createAuthClient: a failure told by one tab to the others', () => {
   it('one taken from a tab that waits for online waits for online too, and online clears it', async () => {
     const { auth, calls, events } = tab(unavailable)
     await vi.advanceTimersByTimeAsync(239_000)
-    other().postMessage([Infinity, auth.getState().expiresAt, 'refresh_failed', 503])
+    otherTab().postMessage([Infinity, auth.getState().expiresAt, 'refresh_failed', 503])
     await vi.advanceTimersByTimeAsync(400_000)
     expect(calls).toEqual([])
     expect(events).toEqual(['refresh_failed 503 #1 false Refresh failed in another tab'])
