@@ -3,15 +3,13 @@ import { describe, expect, it, vi } from 'vitest'
 import { createAuthClient, createAuthFetch, RefreshError, type TokenSet } from '../src'
 import { T0, token } from './helpers'
 import { Channel, online, otherTab, useOutageTabs } from './support/outage'
-import { logEvents } from './support/tabs'
+import { logEvents, wait } from './support/tabs'
 
 /**
  * Review of "tabs tell each other their refresh failures": the same harness as outage-tabs (fake timers,
  * a BroadcastChannel stand-in that delivers each message as a timer task, fake Web Locks).
  */
 const clients = useOutageTabs()
-
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Tabs on localStorage whose refresh is `refresh(tab)`; the first signs in with a 300 s token (due at
@@ -214,13 +212,32 @@ describe('review: behaviour worth pinning', () => {
     expect(events.filter((e) => e.includes('taken'))).toHaveLength(2)
   })
 
-  it('another storageKey hears nothing of it', async () => {
+  it('another storageKey hears nothing of it, and takes nothing: its own due token is its own try', async () => {
     const heard: unknown[] = []
     const listener = new Channel('latchkey:other')
     listener.onmessage = ({ data }) => heard.push(data)
-    tabs(['a'], unavailable)
+    // A client of another storageKey whose token has the same expiry as the failing one's.
+    const otherCalls: number[] = []
+    const otherEvents: string[] = []
+    const other = createAuthClient({
+      storage: 'localStorage',
+      storageKey: 'other',
+      refresh: () => {
+        otherCalls.push(Date.now() - T0)
+        return unavailable()
+      },
+    })
+    clients.push(other)
+    other.on('refreshError', (e) => otherEvents.push(e.error.message))
+    const { list, calls } = tabs(['a'], unavailable)
+    other.setTokens({ accessToken: token(300), refreshToken: 'rt-other' })
+    expect(other.getState().expiresAt).toBe(list[0]!.getState().expiresAt)
     await vi.advanceTimersByTimeAsync(240_100)
-    expect(heard).toEqual([])
+    // Its channel carried its own failure alone, none of the tab of the default key.
+    expect(heard.filter(Array.isArray)).toHaveLength(otherCalls.length)
+    expect(calls).toHaveLength(1)
+    expect(otherCalls).toHaveLength(1)
+    expect(otherEvents.filter((m) => /another tab/.test(m))).toEqual([])
     listener.close()
   })
 
