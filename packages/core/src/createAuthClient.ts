@@ -478,12 +478,14 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     // an automatic try here takes that failure for its own and waits along, so an outage costs about one
     // call per round, not one per tab. `refresh()` (`forced`), also one that joined this try, still tries
     // at once. Transient as it was there, whatever its status (a 400 the app says is throttling), and with
-    // its `Retry-After`, which holds this tab's 401s back too (see tokenRenewer).
+    // its `Retry-After`, which holds this tab's 401s back too (see tokenRenewer). Of its code only a
+    // timeout is kept: any other (from another version, or a crafted `no_refresh` that would end the
+    // retries here) is `refresh_failed`.
     if (!forced && told && told[1] === session?.exp && (heard < tells || told[0] > now())) {
       adopted = Math.max(told[0], now())
       throw new RefreshError('Refresh failed in another tab', {
         permanent: false,
-        code: told[2],
+        code: told[2] === 'refresh_timeout' ? told[2] : undefined,
         status: told[3],
         retryAfter: told[4],
       })

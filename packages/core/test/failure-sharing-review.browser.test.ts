@@ -241,6 +241,30 @@ describe('review: behaviour worth pinning', () => {
     listener.close()
   })
 
+  it.each([
+    ['no_refresh', 'refresh_failed'],
+    ['refresh_rejected', 'refresh_failed'],
+    [{ not: 'a code' }, 'refresh_failed'],
+    ['refresh_timeout', 'refresh_timeout'],
+  ])(
+    'a failure told with code %j is taken as %s: transient, and the tab retries after its time',
+    async (code, taken) => {
+      const { list, calls, events } = tabs(['a'], unavailable)
+      await vi.advanceTimersByTimeAsync(100)
+      // Told by another version, or a script on the page: `no_refresh` would end this tab's retries.
+      otherTab().postMessage([T0 + 250_000, list[0]!.getState().expiresAt, code, 503])
+      await vi.advanceTimersByTimeAsync(240_000)
+      expect(calls).toEqual([])
+      expect(events).toContain(`a: refreshError ${taken} 503 #1 true taken`)
+      expect(list[0]!.getState().error?.code).toBe(taken)
+      await vi.advanceTimersByTimeAsync(11_000)
+      // Its own try comes after the told time plus its jitter (≤ 1 s), and its retries after that.
+      expect(calls.length).toBeGreaterThan(0)
+      expect(Number(calls[0]!.split(' ')[1])).toBeGreaterThanOrEqual(250_000)
+      expect(Number(calls[0]!.split(' ')[1])).toBeLessThanOrEqual(251_000)
+    },
+  )
+
   it('no message on the channel ever carries a token, through the outage and recovery', async () => {
     const heard: unknown[] = []
     otherTab().onmessage = ({ data }) => heard.push(data)
