@@ -160,6 +160,68 @@ describe('lease takeover', () => {
   }, 15_000)
 })
 
+describe('the localStorage lease (no Web Locks), one tab against another', () => {
+  const LEASE = 'latchkey:race:lock'
+  const lease = () => JSON.parse(localStorage.getItem(LEASE) ?? 'null')?.o
+  beforeEach(() => {
+    vi.useFakeTimers()
+    vi.stubGlobal('navigator', { ...navigator, locks: undefined })
+  })
+  afterEach(() => vi.useRealTimers())
+
+  it('another tab that writes the lease in the same instant wins: this one waits for it to let go', async () => {
+    // Tabs are processes: another tab's write can land between this tab's look and its check.
+    const setItem = localStorage.setItem.bind(localStorage)
+    let raced = false
+    vi.spyOn(localStorage, 'setItem').mockImplementation((key, value) => {
+      setItem(key, value)
+      if (key === LEASE && !raced) {
+        raced = true
+        setItem(LEASE, JSON.stringify({ o: 'other', x: Date.now() + 15_000 }))
+      }
+    })
+    const sync = createTabSync('race', () => {}, Date.now, 15_000)
+    const fn = vi.fn(async () => 'refreshed')
+    const result = sync.lock(fn)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(raced).toBe(true)
+    expect(fn).not.toHaveBeenCalled()
+    // The other tab's refresh ends and it lets go: this one takes the lease and runs.
+    localStorage.removeItem(LEASE)
+    await vi.advanceTimersByTimeAsync(500)
+    expect(fn).toHaveBeenCalledOnce()
+    await expect(result).resolves.toBe('refreshed')
+    sync.close()
+  })
+
+  it('a tab whose lease was taken over while it ran leaves the new owner’s lease in place', async () => {
+    const sync = createTabSync('race', () => {}, Date.now, 15_000)
+    let finish!: () => void
+    const result = sync.lock(() => new Promise<void>((resolve) => (finish = resolve)))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(lease()).not.toBeNull()
+    // This tab was frozen past the wait bound: another tab took over and refreshes now.
+    localStorage.setItem(LEASE, JSON.stringify({ o: 'other', x: Date.now() + 15_000 }))
+    finish()
+    await vi.advanceTimersByTimeAsync(1_000)
+    await result
+    // Removed, a third tab could enter while the other still refreshes: two refreshes, one reused token.
+    expect(lease()).toBe('other')
+    sync.close()
+  })
+
+  it('an expired lease (its tab closed mid-refresh) is not waited for', async () => {
+    localStorage.setItem(LEASE, JSON.stringify({ o: 'closed', x: Date.now() - 1 }))
+    const sync = createTabSync('race', () => {}, Date.now, 15_000)
+    const fn = vi.fn(async () => 'refreshed')
+    const result = sync.lock(fn)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(fn).toHaveBeenCalledOnce()
+    await expect(result).resolves.toBe('refreshed')
+    sync.close()
+  })
+})
+
 describe('lease takeover after a dead tab', () => {
   afterEach(() => {
     for (const c of clients.splice(0)) c.destroy()
