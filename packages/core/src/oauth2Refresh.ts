@@ -76,8 +76,8 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     if (!res.ok || code) {
       throw new RefreshError(`Token endpoint error: ${code || status}`, {
         // A 2xx that says no (GitHub answers refusals with 200) is the server's word on this grant:
-        // an outage answers 5xx or no JSON.
-        permanent: res.ok || isRejection(status) || code === 'invalid_grant',
+        // an outage answers 5xx or no JSON. Read as sent: a short refresh token may be part of the code.
+        permanent: res.ok || isRejection(status) || data.error === 'invalid_grant',
         status,
         retryAfter,
         cause: { error: code, error_description: said(data.error_description) },
