@@ -1,32 +1,13 @@
-import { type AuthClient, createAuthClient, createAuthFetch } from '@latchkey/core'
+import { createAuthClient, createAuthFetch } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import axios, { type AxiosError, AxiosHeaders } from 'axios'
-import { HttpResponse, http } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { attachAuth } from '../src'
+import { useTokenApi } from './support/tokenApi'
 
 const A = 'https://a.example.com'
 const B = 'https://b.example.com'
-const seen: Array<{ url: string; authorization: string | null }> = []
-const valid = new Set<string>()
-const clients: AuthClient[] = []
-const server = setupServer(
-  http.all('*', ({ request }) => {
-    const authorization = request.headers.get('authorization')
-    seen.push({ url: request.url, authorization })
-    return valid.has(authorization?.replace(/^Bearer /, '') ?? '')
-      ? HttpResponse.json({ ok: true })
-      : HttpResponse.json({ error: 'invalid_token' }, { status: 401 })
-  }),
-)
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-afterEach(() => {
-  seen.length = 0
-  valid.clear()
-  for (const c of clients.splice(0)) c.destroy()
-})
-afterAll(() => server.close())
+const { seen, valid, clients } = useTokenApi()
 
 /** A client for one API: the same user as the other's (one identity provider), its own tokens. */
 function client(api: string, name: string, revoked = false) {

@@ -1,33 +1,14 @@
-import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { createAuthClient } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import axios, { AxiosError, type InternalAxiosRequestConfig } from 'axios'
-import { HttpResponse, http } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { attachAuth } from '../src'
+import { useTokenApi } from './support/tokenApi'
 
 /** Tests written in a mutation review of attachAuth: each one fails with a change no other test caught. */
 const API = 'https://api.example.com'
 const OTHER = 'https://other.example.com'
-const seen: Array<{ url: string; authorization: string | null }> = []
-const valid = new Set<string>()
-const clients: AuthClient[] = []
-const server = setupServer(
-  http.all('*', ({ request }) => {
-    const authorization = request.headers.get('authorization')
-    seen.push({ url: request.url, authorization })
-    return valid.has(authorization?.replace(/^Bearer /, '') ?? '')
-      ? HttpResponse.json({ ok: true })
-      : HttpResponse.json({ error: 'invalid_token' }, { status: 401 })
-  }),
-)
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-afterEach(() => {
-  seen.length = 0
-  valid.clear()
-  for (const c of clients.splice(0)) c.destroy()
-})
-afterAll(() => server.close())
+const { seen, valid, clients } = useTokenApi()
 
 /** A client holding a live token the API accepts (unless `revoked`), whose refresh issues the next. */
 function client(revoked = false) {

@@ -2,8 +2,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type TokenSet } from '../src'
 import { T0, token } from './helpers'
-import { otherTab, useOutageTabs } from './support/outage'
-import { logEvents } from './support/tabs'
+import { otherTab, signedInTabs, useOutageTabs } from './support/outage'
 
 /**
  * Mutation review of the engine (createAuthClient, tabSync, wake): each test pins a behaviour that a
@@ -12,31 +11,8 @@ import { logEvents } from './support/tabs'
  */
 const clients = useOutageTabs()
 
-/** Tabs on localStorage; the first signs in with a 300 s token (due at 240 s). */
-function tabs(names: string[], refresh: (tab: string) => Promise<TokenSet>, options = {}) {
-  const calls: string[] = []
-  const events: string[] = []
-  const list = names.map((name, i) => {
-    const tab = createAuthClient({
-      storage: 'localStorage',
-      ...options,
-      refresh: () => {
-        calls.push(`${name} ${Date.now() - T0}`)
-        return refresh(name)
-      },
-    })
-    clients.push(tab)
-    if (i === 0) tab.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
-    logEvents(events, name, tab)
-    tab.on('refreshError', (e) =>
-      events.push(
-        `${name}: refreshError ${e.error.code} #${e.attempt} ${e.willRetry}${/another tab/.test(e.error.message) ? ' taken' : ''}`,
-      ),
-    )
-    return tab
-  })
-  return { list, calls, events }
-}
+const tabs = (names: string[], refresh: (tab: string) => Promise<TokenSet>, options = {}) =>
+  signedInTabs(clients, names, refresh, options)
 
 const renewed = async (): Promise<TokenSet> => ({ accessToken: token(300), refreshToken: 'rt-1' })
 

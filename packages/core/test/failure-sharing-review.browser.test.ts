@@ -2,8 +2,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createAuthClient, createAuthFetch, RefreshError, type TokenSet } from '../src'
 import { T0, token } from './helpers'
-import { Channel, online, otherTab, useOutageTabs } from './support/outage'
-import { logEvents, wait } from './support/tabs'
+import { Channel, online, otherTab, signedInTabs, useOutageTabs } from './support/outage'
+import { wait } from './support/tabs'
 
 /**
  * Review of "tabs tell each other their refresh failures": the same harness as outage-tabs (fake timers,
@@ -11,34 +11,8 @@ import { logEvents, wait } from './support/tabs'
  */
 const clients = useOutageTabs()
 
-/**
- * Tabs on localStorage whose refresh is `refresh(tab)`; the first signs in with a 300 s token (due at
- * 240 s). `calls` records `<tab> <ms since T0>`; events as `a: logout refresh_rejected`, `a: error …`.
- */
-function tabs(names: string[], refresh: (tab: string) => Promise<TokenSet>, options = {}) {
-  const calls: string[] = []
-  const events: string[] = []
-  const list = names.map((name, i) => {
-    const tab = createAuthClient({
-      storage: 'localStorage',
-      ...options,
-      refresh: () => {
-        calls.push(`${name} ${Date.now() - T0}`)
-        return refresh(name)
-      },
-    })
-    clients.push(tab)
-    if (i === 0) tab.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
-    logEvents(events, name, tab)
-    tab.on('refreshError', (e) =>
-      events.push(
-        `${name}: refreshError ${e.error.code} ${e.error.status} #${e.attempt} ${e.willRetry}${/another tab/.test(e.error.message) ? ' taken' : ''}`,
-      ),
-    )
-    return tab
-  })
-  return { list, calls, events }
-}
+const tabs = (names: string[], refresh: (tab: string) => Promise<TokenSet>, options = {}) =>
+  signedInTabs(clients, names, refresh, options)
 
 describe('review: a failure told by one tab to the others', () => {
   it('a transient failure with status 400 (the README’s Cognito throttling) taken by another tab signs nobody out', async () => {

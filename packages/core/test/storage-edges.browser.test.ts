@@ -108,7 +108,11 @@ describe('a tab that fell back to memory', () => {
   // API.md, logout(): "Clears state and storage synchronously and tells other tabs." A tab whose write
   // once failed (quota) keeps its session in memory; a logout there must still clear the entry another
   // tab stored since, or a reload signs the user in again.
-  it('clears on logout the entry another tab stored meanwhile', async () => {
+  it.each([
+    ['open', false],
+    // No tab left to remove it then: only the logout here does.
+    ['closed before the logout', true],
+  ])('clears on logout the entry another tab stored meanwhile (that tab %s)', async (_, closed) => {
     const refresh = async (): Promise<TokenSet> => ({ accessToken: token(300, { n: 2 }) })
     const a = createAuthClient({ storage: 'localStorage', storageKey: 'q', refresh })
     const b = createAuthClient({ storage: 'localStorage', storageKey: 'q', refresh })
@@ -133,10 +137,12 @@ describe('a tab that fell back to memory', () => {
     b.setTokens({ accessToken: token(300, { n: 9 }), refreshToken: 'rt-9' })
     await vi.waitFor(() => expect(a.getState().claims).toMatchObject({ n: 9 }))
     expect(localStorage.getItem('q')).not.toBeNull()
+    if (closed) b.destroy()
     await a.logout()
+    if (closed) expect(localStorage.getItem('q')).toBeNull()
     await wait()
     expect(localStorage.getItem('q')).toBeNull()
-    expect(b.getState().status).toBe('unauthenticated')
+    if (!closed) expect(b.getState().status).toBe('unauthenticated')
   })
 })
 

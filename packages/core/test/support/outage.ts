@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, vi } from 'vitest'
-import type { AuthClient } from '../../src'
-import { T0 } from '../helpers'
+import { type AuthClient, createAuthClient, type TokenSet } from '../../src'
+import { T0, token } from '../helpers'
 import { createLocks } from './locks'
+import { logEvents } from './tabs'
 
 /**
  * A BroadcastChannel stand-in for tests on fake timers: Node's BroadcastChannel delivers on its own
@@ -52,4 +53,39 @@ export function useOutageTabs(): AuthClient[] {
     sessionStorage.clear()
   })
   return clients
+}
+
+/**
+ * Tabs on localStorage (added to `clients`) whose refresh is `refresh(tab)`; the first signs in with a
+ * 300 s token (due at 240 s). `calls` records `<tab> <ms since T0>`; events as `a: logout refresh_rejected`,
+ * and failures as `a: refreshError refresh_failed 503 #1 true taken` (`taken`: from another tab).
+ */
+export function signedInTabs(
+  clients: AuthClient[],
+  names: string[],
+  refresh: (tab: string) => Promise<TokenSet>,
+  options = {},
+) {
+  const calls: string[] = []
+  const events: string[] = []
+  const list = names.map((name, i) => {
+    const tab = createAuthClient({
+      storage: 'localStorage',
+      ...options,
+      refresh: () => {
+        calls.push(`${name} ${Date.now() - T0}`)
+        return refresh(name)
+      },
+    })
+    clients.push(tab)
+    if (i === 0) tab.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    logEvents(events, name, tab)
+    tab.on('refreshError', (e) =>
+      events.push(
+        `${name}: refreshError ${e.error.code} ${e.error.status} #${e.attempt} ${e.willRetry}${/another tab/.test(e.error.message) ? ' taken' : ''}`,
+      ),
+    )
+    return tab
+  })
+  return { list, calls, events }
 }
