@@ -78,29 +78,26 @@ describe('AuthProvider with two Reacts (mutation review)', () => {
     const auth = client()
     const state = auth.getState()
 
-    const React19 = await import('react')
-    const { renderToString: render19 } = await import('react-dom/server')
-    const copy19 = await import('../src/index')
-    const app19 = React19.createElement(
-      copy19.AuthProvider,
-      { client: auth, serverState: state },
-      React19.createElement(CopyStatus, { copy: copy19, h: React19.createElement as H }),
-    )
-    expect(render19(app19)).toBe('<p>authenticated</p>')
+    /** Server-renders the provider and a status line with the React, react-dom and copy loaded now. */
+    const renderCopy = async (server: string) => {
+      const React = await import('react')
+      const { renderToString } = (await import(server)) as typeof import('react-dom/server')
+      const copy = await import('../src/index')
+      const app = React.createElement(
+        copy.AuthProvider,
+        { client: auth, serverState: state },
+        React.createElement(CopyStatus, { copy, h: React.createElement as H }),
+      )
+      return { version: React.version, html: renderToString(app) }
+    }
+    expect((await renderCopy('react-dom/server')).html).toBe('<p>authenticated</p>')
 
     vi.resetModules()
     vi.doMock('react', () => import('react18'))
     try {
-      const React18 = await import('react')
-      expect(React18.version).toMatch(/^18\./)
-      const { renderToString: render18 } = await import('react-dom18/server')
-      const copy18 = await import('../src/index')
-      const app18 = React18.createElement(
-        copy18.AuthProvider,
-        { client: auth, serverState: state },
-        React18.createElement(CopyStatus, { copy: copy18, h: React18.createElement as H }),
-      )
-      expect(render18(app18)).toBe('<p>authenticated</p>')
+      const react18 = await renderCopy('react-dom18/server')
+      expect(react18.version).toMatch(/^18\./)
+      expect(react18.html).toBe('<p>authenticated</p>')
     } finally {
       vi.doUnmock('react')
     }
