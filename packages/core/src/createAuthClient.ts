@@ -336,6 +336,16 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     return true
   }
 
+  /**
+   * Another tab's session of this one's generation: two sign-ins made before either tab heard of the
+   * other. Each tab must keep the same one: the one shared storage holds (stored last, as a reload finds
+   * it), else (no shared storage, or an async one) the greater entry.
+   */
+  function beaten(raw: string): boolean {
+    const stored = read()
+    return stored === undefined || isPromise(stored) ? raw < lastRaw! : stored === lastRaw
+  }
+
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {
     if (destroyed || raw === lastRaw) return
@@ -350,7 +360,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
         write(session && encodeSession(session))
         return report(e as AuthError)
       }
-      if ((session && next.g < session.g) || raced(next)) return
+      if ((session && (next.g < session.g || (next.g === session.g && beaten(raw)))) || raced(next)) return
     }
     lastRaw = raw
     const had = session
