@@ -34,21 +34,18 @@ it.each(['localStorage', 'cookie'])('%s: both tabs keep the sign-in made last', 
   const [one, two] = [await context.newPage(), await context.newPage()]
   for (const page of [one, two]) await page.goto(`${server.origin}/?storage=${storage}`)
 
-  // Tab one signs in when tab two says it is busy; tab two stays busy for 1.5 s, then signs in at once.
-  const first = one.evaluate(
-    () =>
-      new Promise<number>((resolve) => {
-        addEventListener('storage', (e) => {
-          if (e.key !== 'busy') return
-          ;(window as any).auth.setTokens({
-            accessToken: 'alice-at',
-            refreshToken: 'alice-rt',
-            expiresIn: 3600,
-          })
-          resolve(Date.now())
-        })
-      }),
-  )
+  // Tab one signs in when tab two says it is busy (its listener is in place before tab two starts); tab
+  // two stays busy for 1.5 s, then signs in at once.
+  await one.evaluate(() => {
+    const page = window as any
+    page.signedIn = new Promise<number>((resolve) => {
+      addEventListener('storage', (e) => {
+        if (e.key !== 'busy') return
+        page.auth.setTokens({ accessToken: 'alice-at', refreshToken: 'alice-rt', expiresIn: 3600 })
+        resolve(Date.now())
+      })
+    })
+  })
   const second = await two.evaluate(() => {
     const start = Date.now()
     localStorage.setItem('busy', String(start))
@@ -59,7 +56,7 @@ it.each(['localStorage', 'cookie'])('%s: both tabs keep the sign-in made last', 
     return { start, at: Date.now() }
   })
   // The race happened: tab one signed in while tab two was busy, before tab two did.
-  const signedIn = await first
+  const signedIn = await one.evaluate(() => (window as any).signedIn as Promise<number>)
   expect(signedIn).toBeGreaterThan(second.start)
   expect(signedIn).toBeLessThan(second.at)
 

@@ -108,12 +108,16 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   // Bumped by login(), logout() and a user's logout in another tab: a login that resolves after a
   // later one (or a logout) is dropped.
   let logins = 0
-  // The sign-in signed out last, here or in another tab: an entry of it stored after that (a refresh in
-  // another tab that raced the sign-out) signs nobody back in; the tab that reads it removes it.
-  let ended: unknown
-  // The highest generation seen, kept across logouts: a new session always outranks older copies.
+  // The sign-ins signed out, here or in another tab; no sign-in's id comes back. An entry of one stored
+  // after that (a refresh in another tab that raced the sign-out, or news of it that came late) signs
+  // nobody back in; the tab that reads it removes it.
+  const ended: unknown[] = []
+  const end = (s: Session | null | undefined) => s?.id && ended.push(s.id)
+  // The highest generation seen, kept across logouts: a new session always outranks older copies. It also
+  // outranks the entry storage holds, which may be one stored by a tab not heard of yet: the tabs that
+  // hold that one take this, stored last, as a reload does.
   let generation = 0
-  const nextGeneration = () => Math.max(generation, session?.g ?? 0) + 1
+  const nextGeneration = () => Math.max(generation, session?.g ?? 0, entry()?.g ?? 0) + 1
   let inflight: Promise<string> | null = null
   let attempt = 0
   // A failed refresh waits: for its retry timer, or (retries spent) for the network to return.
@@ -329,10 +333,22 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (news) adopt(raw)
   }
 
-  /** An entry of the sign-in signed out last, stored by a refresh that raced the sign-out: removed. */
-  function raced(s: Session): boolean {
-    if (!ended || s.id !== ended) return false
-    persist()
+  /** The session of an entry: by default the one shared storage holds, when it can be read at once. */
+  const entry = (raw: Stored | Promise<Stored> = read()) => {
+    try {
+      return typeof raw === 'string' ? decodeSession(raw) : undefined
+    } catch {}
+  }
+
+  /**
+   * An entry of a sign-in that was signed out, stored by a refresh that raced the sign-out: removed. Not
+   * while shared storage holds another entry (news of a sign-in since, heard late): that one has news of
+   * its own, and removing it (and telling the other tabs so) would sign it out everywhere.
+   */
+  function raced(s: Session, raw: string): boolean {
+    if (!ended.includes(s.id)) return false
+    const stored = read()
+    if (stored === raw || stored === undefined || isPromise(stored)) persist()
     return true
   }
 
@@ -344,6 +360,15 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   function beaten(raw: string): boolean {
     const stored = read()
     return stored === undefined || isPromise(stored) ? raw < lastRaw! : stored === lastRaw
+  }
+
+  /**
+   * Shared storage, read at once, holds another value than `raw`. News of a session no newer than the last
+   * one this signed-out tab held or ended is then old (a sign-in replaced or signed out since, told late).
+   */
+  function passed(raw: string): boolean {
+    const stored = read()
+    return stored !== undefined && !isPromise(stored) && stored !== raw
   }
 
   /** Follows a value another tab (or script) put in shared storage. */
@@ -360,7 +385,13 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
         write(session && encodeSession(session))
         return report(e as AuthError)
       }
-      if ((session && (next.g < session.g || (next.g === session.g && beaten(raw)))) || raced(next)) return
+      if (
+        (session
+          ? next.g < session.g || (next.g === session.g && beaten(raw))
+          : next.g <= generation && passed(raw)) ||
+        raced(next, raw)
+      )
+        return
     }
     lastRaw = raw
     const had = session
@@ -387,10 +418,12 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (next || expired) {
       if (epoch === mark) emit(next ? (had ? 'refresh' : 'login') : 'expired', snapshot)
     } else {
-      ended = had!.id
+      end(had)
       emit('logout', { reason: 'other_tab' })
       // This tab's refresh may have stored its result over the sign-out before the news came: remove it.
-      reread()
+      // Another sign-in found there is newer than this news and has news of its own: taken now, it would
+      // run ahead of the news still queued, and a logout among them would end it.
+      reread((r) => (typeof r !== 'string' || ended.includes(entry(r)?.id)) && adoptRead(r))
     }
   }
 
@@ -435,7 +468,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       // Garbage is reported by the storage event or the next wake-up.
     }
     if (raw !== undefined) confirmed = raw
-    if (s && !raced(s) && (!session || s.g > session.g)) {
+    if (s && !raced(s, raw!) && (!session || s.g > session.g)) {
       if (session && !renews(session, s)) {
         adopt(raw!)
         throw noRefresh()
@@ -508,6 +541,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       c,
     )
     if (at !== epoch || destroyed) throw noRefresh()
+    // A sign-in or a sign-out another tab stored during the call, not heard of yet: made last, it outranks
+    // this renewal of the session it replaced, which is dropped (peek adopts it and ends this try).
+    const r = read()
+    if (!isPromise(r)) peek(r)
     let next: Session
     try {
       next = createSession(tokens, now(), session?.rt ?? null, nextGeneration(), true, session?.id)
@@ -681,8 +718,13 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
           if (session) sync!.post(lastRaw)
         } else if (raw === 1) logins++
         else if (Array.isArray(raw)) {
-          told = raw
-          tells++
+          if (raw[0]) {
+            told = raw as Failure
+            tells++
+          }
+          // The sign-ins a logout there ended: news of one that comes later (from a third tab, slower)
+          // signs nobody in here.
+          else ended.push(...raw.slice(1))
         } else {
           adopt(raw)
           // It counts as stored once read there (a cookie too large, or an async write not landed
@@ -811,7 +853,16 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     logout() {
       if (destroyed) return Promise.resolve()
       logins++
-      if (session) ended = session.id
+      end(session)
+      // It also ends what another tab stored that this one has not heard of yet (signed out already, or
+      // busy as that tab signed in): the removal is what storage, a reload and the other tabs keep, so
+      // that sign-in's news, when it comes, signs nobody in here; nor does older news.
+      const stored = entry()
+      end(stored)
+      generation = Math.max(generation, stored?.g ?? 0)
+      // Told before the removal, so a tab that hears of the removal by message knows what it ended when
+      // news of one of those sign-ins comes after it (from the tab that made it, slower).
+      sync?.post([0, ...ended])
       const tokens = { accessToken: session?.at ?? null, refreshToken: session?.rt ?? null }
       replace(null)
       if (!storage) drop(chosen)

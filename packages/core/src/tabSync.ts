@@ -18,8 +18,13 @@ export type Failure = [
   status?: number | undefined,
   retryAfter?: number | undefined,
 ]
-/** What tabs tell each other: a stored entry or its removal, `0` (ask), `1` (a user's logout), a failure. */
-export type Message = string | null | 0 | 1 | Failure
+/** The sign-ins a user's logout ended (their ids), told after the `1` that versions before this know. */
+export type Ended = [0, ...ids: unknown[]]
+/**
+ * What tabs tell each other: a stored entry or its removal, `0` (ask), `1` (a user's logout), the
+ * sign-ins it ended, a failure.
+ */
+export type Message = string | null | 0 | 1 | Ended | Failure
 
 export interface TabSync {
   /** Tells other tabs about a new stored entry (or its removal); `0` asks them for theirs. */
@@ -50,14 +55,14 @@ export function createTabSync(
   const tabs = typeof document === 'object' || inWorker()
   const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name + secret) : null
   // Anything else on the channel (another version, another script) is not ours: ignored. Versions before
-  // failures were told ignore those (arrays) in turn.
+  // failures (and ended sign-ins) were told ignore those (arrays) in turn.
   if (channel)
     channel.onmessage = ({ data }) =>
       (typeof data === 'string' ||
         data === null ||
         data === 0 ||
         data === 1 ||
-        (Array.isArray(data) && data[0] > 0)) &&
+        (Array.isArray(data) && data[0] >= 0)) &&
       onMessage(data)
   const pending = new Set<() => void>()
   let closed = false

@@ -12,7 +12,7 @@ import { logEvents, useTabs, wait } from './support/tabs'
  */
 
 const KEY = 'review'
-const { track, racingTabs, deliver, stored } = useTabs(KEY)
+const { track, racingTabs, deliver, stored, unseen } = useTabs(KEY)
 
 describe('false sign-outs: an empty entry under the lock while the session is alive', () => {
   it('an async storage whose write has not landed yet (an encrypting store) is no sign-out', async () => {
@@ -135,12 +135,15 @@ describe('`ended` lost or misapplied', () => {
     vi.stubGlobal('BroadcastChannel', undefined)
     vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
     let answer = () => {}
-    const slow = vi.fn(
-      () =>
-        new Promise<TokenSet>((resolve) => {
-          answer = () => resolve({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt-1' })
-        }),
-    )
+    const slow = vi.fn(() => {
+      const began = stored()
+      return new Promise<TokenSet>((resolve) => {
+        answer = () => {
+          unseen(began)
+          resolve({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt-1' })
+        }
+      })
+    })
     // A BFF-style refresh (cookie on the server side): B may refresh with no session at all.
     const silent = vi.fn(async ({ refreshToken }: RefreshContext) => {
       if (refreshToken) throw Object.assign(new Error('spent the ended sign-in'), { refreshToken })

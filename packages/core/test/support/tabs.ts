@@ -29,18 +29,26 @@ export function useTabs(key: string) {
    * Two tabs on localStorage without BroadcastChannel, so the test hands each tab's news to the other
    * itself, in the order it wants: A signed in (alice, `rt-0`), B opened on it. Their refresh waits
    * for `answer()`. Events land in `events` as `a: login`, `b: logout user`, …
+   *
+   * As the answer comes, the refreshing tab reads storage once more: a sign-out stored meanwhile ends its
+   * refresh there. In Chromium, a tab in another process can still read the entry as it was (the other
+   * tab's removal has not reached its copy of the area), and stores its result over the removal:
+   * `answer()` puts back the entry a removal took (one window has one area), for that read to find.
    */
   const racingTabs = () => {
     vi.stubGlobal('BroadcastChannel', undefined)
     vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
     let answer = () => {}
-    const refresh = vi.fn(
-      ({ signal }: RefreshContext) =>
-        new Promise<TokenSet>((resolve, reject) => {
-          answer = () => resolve({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt-1' })
-          signal.addEventListener('abort', () => reject(signal.reason))
-        }),
-    )
+    const refresh = vi.fn(({ signal }: RefreshContext) => {
+      const began = localStorage.getItem(key)
+      return new Promise<TokenSet>((resolve, reject) => {
+        answer = () => {
+          unseen(began)
+          resolve({ accessToken: token(300, { sub: 'alice', n: 2 }), refreshToken: 'rt-1' })
+        }
+        signal.addEventListener('abort', () => reject(signal.reason))
+      })
+    })
     const a = track(createAuthClient({ storage: 'localStorage', storageKey: key, refresh }))
     a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
     const b = track(createAuthClient({ storage: 'localStorage', storageKey: key, refresh }))
@@ -50,9 +58,15 @@ export function useTabs(key: string) {
     return { a, b, events, refresh, answer: () => answer() }
   }
 
+  /** A removal the refreshing tab has not seen yet: it reads the entry as it was (see racingTabs). */
+  const unseen = (began: string | null) => {
+    if (began !== null && localStorage.getItem(key) === null) localStorage.setItem(key, began)
+  }
+
   return {
     track,
     racingTabs,
+    unseen,
     deliver: (newValue: string | null) =>
       window.dispatchEvent(new StorageEvent('storage', { key, newValue, storageArea: localStorage })),
     stored: () => localStorage.getItem(key),
