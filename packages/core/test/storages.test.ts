@@ -242,6 +242,39 @@ describe('cookie storage', () => {
       error: { code: 'storage_unavailable' },
     })
   })
+
+  it('falls back to memory when a write is lost and the cookie keeps what it held before', () => {
+    const old = createAuthClient({ storage: 'cookie', storageKey: 'kept' })
+    old.setTokens({ accessToken: token() })
+    old.destroy()
+    vi.spyOn(document, 'cookie', 'set').mockImplementation(() => {})
+    const auth = createAuthClient({ storage: 'cookie', storageKey: 'kept' })
+    expect(auth.setTokens({ accessToken: token(600) }).error?.code).toBe('storage_unavailable')
+  })
+
+  it('a tab that writes the cookie just after this one (shared at once across processes) is no failure', () => {
+    // Tab A's write, then tab B's, both before A reads its cookie back: A finds B's entry there.
+    let proto = Object.getPrototypeOf(document)
+    while (!Object.getOwnPropertyDescriptor(proto, 'cookie')) proto = Object.getPrototypeOf(proto)
+    const cookie = Object.getOwnPropertyDescriptor(proto, 'cookie')!
+    const other = createAuthClient({ storage: 'memory' })
+    other.setTokens({ accessToken: token(900, { sub: 'bob' }) })
+    let raced = false
+    vi.spyOn(document, 'cookie', 'set').mockImplementation((value: string) => {
+      cookie.set!.call(document, value)
+      if (raced || !value.startsWith('crossed=')) return
+      raced = true
+      cookie.set!.call(document, `crossed=${encodeURIComponent('{"v":1,"other":"tab"}')}; path=/`)
+    })
+    const auth = createAuthClient({ storage: 'cookie', storageKey: 'crossed' })
+    const errors: string[] = []
+    auth.on('error', (e) => errors.push(e.code))
+    const state = auth.setTokens({ accessToken: token(600, { sub: 'alice' }) })
+    expect(raced).toBe(true)
+    expect(state.error).toBeNull()
+    expect(errors).toEqual([])
+    other.destroy()
+  })
 })
 
 describe('custom TokenStorage', () => {

@@ -64,10 +64,15 @@ export function cookieStorage({
           keep: true,
         })
       }
+      const before = get(key)
       write(key, encoded, maxAge)
       // A second cookie of this name was found (and expired, see get()): write ours again.
       if (get(key) === '') write(key, encoded, maxAge)
-      if (get(key) !== value) throw new AuthError('storage_unavailable', 'Cookies are disabled')
+      const after = get(key)
+      // Not ours, but another than before: a tab in another process wrote its own just after (cookies are
+      // shared at once), which is no failure. Nothing there, or what was there before: the write was lost.
+      if (after !== value && (!after || after === before))
+        throw new AuthError('storage_unavailable', 'Cookies are disabled')
     },
   }
 }
