@@ -15,7 +15,7 @@ const budgets = [
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
-    10088,
+    10109,
   ],
   ['@latchkey/core (everything)', `export * from '${core}'`, 10799],
   ['@latchkey/axios', `export * from '${dist('axios')}'`, 1024],
