@@ -333,8 +333,14 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (news) adopt(raw)
   }
 
+  /** What shared storage holds, when it can be read at once (undefined: unreadable, or async). */
+  const readNow = (): Stored => {
+    const raw = read()
+    if (!isPromise(raw)) return raw
+  }
+
   /** The session of an entry: by default the one shared storage holds, when it can be read at once. */
-  const entry = (raw: Stored | Promise<Stored> = read()) => {
+  const entry = (raw: Stored = readNow()) => {
     try {
       return typeof raw === 'string' ? decodeSession(raw) : undefined
     } catch {}
@@ -347,8 +353,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
    */
   function raced(s: Session, raw: string): boolean {
     if (!ended.includes(s.id)) return false
-    const stored = read()
-    if (stored === raw || stored === undefined || isPromise(stored)) persist()
+    const stored = readNow()
+    if (stored === raw || stored === undefined) persist()
     return true
   }
 
@@ -358,8 +364,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
    * it), else (no shared storage, or an async one) the greater entry.
    */
   function beaten(raw: string): boolean {
-    const stored = read()
-    return stored === undefined || isPromise(stored) ? raw < lastRaw! : stored === lastRaw
+    const stored = readNow()
+    return stored === undefined ? raw < lastRaw! : stored === lastRaw
   }
 
   /**
@@ -367,8 +373,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
    * one this signed-out tab held or ended is then old (a sign-in replaced or signed out since, told late).
    */
   function passed(raw: string): boolean {
-    const stored = read()
-    return stored !== undefined && !isPromise(stored) && stored !== raw
+    const stored = readNow()
+    return stored !== undefined && stored !== raw
   }
 
   /** Follows a value another tab (or script) put in shared storage. */
@@ -543,8 +549,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (at !== epoch || destroyed) throw noRefresh()
     // A sign-in or a sign-out another tab stored during the call, not heard of yet: made last, it outranks
     // this renewal of the session it replaced, which is dropped (peek adopts it and ends this try).
-    const r = read()
-    if (!isPromise(r)) peek(r)
+    peek(readNow())
     let next: Session
     try {
       next = createSession(tokens, now(), session?.rt ?? null, nextGeneration(), true, session?.id)

@@ -18,7 +18,10 @@ export type Failure = [
   status?: number | undefined,
   retryAfter?: number | undefined,
 ]
-/** The sign-ins a user's logout ended (their ids), told after the `1` that versions before this know. */
+/**
+ * The sign-ins a user's logout ended (their ids), told before the removal and its `1`. Versions before
+ * this one drop it.
+ */
 export type Ended = [0, ...ids: unknown[]]
 /**
  * What tabs tell each other: a stored entry or its removal, `0` (ask), `1` (a user's logout), the
