@@ -2,6 +2,9 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
+import { launchChromium } from './browser'
 
 const entry = fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url))
 
@@ -61,6 +64,23 @@ export async function serveCorePage({
       await new Promise((resolve) => server.close(resolve))
     },
   }
+}
+
+/**
+ * The page server and a headless Chromium for one test file: both started before its tests, and closed
+ * after them (after the file's own `afterAll` hooks, which run first). `chromiumArgs` go to the browser.
+ */
+export function useCorePage(options: CorePageOptions, chromiumArgs?: string[]) {
+  const core = {} as { browser: Browser; server: CorePageServer }
+  beforeAll(async () => {
+    core.server = await serveCorePage(options)
+    core.browser = await launchChromium(chromiumArgs)
+  })
+  afterAll(async () => {
+    await core.browser?.close()
+    await core.server?.close()
+  })
+  return core
 }
 
 /** A `before` script: records every lock request (`request <name>[ steal]`) and every one that rejects. */

@@ -1,7 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Cookie mode in real Chromium against cookie tossing: a sibling subdomain (a user-content host, a
@@ -9,9 +8,6 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  * Chromium lists the longer path first in `document.cookie`, so a client reading the first cookie of
  * its name would take the planted session for its own.
  */
-let browser: Browser
-let server: CorePageServer
-let port = ''
 let context: BrowserContext
 
 /** An unsigned JWT for `sub`, valid ten minutes. */
@@ -21,29 +17,22 @@ const jwt = (sub: string) => {
   return `${b({ alg: 'HS256', typ: 'JWT' })}.${b({ sub, iat, exp: iat + 600 })}.c2ln`
 }
 
-beforeAll(async () => {
-  // No refresh here: nothing is spent.
-  server = await serveCorePage({ spend: (_, res) => res.writeHead(404).end() })
-  port = new URL(server.origin).port
-  // Two hosts of one site, both served by this server.
-  browser = await launchChromium(['--host-resolver-rules=MAP *.example.test 127.0.0.1'])
-})
+// No refresh here: nothing is spent. Two hosts of one site, both served by this server.
+const core = useCorePage({ spend: (_, res) => res.writeHead(404).end() }, [
+  '--host-resolver-rules=MAP *.example.test 127.0.0.1',
+])
+const port = () => new URL(core.server.origin).port
 afterEach(async () => {
   await context?.close()
 })
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
-})
-
 type Page$ = Window & { latchkey: any; auth: any; log: string[] }
 /** The app at app.example.test/app/, and the sibling that plants cookies. */
 async function open() {
-  context = await browser.newContext()
+  context = await core.browser.newContext()
   const app = await context.newPage()
-  await app.goto(`http://app.example.test:${port}/app/`)
+  await app.goto(`http://app.example.test:${port()}/app/`)
   const evil = await context.newPage()
-  await evil.goto(`http://evil.example.test:${port}/`)
+  await evil.goto(`http://evil.example.test:${port()}/`)
   return { app, evil }
 }
 const start = (page: Page) =>

@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, RECORD_LOCKS, rotatingEndpoint, serveCorePage } from '../support/corePage'
+import type { Page } from 'playwright-core'
+import { afterAll, expect, it } from 'vitest'
+import { RECORD_LOCKS, rotatingEndpoint, useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: page X runs two clients of the same storageKey (x1, x2), page B one. Web Locks report
@@ -10,14 +9,11 @@ import { type CorePageServer, RECORD_LOCKS, rotatingEndpoint, serveCorePage } fr
  * while x1 held the lock, runs out, the lock is held by a hold that began since: B must not take it
  * over from x2 mid-refresh (that spent rt-0 twice and signed every tab out).
  */
-let browser: Browser
-let server: CorePageServer
 const { spends, release, spend } = rotatingEndpoint()
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    before: RECORD_LOCKS,
-    after: `
+const core = useCorePage({
+  before: RECORD_LOCKS,
+  after: `
       window.events = []
       window.make = (label, refreshTimeout, hang) => {
         const auth = latchkey.createAuthClient({
@@ -35,15 +31,11 @@ beforeAll(async () => {
           auth.on(type, (e) => events.push(label + ' ' + type + ' ' + (e.error?.code ?? e.reason ?? e.accessToken)))
         return auth
       }`,
-    spend,
-  })
-  browser = await launchChromium()
+  spend,
 })
 
 afterAll(async () => {
   for (const answer of release.splice(0)) answer()
-  await browser?.close()
-  await server?.close()
 })
 
 const holders = (page: Page) =>
@@ -52,10 +44,10 @@ const holders = (page: Page) =>
   )
 
 it('a waiting tab does not take the lock from the second client of a page while it refreshes', async () => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const x = await context.newPage()
   const b = await context.newPage()
-  for (const p of [x, b]) await p.goto(`${server.origin}/`)
+  for (const p of [x, b]) await p.goto(`${core.server.origin}/`)
   // refreshTimeout 8 s everywhere: waits are bounded at 13 s.
   await x.evaluate(() => {
     const w = window as any

@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, RECORD_LOCKS, rotatingEndpoint, serveCorePage } from '../support/corePage'
+import type { Page } from 'playwright-core'
+import { afterAll, expect, it } from 'vitest'
+import { RECORD_LOCKS, rotatingEndpoint, useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium tabs (Web Locks, BroadcastChannel, localStorage): tab A holds the refresh lock and
@@ -10,14 +9,11 @@ import { type CorePageServer, RECORD_LOCKS, rotatingEndpoint, serveCorePage } fr
  * taking the lock from it) and adopts its token. Found by a review: both took the lock over, the
  * second from the first while its refresh was under way, and the refresh token was spent twice.
  */
-let browser: Browser
-let server: CorePageServer
 const { spends, release, spend } = rotatingEndpoint()
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    before: RECORD_LOCKS,
-    after: `
+const core = useCorePage({
+  before: RECORD_LOCKS,
+  after: `
       window.start = (refreshTimeout, hang) => {
         window.events = []
         window.auth = latchkey.createAuthClient({
@@ -35,15 +31,11 @@ beforeAll(async () => {
         for (const type of ['refresh', 'refreshError', 'logout'])
           auth.on(type, (e) => events.push(type + ' ' + (e.error?.code ?? e.reason ?? e.accessToken)))
       }`,
-    spend,
-  })
-  browser = await launchChromium()
+  spend,
 })
 
 afterAll(async () => {
   for (const answer of release.splice(0)) answer()
-  await browser?.close()
-  await server?.close()
 })
 
 type Tab = Window & {
@@ -77,7 +69,7 @@ const decided = (page: Page) =>
   )
 
 it('a stuck lock two tabs wait for is taken over by one of them: the refresh token is spent once', async () => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const pageErrors: string[] = []
   const tabs: Page[] = []
   for (const [title, refreshTimeout, hang] of [
@@ -90,7 +82,7 @@ it('a stuck lock two tabs wait for is taken over by one of them: the refresh tok
   ] as const) {
     const page = await context.newPage()
     page.on('pageerror', (e) => pageErrors.push(`${title}: ${e}`))
-    await page.goto(`${server.origin}/`)
+    await page.goto(`${core.server.origin}/`)
     await page.evaluate(
       ([title, refreshTimeout, hang]) => {
         document.title = title

@@ -1,7 +1,5 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import { afterAll, expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium tabs (Web Locks, BroadcastChannel, localStorage) on a page of their own: a tab torn
@@ -9,16 +7,12 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  * the tab that is refreshing. Taking it over would make that tab's lock request reject, and the
  * refresh token be spent twice.
  */
-let browser: Browser
-let server: CorePageServer
-let origin = ''
 const spends: string[] = []
 const release: Array<() => void> = []
 
-beforeAll(async () => {
-  let n = 0
-  server = await serveCorePage({
-    before: `
+let n = 0
+const core = useCorePage({
+  before: `
       window.lockLog = []
       const request = navigator.locks.request.bind(navigator.locks)
       navigator.locks.request = (name, options, fn) => {
@@ -28,40 +22,35 @@ beforeAll(async () => {
         p.catch((e) => lockLog.push('rejected ' + e.name))
         return p
       }`,
-    after: `
+  after: `
       window.auth = latchkey.createAuthClient({
         storage: 'localStorage',
         refresh: async ({ refreshToken }) => (await fetch('/spend?rt=' + refreshToken, { method: 'POST' })).json(),
       })`,
-    spend(url, res) {
-      const rt = url.searchParams.get('rt')!
-      spends.push(rt)
-      // The refresh endpoint answers when the test says so.
-      release.push(() =>
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ accessToken: `opaque-${++n}`, expiresIn: 3600, refreshToken: `${rt}+` })),
-      )
-    },
-  })
-  origin = server.origin
-  browser = await launchChromium()
+  spend(url, res) {
+    const rt = url.searchParams.get('rt')!
+    spends.push(rt)
+    // The refresh endpoint answers when the test says so.
+    release.push(() =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ accessToken: `opaque-${++n}`, expiresIn: 3600, refreshToken: `${rt}+` })),
+    )
+  },
 })
 
 afterAll(async () => {
   for (const answer of release.splice(0)) answer()
-  await browser?.close()
-  await server?.close()
 })
 
 type Page = Window & { auth: any; lockLog: string[]; pending: Promise<unknown> }
 
 it('a tab destroyed while it waits for the refresh lock leaves it to the tab refreshing (r1 spent once)', async () => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const a = await context.newPage()
-  await a.goto(`${origin}/`)
+  await a.goto(`${core.server.origin}/`)
   const b = await context.newPage()
-  await b.goto(`${origin}/`)
+  await b.goto(`${core.server.origin}/`)
   await a.evaluate(() =>
     (window as unknown as Page).auth.setTokens({
       accessToken: 'opaque-0',

@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { Page } from 'playwright-core'
+import { expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: four tabs on localStorage while the refresh endpoint answers 503. The tabs try, retry
@@ -10,16 +9,13 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  * adopt its tokens. The endpoint rotates refresh tokens and refuses a second spend of one (reuse
  * detection), which must never trip.
  */
-let browser: Browser
-let server: CorePageServer
 /** `<answer>:<refresh token>:<tab>` for every refresh call. */
 const calls: string[] = []
 let down = false
 let current = 'rt-0'
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    after: `
+const core = useCorePage({
+  after: `
       window.events = []
       window.auth = latchkey.createAuthClient({
         storage: 'localStorage',
@@ -34,26 +30,19 @@ beforeAll(async () => {
       for (const type of ['refresh', 'logout', 'expired'])
         auth.on(type, (e) => events.push(type + (e && e.reason ? ' ' + e.reason : '')))
       auth.on('refreshError', (e) => events.push('refreshError ' + e.error.status + ' ' + e.willRetry))`,
-    spend(url, res) {
-      const rt = url.searchParams.get('rt')!
-      const answer = down ? '503' : rt === current ? 'ok' : 'reused'
-      calls.push(`${answer}:${rt}:${url.searchParams.get('tab')}`)
-      const json = (status: number, body: unknown) =>
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
-      if (answer === '503') return json(503, { error: 'temporarily_unavailable' })
-      if (answer === 'reused') return json(400, { error: 'invalid_grant' })
-      const n = Number(rt.slice(3)) + 1
-      current = `rt-${n}`
-      // Valid an hour: nothing more is due while the test looks.
-      json(200, { accessToken: `at-${n}`, refreshToken: current, expiresIn: 3600 })
-    },
-  })
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
+  spend(url, res) {
+    const rt = url.searchParams.get('rt')!
+    const answer = down ? '503' : rt === current ? 'ok' : 'reused'
+    calls.push(`${answer}:${rt}:${url.searchParams.get('tab')}`)
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (answer === '503') return json(503, { error: 'temporarily_unavailable' })
+    if (answer === 'reused') return json(400, { error: 'invalid_grant' })
+    const n = Number(rt.slice(3)) + 1
+    current = `rt-${n}`
+    // Valid an hour: nothing more is due while the test looks.
+    json(200, { accessToken: `at-${n}`, refreshToken: current, expiresIn: 3600 })
+  },
 })
 
 const view = (page: Page) =>
@@ -64,11 +53,11 @@ const view = (page: Page) =>
   })
 
 it('four tabs through a 503 outage: nothing spent while it lasts, one spend when online comes back', async () => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const pages: Page[] = []
   for (const name of ['a', 'b', 'c', 'd']) {
     const page = await context.newPage()
-    await page.goto(`${server.origin}/`)
+    await page.goto(`${core.server.origin}/`)
     await page.evaluate((n) => (window.name = n), name)
     pages.push(page)
   }

@@ -1,49 +1,40 @@
 import type http from 'node:http'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { Page } from 'playwright-core'
+import { beforeAll, beforeEach, expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: `auth.fetch` sends a request as it was at the call, as the browser's fetch does, on the
  * 401 replay too: the app reuses its FormData, URLSearchParams, buffer or URL object for the next
  * request right after the call. The API refuses the first token (401) and takes the refreshed one.
  */
-let browser: Browser
-let server: CorePageServer
 let page: Page
 const seen: Array<{ url: string; token: string; body: string }> = []
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    after: `
+const core = useCorePage({
+  after: `
       window.auth = latchkey.createAuthClient({
         syncTabs: false,
         refresh: async () => ({ accessToken: 'second', expiresIn: 600 }),
       })
       auth.setTokens({ accessToken: 'first', refreshToken: 'rt', expiresIn: 600 })`,
-    spend: (_, res) => res.writeHead(404).end(),
-    api(req: http.IncomingMessage, res: http.ServerResponse) {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        const token = req.headers.authorization?.replace(/^Bearer /, '') ?? ''
-        // A multipart body is recorded without its boundary (a new one on the replay).
-        const boundary = /boundary=(.*)$/.exec(req.headers['content-type'] ?? '')?.[1]
-        const body = Buffer.concat(chunks).toString()
-        seen.push({ url: req.url!, token, body: boundary ? body.split(boundary).join('*') : body })
-        res.writeHead(token === 'second' ? 200 : 401).end()
-      })
-    },
-  })
-  browser = await launchChromium()
-  page = await browser.newPage()
-  await page.goto(`${server.origin}/`)
+  spend: (_, res) => res.writeHead(404).end(),
+  api(req: http.IncomingMessage, res: http.ServerResponse) {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const token = req.headers.authorization?.replace(/^Bearer /, '') ?? ''
+      // A multipart body is recorded without its boundary (a new one on the replay).
+      const boundary = /boundary=(.*)$/.exec(req.headers['content-type'] ?? '')?.[1]
+      const body = Buffer.concat(chunks).toString()
+      seen.push({ url: req.url!, token, body: boundary ? body.split(boundary).join('*') : body })
+      res.writeHead(token === 'second' ? 200 : 401).end()
+    })
+  },
 })
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
+beforeAll(async () => {
+  page = await core.browser.newPage()
+  await page.goto(`${core.server.origin}/`)
 })
 
 beforeEach(async () => {

@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { Page } from 'playwright-core'
+import { expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: two signed-out tabs, and two users signing in, one in each, before either tab has
@@ -9,30 +8,20 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  * signs in itself before its event loop delivers tab one's news. Both tabs must end up with the sign-in
  * stored last, which a reload finds, whatever order the news then comes in.
  */
-let browser: Browser
-let server: CorePageServer
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    after: `
+const core = useCorePage({
+  after: `
       const params = new URLSearchParams(location.search)
       window.auth = latchkey.createAuthClient({ storage: params.get('storage'), storageKey: 'race' })`,
-    spend: (_, res) => res.writeHead(500).end(),
-  })
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
+  spend: (_, res) => res.writeHead(500).end(),
 })
 
 const held = (page: Page) => page.evaluate(() => (window as any).auth.getState().accessToken as string | null)
 
 it.each(['localStorage', 'cookie'])('%s: both tabs keep the sign-in made last', async (storage) => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const [one, two] = [await context.newPage(), await context.newPage()]
-  for (const page of [one, two]) await page.goto(`${server.origin}/?storage=${storage}`)
+  for (const page of [one, two]) await page.goto(`${core.server.origin}/?storage=${storage}`)
 
   // Tab one signs in when tab two says it is busy (its listener is in place before tab two starts); tab
   // two stays busy for 1.5 s, then signs in at once.
@@ -65,7 +54,7 @@ it.each(['localStorage', 'cookie'])('%s: both tabs keep the sign-in made last', 
   await new Promise((resolve) => setTimeout(resolve, 500))
   expect([await held(one), await held(two)]).toEqual(['bob-at', 'bob-at'])
   const three = await context.newPage()
-  await three.goto(`${server.origin}/?storage=${storage}`)
+  await three.goto(`${core.server.origin}/?storage=${storage}`)
   expect(await held(three)).toBe('bob-at')
   await context.close()
 })

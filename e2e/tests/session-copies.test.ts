@@ -1,7 +1,6 @@
-import type { Browser, BrowserContext, Page as PwPage } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { BrowserContext, Page as PwPage } from 'playwright-core'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium tabs in `sessionStorage` mode. A tab opened with `window.open` (no noopener) starts
@@ -10,9 +9,6 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  * the whole family, as Auth0, Okta, Supabase and Keycloak do. Copies of one sign-in must spend each
  * token once between them; a tab signed in on its own keeps its own session.
  */
-let browser: Browser
-let server: CorePageServer
-let origin = ''
 /** `<family>:<rt>:<ok|reused|revoked>:<tab>` for every refresh call. */
 const spends: string[] = []
 /** Per family (one a sign-in): the refresh token that may be spent next; null once revoked. */
@@ -24,9 +20,8 @@ let families = 0
 const json = (res: import('node:http').ServerResponse, status: number, body: unknown) =>
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    after: `
+const core = useCorePage({
+  after: `
       window.events = []
       window.tab = '?'
       window.auth = latchkey.createAuthClient({
@@ -41,40 +36,32 @@ beforeAll(async () => {
         auth.on(type, (e) => events.push(type + (e && e.reason ? ': ' + e.reason : '')))
       auth.on('refreshError', (e) => events.push('refreshError: ' + e.error.code))
       window.signIn = async () => auth.setTokens(await (await fetch('/spend?rt=new', { method: 'POST' })).json())`,
-    spend(url, res) {
-      const rt = url.searchParams.get('rt')!
-      // Tokens name their family and number: `f1-rt-0`, `f1-at-0`. Opaque: no dots.
-      const [family = '', , n] = rt.split('-')
-      const answer = (f: string, k: number) => {
-        current.set(f, `${f}-rt-${k}`)
-        issued.set(f, [...(issued.get(f) ?? []), `${f}-at-${k}`])
-        // Short-lived: the client refreshes at half the lifetime, every 1.5 s.
-        json(res, 200, { accessToken: `${f}-at-${k}`, refreshToken: `${f}-rt-${k}`, expiresIn: 3 })
-      }
-      if (rt === 'new') return answer(`f${++families}`, 0)
-      const ok = current.get(family) === rt
-      spends.push(
-        `${family}:${rt}:${ok ? 'ok' : current.get(family) ? 'reused' : 'revoked'}:${url.searchParams.get('tab')}`,
-      )
-      if (ok) return answer(family, Number(n) + 1)
-      // Reuse detected: the family is revoked, its newest token too.
-      current.set(family, null)
-      json(res, 400, { error: 'invalid_grant' })
-    },
-  })
-  origin = server.origin
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
+  spend(url, res) {
+    const rt = url.searchParams.get('rt')!
+    // Tokens name their family and number: `f1-rt-0`, `f1-at-0`. Opaque: no dots.
+    const [family = '', , n] = rt.split('-')
+    const answer = (f: string, k: number) => {
+      current.set(f, `${f}-rt-${k}`)
+      issued.set(f, [...(issued.get(f) ?? []), `${f}-at-${k}`])
+      // Short-lived: the client refreshes at half the lifetime, every 1.5 s.
+      json(res, 200, { accessToken: `${f}-at-${k}`, refreshToken: `${f}-rt-${k}`, expiresIn: 3 })
+    }
+    if (rt === 'new') return answer(`f${++families}`, 0)
+    const ok = current.get(family) === rt
+    spends.push(
+      `${family}:${rt}:${ok ? 'ok' : current.get(family) ? 'reused' : 'revoked'}:${url.searchParams.get('tab')}`,
+    )
+    if (ok) return answer(family, Number(n) + 1)
+    // Reuse detected: the family is revoked, its newest token too.
+    current.set(family, null)
+    json(res, 400, { error: 'invalid_grant' })
+  },
 })
 
 // Closed after each test, also a failed one: a context left open would go on refreshing into the next.
 const contexts: BrowserContext[] = []
 const newContext = async () => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   contexts.push(context)
   return context
 }
@@ -109,7 +96,7 @@ async function openCopy(context: BrowserContext, page: PwPage, tab: string): Pro
 /** A new tab of `context`, labelled `tab`, that signs in on its own: a new sign-in, a family of its own. */
 async function signedInTab(context: BrowserContext, tab: string): Promise<PwPage> {
   const page = await context.newPage()
-  await page.goto(`${origin}/`)
+  await page.goto(`${core.server.origin}/`)
   await page.evaluate((t) => {
     ;(window as unknown as Page).tab = t
   }, tab)
@@ -127,7 +114,7 @@ const view = (page: PwPage) =>
 it('Chromium copies sessionStorage into a tab opened with window.open (no noopener)', async () => {
   const context = await newContext()
   const a = await context.newPage()
-  await a.goto(`${origin}/`)
+  await a.goto(`${core.server.origin}/`)
   await a.evaluate(() => sessionStorage.setItem('probe', 'copied'))
   const b = await openCopy(context, a, 'B')
   expect(await b.evaluate(() => sessionStorage.getItem('probe'))).toBe('copied')
@@ -136,7 +123,7 @@ it('Chromium copies sessionStorage into a tab opened with window.open (no noopen
   expect(await a.evaluate(() => sessionStorage.getItem('probe'))).toBe('copied')
   // A tab opened otherwise starts empty.
   const c = await context.newPage()
-  await c.goto(`${origin}/`)
+  await c.goto(`${core.server.origin}/`)
   expect(await c.evaluate(() => sessionStorage.getItem('probe'))).toBeNull()
 })
 

@@ -1,7 +1,5 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import { afterAll, beforeEach, expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium tabs sharing a session through the cookie, in a browser without BroadcastChannel: a
@@ -10,18 +8,14 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  * the refresh token and store a new session: with a server that does not revoke refresh tokens at
  * logout (this one), the user would be signed back in, in every tab and on the next reload.
  */
-let browser: Browser
-let server: CorePageServer
-let origin = ''
 const spends: string[] = []
 // While set, the refresh endpoint's answers wait here until the test sends them.
 let held: Array<() => void> | null = null
 
-beforeAll(async () => {
-  let n = 0
-  server = await serveCorePage({
-    before: 'delete window.BroadcastChannel',
-    after: `
+let n = 0
+const core = useCorePage({
+  before: 'delete window.BroadcastChannel',
+  after: `
       window.events = []
       window.auth = latchkey.createAuthClient({
         storage: 'cookie',
@@ -30,24 +24,19 @@ beforeAll(async () => {
       auth.on('logout', (e) => events.push('logout: ' + e.reason))
       auth.on('refresh', () => events.push('refresh'))
       auth.on('login', () => events.push('login'))`,
-    spend(url, res) {
-      spends.push(url.searchParams.get('rt')!)
-      const answer = () =>
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ accessToken: `opaque-${++n}`, expiresIn: 3600, refreshToken: `rt-${n}` }))
-      if (held) held.push(answer)
-      else answer()
-    },
-  })
-  origin = server.origin
-  browser = await launchChromium()
+  spend(url, res) {
+    spends.push(url.searchParams.get('rt')!)
+    const answer = () =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ accessToken: `opaque-${++n}`, expiresIn: 3600, refreshToken: `rt-${n}` }))
+    if (held) held.push(answer)
+    else answer()
+  },
 })
 
 afterAll(async () => {
   for (const answer of held?.splice(0) ?? []) answer()
-  await browser?.close()
-  await server?.close()
 })
 
 type Page = Window & { auth: any; events: string[] }
@@ -58,9 +47,9 @@ beforeEach(() => {
 })
 
 it('a sign-out in another tab is followed by the next refresh here: nothing spent, nobody signed back in', async () => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const a = await context.newPage()
-  await a.goto(`${origin}/`)
+  await a.goto(`${core.server.origin}/`)
   expect(await a.evaluate(() => typeof BroadcastChannel)).toBe('undefined')
   await a.evaluate(() =>
     (window as unknown as Page).auth.setTokens({
@@ -71,7 +60,7 @@ it('a sign-out in another tab is followed by the next refresh here: nothing spen
   )
   // B opens with the session from the cookie, and signs out.
   const b = await context.newPage()
-  await b.goto(`${origin}/`)
+  await b.goto(`${core.server.origin}/`)
   expect(await b.evaluate(() => (window as unknown as Page).auth.getState().accessToken)).toBe('opaque-0')
   await b.evaluate(() => (window as unknown as Page).auth.logout())
   // A heard nothing of it.
@@ -97,9 +86,9 @@ it('a sign-out in another tab is followed by the next refresh here: nothing spen
 })
 
 it('a refresh whose answer comes just after a sign-out in another tab is dropped, not stored over it', async () => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const a = await context.newPage()
-  await a.goto(`${origin}/`)
+  await a.goto(`${core.server.origin}/`)
   await a.evaluate(() =>
     (window as unknown as Page).auth.setTokens({
       accessToken: 'opaque-0',
@@ -108,7 +97,7 @@ it('a refresh whose answer comes just after a sign-out in another tab is dropped
     }),
   )
   const b = await context.newPage()
-  await b.goto(`${origin}/`)
+  await b.goto(`${core.server.origin}/`)
   // A's refresh is on the wire when B signs out; its answer comes after. A reads the cookie as the
   // answer comes, finds the sign-out, and follows it instead of storing the renewed session over it
   // (which B would then have to remove when it next looks).

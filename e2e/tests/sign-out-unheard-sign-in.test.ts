@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { Page } from 'playwright-core'
+import { expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: a sign-out in one tab made after a sign-in in another, before the signing-out tab
@@ -9,22 +8,12 @@ import { type CorePageServer, serveCorePage } from '../support/corePage'
  * once: its sign-out is stored last, so every tab must end signed out, tab one too when the news of
  * the sign-in reaches it afterwards.
  */
-let browser: Browser
-let server: CorePageServer
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    after: `
+const core = useCorePage({
+  after: `
       const params = new URLSearchParams(location.search)
       window.auth = latchkey.createAuthClient({ storage: params.get('storage'), storageKey: 'unheard' })`,
-    spend: (_, res) => res.writeHead(500).end(),
-  })
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
+  spend: (_, res) => res.writeHead(500).end(),
 })
 
 const held = (page: Page) => page.evaluate(() => (window as any).auth.getState().accessToken as string | null)
@@ -34,9 +23,9 @@ const held = (page: Page) => page.evaluate(() => (window as any).auth.getState()
 // tab's write yet, so the tab cannot tell what its removal removed: a known gap, which the stress test
 // (tabs-stress.test.ts) keeps clear of there.
 it.each(['cookie'])('%s: a sign-out made after an unheard sign-in signs every tab out', async (storage) => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const [one, two, three] = [await context.newPage(), await context.newPage(), await context.newPage()]
-  for (const page of [one, two, three]) await page.goto(`${server.origin}/?storage=${storage}`)
+  for (const page of [one, two, three]) await page.goto(`${core.server.origin}/?storage=${storage}`)
   await one.evaluate(() =>
     (window as any).auth.setTokens({ accessToken: 'alice-at', refreshToken: 'alice-rt', expiresIn: 3600 }),
   )
@@ -77,7 +66,7 @@ it.each(['cookie'])('%s: a sign-out made after an unheard sign-in signs every ta
   await new Promise((resolve) => setTimeout(resolve, 500))
   expect(await all()).toEqual([null, null, null])
   const four = await context.newPage()
-  await four.goto(`${server.origin}/?storage=${storage}`)
+  await four.goto(`${core.server.origin}/?storage=${storage}`)
   expect(await held(four)).toBeNull()
   await context.close()
 })

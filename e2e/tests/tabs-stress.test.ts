@@ -1,8 +1,7 @@
 import type { ServerResponse } from 'node:http'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { BrowserContext, Page } from 'playwright-core'
+import { expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: 3–4 tabs of one origin, each with a client on shared storage, and a random sequence
@@ -85,15 +84,11 @@ function mint(user: string, family: string, k: number) {
   return { accessToken, refreshToken }
 }
 
-let browser: Browser
-let server: CorePageServer
-
-beforeAll(async () => {
-  server = await serveCorePage({
-    before: `
+const core = useCorePage({
+  before: `
       // A rejection nobody handled reaches the test as a console error.
       addEventListener('unhandledrejection', (e) => console.error('unhandledrejection: ' + (e.reason && e.reason.stack || e.reason)))`,
-    after: `
+  after: `
       const params = new URLSearchParams(location.search)
       const tab = params.get('tab')
       // What the library said went wrong, for the test to look for tokens in.
@@ -149,35 +144,28 @@ beforeAll(async () => {
         }
         return raw && JSON.parse(raw).at
       }`,
-    spend(url, res) {
-      const rt = url.searchParams.get('rt') ?? ''
-      const [, user = '', family = '', k = ''] = rt.split('.')
-      const known = current.has(family)
-      const ok = known && current.get(family) === rt
-      spends.push({
-        t: Date.now(),
-        family,
-        k: Number(k),
-        result: ok ? 'ok' : !known ? 'unknown' : current.get(family) ? 'reused' : 'revoked',
-        tab: url.searchParams.get('tab') ?? '?',
-      })
-      // Rotated as the request comes in; answered up to 300 ms later, so refreshes overlap the actions.
-      const answer = ok ? mint(user, family, Number(k) + 1) : null
-      // Reuse detected: the family is revoked, its newest token too.
-      if (!ok && known) current.set(family, null)
-      answering++
-      setTimeout(() => {
-        answering--
-        answer ? json(res, 200, answer) : json(res, 400, { error: 'invalid_grant' })
-      }, Math.random() * 300)
-    },
-  })
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
+  spend(url, res) {
+    const rt = url.searchParams.get('rt') ?? ''
+    const [, user = '', family = '', k = ''] = rt.split('.')
+    const known = current.has(family)
+    const ok = known && current.get(family) === rt
+    spends.push({
+      t: Date.now(),
+      family,
+      k: Number(k),
+      result: ok ? 'ok' : !known ? 'unknown' : current.get(family) ? 'reused' : 'revoked',
+      tab: url.searchParams.get('tab') ?? '?',
+    })
+    // Rotated as the request comes in; answered up to 300 ms later, so refreshes overlap the actions.
+    const answer = ok ? mint(user, family, Number(k) + 1) : null
+    // Reuse detected: the family is revoked, its newest token too.
+    if (!ok && known) current.set(family, null)
+    answering++
+    setTimeout(() => {
+      answering--
+      answer ? json(res, 200, answer) : json(res, 400, { error: 'invalid_grant' })
+    }, Math.random() * 300)
+  },
 })
 
 const json = (res: ServerResponse, status: number, body: unknown) =>
@@ -202,7 +190,7 @@ it.each(['localStorage', 'cookie'] as const)(
     console.log(`tabs-stress ${storage}: seed ${SEED} (replay: STRESS_SEED=${SEED})`)
     const rng = prng(seed)
     for (let round = 0; round < ROUNDS; round++) {
-      const context = await browser.newContext()
+      const context = await core.browser.newContext()
       try {
         await stressRound(context, storage, rng, `${storage} round ${round} (STRESS_SEED=${SEED})`)
       } finally {
@@ -237,7 +225,7 @@ async function stressRound(
       else if (m.type() === 'error' && !text.startsWith('Failed to load resource'))
         problems.push(`${label} console.error: ${text}`)
     })
-    await page.goto(`${server.origin}/?storage=${storage}&tab=${label}`)
+    await page.goto(`${core.server.origin}/?storage=${storage}&tab=${label}`)
     return { page, label, pending: new Set() }
   }
   const open_ = await Promise.all(Array.from({ length: 3 + rng.int(2) }, open))
@@ -398,7 +386,7 @@ async function stressRound(
 
   // A new tab (a reload) finds the same session.
   const fresh = await context.newPage()
-  await fresh.goto(`${server.origin}/?storage=${storage}&tab=fresh`)
+  await fresh.goto(`${core.server.origin}/?storage=${storage}&tab=fresh`)
   // Compared again after a renewal that lands between the two reads.
   let after: string | null = null
   let now: string | null = null

@@ -1,21 +1,17 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { Page } from 'playwright-core'
+import { afterAll, expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: two tabs, each with two clients of two APIs (`api-a` in localStorage, `api-b` in a
  * cookie). Each API's session follows its own client in the other tab, its refresh lock is its own
  * (A's hung refresh does not hold B's up), and a sign-out of one leaves the other signed in.
  */
-let browser: Browser
-let server: CorePageServer
 const spends: string[] = []
 const hung: Array<() => void> = []
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    after: `
+const core = useCorePage({
+  after: `
       window.events = []
       const make = (api, storage, label) => {
         const auth = latchkey.createAuthClient({
@@ -33,25 +29,21 @@ beforeAll(async () => {
       }
       window.a = make('a', 'localStorage', name)
       window.b = make('b', 'cookie', name)`,
-    spend(url, res) {
-      const api = url.searchParams.get('api')
-      const rt = url.searchParams.get('rt')
-      spends.push(`${api}:${rt}:${url.searchParams.get('tab')}`)
-      const n = spends.length
-      const tokens = { accessToken: `${api}-at-${n}`, expiresIn: 3600, refreshToken: `${api}-rt-${n}` }
-      const answer = () =>
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tokens))
-      if (api === 'a') hung.push(answer)
-      else answer()
-    },
-  })
-  browser = await launchChromium()
+  spend(url, res) {
+    const api = url.searchParams.get('api')
+    const rt = url.searchParams.get('rt')
+    spends.push(`${api}:${rt}:${url.searchParams.get('tab')}`)
+    const n = spends.length
+    const tokens = { accessToken: `${api}-at-${n}`, expiresIn: 3600, refreshToken: `${api}-rt-${n}` }
+    const answer = () =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tokens))
+    if (api === 'a') hung.push(answer)
+    else answer()
+  },
 })
 
 afterAll(async () => {
   for (const answer of hung.splice(0)) answer()
-  await browser?.close()
-  await server?.close()
 })
 
 const state = (page: Page) =>
@@ -61,13 +53,13 @@ const state = (page: Page) =>
   })
 
 it('keeps two APIs’ sessions, locks and sign-outs apart across tabs', async () => {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const one = await context.newPage()
   const two = await context.newPage()
-  await one.goto(`${server.origin}/`)
+  await one.goto(`${core.server.origin}/`)
   await one.evaluate(() => (window.name = 'one'))
   await one.reload()
-  await two.goto(`${server.origin}/`)
+  await two.goto(`${core.server.origin}/`)
   await two.evaluate(() => (window.name = 'two'))
   await two.reload()
   await one.evaluate(() => {

@@ -1,16 +1,13 @@
 import type http from 'node:http'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium } from '../support/browser'
-import { type CorePageServer, serveCorePage } from '../support/corePage'
+import type { BrowserContext, Page } from 'playwright-core'
+import { expect, it } from 'vitest'
+import { useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium: @latchkey/core in a dedicated worker, which the README says is a tab like a page
  * (`BroadcastChannel`, Web Locks, `online`) but has no `document`, `window` or `localStorage`. The
  * worker loads the library with `importScripts` and runs what the page asks it over `postMessage`.
  */
-let browser: Browser
-let server: CorePageServer
 /** `Authorization` of each API request, by path and host: `<host> <path> <header|->`. */
 const seen: string[] = []
 /** Each refresh token spent: `<rt>:<ok|refused|failed>`. */
@@ -87,9 +84,8 @@ function api(req: http.IncomingMessage, res: http.ServerResponse) {
   res.writeHead(200, cors).end('{}')
 }
 
-beforeAll(async () => {
-  server = await serveCorePage({
-    after: `
+const core = useCorePage({
+  after: `
       window.worker = new Worker('/api/worker.js')
       let calls = 0
       const pending = new Map()
@@ -103,15 +99,8 @@ beforeAll(async () => {
           pending.set(++calls, [resolve, reject])
           worker.postMessage([calls, command, argument])
         })`,
-    spend,
-    api,
-  })
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
+  spend,
+  api,
 })
 
 const reset = () => {
@@ -123,9 +112,9 @@ const reset = () => {
 }
 
 async function open(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext()
+  const context = await core.browser.newContext()
   const page = await context.newPage()
-  await page.goto(`${server.origin}/`)
+  await page.goto(`${core.server.origin}/`)
   return { context, page }
 }
 
@@ -144,9 +133,9 @@ it('a worker asked for localStorage keeps its session in memory, refreshes on ti
     .poll(() => call(page, 'state'), { timeout: 10_000 })
     .toMatchObject({ status: 'authenticated', accessToken: 'opaque-1' })
   expect(spends).toEqual(['rt-0:ok'])
-  const port = new URL(server.origin).port
+  const port = new URL(core.server.origin).port
   expect(await call(page, 'fetch', '/api/data')).toBe(200)
-  expect(await call(page, 'fetch', `${server.origin}/api/absolute`)).toBe(200)
+  expect(await call(page, 'fetch', `${core.server.origin}/api/absolute`)).toBe(200)
   expect(await call(page, 'fetch', `http://localhost:${port}/api/elsewhere`)).toBe(200)
   expect(seen).toEqual([
     '127.0.0.1 /api/data Bearer opaque-1',
