@@ -18,55 +18,58 @@ const core = useCorePage({
 
 const held = (page: Page) => page.evaluate(() => (window as any).auth.getState().accessToken as string | null)
 
-// Cookie storage only: there the signing-out tab reads the new entry as it removes it, and ends that
-// sign-in too. In localStorage, Chromium's copy of the area in the busy tab has not received the other
-// tab's write yet, so the tab cannot tell what its removal removed: a known gap, which the stress test
-// (tabs-stress.test.ts) keeps clear of there.
-it.each(['cookie'])('%s: a sign-out made after an unheard sign-in signs every tab out', async (storage) => {
-  const context = await core.browser.newContext()
-  const [one, two, three] = [await context.newPage(), await context.newPage(), await context.newPage()]
-  for (const page of [one, two, three]) await page.goto(`${core.server.origin}/?storage=${storage}`)
-  await one.evaluate(() =>
-    (window as any).auth.setTokens({ accessToken: 'alice-at', refreshToken: 'alice-rt', expiresIn: 3600 }),
-  )
-  for (const page of [two, three]) await expect.poll(() => held(page)).toBe('alice-at')
+// With cookies the signing-out tab reads the new entry as it removes it, and ends that sign-in too. In
+// localStorage, Chromium's copy of the area in the busy tab has not received the other tab's write yet:
+// the tab removes an entry it has not seen, and when the news of it comes, its copy still shows the
+// removal, so it takes none of it.
+it.each(['localStorage', 'cookie'])(
+  '%s: a sign-out made after an unheard sign-in signs every tab out',
+  async (storage) => {
+    const context = await core.browser.newContext()
+    const [one, two, three] = [await context.newPage(), await context.newPage(), await context.newPage()]
+    for (const page of [one, two, three]) await page.goto(`${core.server.origin}/?storage=${storage}`)
+    await one.evaluate(() =>
+      (window as any).auth.setTokens({ accessToken: 'alice-at', refreshToken: 'alice-rt', expiresIn: 3600 }),
+    )
+    for (const page of [two, three]) await expect.poll(() => held(page)).toBe('alice-at')
 
-  // Tab two signs in when tab one says it is busy; tab one stays busy for 1 s, then signs out at once.
-  const signedIn = two.evaluate(
-    () =>
-      new Promise<number>((resolve) => {
-        addEventListener('storage', (e) => {
-          if (e.key !== 'busy') return
-          ;(window as any).auth.setTokens({
-            accessToken: 'bob-at',
-            refreshToken: 'bob-rt',
-            expiresIn: 3600,
+    // Tab two signs in when tab one says it is busy; tab one stays busy for 1 s, then signs out at once.
+    const signedIn = two.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          addEventListener('storage', (e) => {
+            if (e.key !== 'busy') return
+            ;(window as any).auth.setTokens({
+              accessToken: 'bob-at',
+              refreshToken: 'bob-rt',
+              expiresIn: 3600,
+            })
+            resolve(Date.now())
           })
-          resolve(Date.now())
-        })
-      }),
-  )
-  const signedOut = await one.evaluate(() => {
-    const start = Date.now()
-    localStorage.setItem('busy', String(start))
-    while (Date.now() - start < 1_000) {
-      // Busy: no task of this tab runs, so no news of tab two's sign-in comes in.
-    }
-    ;(window as any).auth.logout()
-    return { start, at: Date.now() }
-  })
-  // The race happened: tab two signed in while tab one was busy, before tab one signed out.
-  const at = await signedIn
-  expect(at).toBeGreaterThan(signedOut.start)
-  expect(at).toBeLessThan(signedOut.at)
+        }),
+    )
+    const signedOut = await one.evaluate(() => {
+      const start = Date.now()
+      localStorage.setItem('busy', String(start))
+      while (Date.now() - start < 1_000) {
+        // Busy: no task of this tab runs, so no news of tab two's sign-in comes in.
+      }
+      ;(window as any).auth.logout()
+      return { start, at: Date.now() }
+    })
+    // The race happened: tab two signed in while tab one was busy, before tab one signed out.
+    const at = await signedIn
+    expect(at).toBeGreaterThan(signedOut.start)
+    expect(at).toBeLessThan(signedOut.at)
 
-  const all = async () => [await held(one), await held(two), await held(three)]
-  await expect.poll(all).toEqual([null, null, null])
-  // Still so once all the news is in; and a new tab (a reload) finds nobody signed in.
-  await new Promise((resolve) => setTimeout(resolve, 500))
-  expect(await all()).toEqual([null, null, null])
-  const four = await context.newPage()
-  await four.goto(`${core.server.origin}/?storage=${storage}`)
-  expect(await held(four)).toBeNull()
-  await context.close()
-})
+    const all = async () => [await held(one), await held(two), await held(three)]
+    await expect.poll(all).toEqual([null, null, null])
+    // Still so once all the news is in; and a new tab (a reload) finds nobody signed in.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(await all()).toEqual([null, null, null])
+    const four = await context.newPage()
+    await four.goto(`${core.server.origin}/?storage=${storage}`)
+    expect(await held(four)).toBeNull()
+    await context.close()
+  },
+)

@@ -117,6 +117,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   // outranks the entry storage holds, which may be one stored by a tab not heard of yet: the tabs that
   // hold that one take this, stored last, as a reload does.
   let generation = 0
+  // The epoch this tab's own logout left. Until something replaces that, news of a session shared storage
+  // does not hold is of a sign-in the removal removed, made by a tab not heard of yet (news of one made
+  // since comes when this tab's copy of storage holds it: Chromium's localStorage lags the tab channel).
+  let signedOut = -1
   const nextGeneration = () => Math.max(generation, session?.g ?? 0, entry()?.g ?? 0) + 1
   let inflight: Promise<string> | null = null
   let attempt = 0
@@ -394,7 +398,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       if (
         (session
           ? next.g < session.g || (next.g === session.g && beaten(raw))
-          : next.g <= generation && passed(raw)) ||
+          : (next.g <= generation || epoch === signedOut) && passed(raw)) ||
         raced(next, raw)
       )
         return
@@ -870,6 +874,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       sync?.post([0, ...ended])
       const tokens = { accessToken: session?.at ?? null, refreshToken: session?.rt ?? null }
       replace(null)
+      signedOut = epoch
       if (!storage) drop(chosen)
       sync?.post(1)
       commit()

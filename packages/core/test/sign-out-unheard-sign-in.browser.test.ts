@@ -57,6 +57,95 @@ describe('shared storage, news by its events', () => {
   })
 })
 
+describe("shared storage whose copy in the signing-out tab lags (Chromium's localStorage)", () => {
+  const { track } = useTabs(KEY)
+
+  /**
+   * Each tab reads its own copy of the area, as a Chromium renderer does: a write lands in the writer's
+   * copy and the area at once, and in another tab's copy when that tab hears of it, unless that tab
+   * has changed the key itself since (its own change wins in its copy: `pending`).
+   */
+  function laggingArea() {
+    const area = new Map<string, string>()
+    const copies = [new Map<string, string>(), new Map<string, string>()]
+    const pending = [false, false]
+    const heard: Array<(value: string | null) => void> = []
+    const storageOf = (tab: number): TokenStorage => ({
+      get: (k) => copies[tab]!.get(k) ?? null,
+      set: (k, v) => {
+        area.set(k, v)
+        copies[tab]!.set(k, v)
+        pending[tab] = true
+      },
+      remove: (k) => {
+        area.delete(k)
+        copies[tab]!.delete(k)
+        pending[tab] = true
+      },
+      subscribe: (_, on) => {
+        heard[tab] = on
+        return () => {}
+      },
+    })
+    /** Tab `tab` hears of a change to `value`; its copy takes it unless it changed the key since. */
+    const hear = (tab: number, value: string | null) => {
+      if (!pending[tab]) value === null ? copies[tab]!.delete(KEY) : copies[tab]!.set(KEY, value)
+      heard[tab]!(value)
+    }
+    const settle = (tab: number) => {
+      pending[tab] = false
+      const v = area.get(KEY)
+      v === undefined ? copies[tab]!.delete(KEY) : copies[tab]!.set(KEY, v)
+    }
+    return { area, storageOf, hear, settle }
+  }
+
+  it('a busy tab that signs out removes a sign-in it has not heard of, and takes no part of it later', () => {
+    vi.stubGlobal('BroadcastChannel', undefined)
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const { area, storageOf, hear, settle } = laggingArea()
+    const a = track(createAuthClient({ storage: storageOf(0), storageKey: KEY }))
+    const b = track(createAuthClient({ storage: storageOf(1), storageKey: KEY }))
+    a.setTokens(alice)
+    settle(0)
+    hear(1, area.get(KEY)!)
+    settle(1)
+    // B signs in as bob. A, busy, has not heard of it: its copy still shows alice's entry when it signs
+    // out, and its removal removes bob's entry from the area.
+    b.setTokens(bob)
+    settle(1)
+    const fromB = area.get(KEY)!
+    void a.logout()
+    expect(area.has(KEY)).toBe(false)
+    hear(1, null)
+    // The news of bob's sign-in reaches A after its own removal: its copy keeps the removal.
+    hear(0, fromB)
+    expect(held(a, b)).toEqual([null, null])
+    expect(area.has(KEY)).toBe(false)
+  })
+
+  it("a sign-in made after the sign-out is taken, once the tab's copy shows it", () => {
+    vi.stubGlobal('BroadcastChannel', undefined)
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const { area, storageOf, hear, settle } = laggingArea()
+    const a = track(createAuthClient({ storage: storageOf(0), storageKey: KEY }))
+    const b = track(createAuthClient({ storage: storageOf(1), storageKey: KEY }))
+    a.setTokens(alice)
+    settle(0)
+    hear(1, area.get(KEY)!)
+    settle(1)
+    void a.logout()
+    settle(0)
+    hear(1, null)
+    settle(1)
+    expect(held(a, b)).toEqual([null, null])
+    // Then B signs in as bob: A hears of it and takes it.
+    b.setTokens(bob)
+    hear(0, area.get(KEY)!)
+    expect(held(a, b)).toEqual(['bob', 'bob'])
+  })
+})
+
 describe('news by the tab channel', () => {
   const clients = useOutageTabs()
 
