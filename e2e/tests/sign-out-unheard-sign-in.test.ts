@@ -73,3 +73,26 @@ it.each(['localStorage', 'cookie'])(
     await context.close()
   },
 )
+
+// The other side of that rule: a tab whose last act was its own sign-out still follows sign-ins made
+// after it, though its copy of storage may lag the message that tells it (cookies have no storage event
+// to bring them again).
+it.each(['localStorage', 'cookie'])('%s: sign-ins made after a tab signed out reach it', async (storage) => {
+  const context = await core.browser.newContext()
+  const [one, two] = [await context.newPage(), await context.newPage()]
+  for (const page of [one, two]) await page.goto(`${core.server.origin}/?storage=${storage}`)
+  const signIn = (page: Page, at: string) =>
+    page.evaluate(
+      (at) => (window as any).auth.setTokens({ accessToken: at, refreshToken: 'rt', expiresIn: 3600 }),
+      at,
+    )
+  for (let i = 0; i < 10; i++) {
+    await signIn(two, `alice-${i}`)
+    await expect.poll(() => held(one)).toBe(`alice-${i}`)
+    await one.evaluate(() => (window as any).auth.logout())
+    await expect.poll(() => held(two)).toBeNull()
+    await signIn(two, `bob-${i}`)
+    await expect.poll(() => held(one), { timeout: 1_000 }).toBe(`bob-${i}`)
+  }
+  await context.close()
+})
