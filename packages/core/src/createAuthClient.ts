@@ -271,10 +271,12 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   /** Stores the current session and tells other tabs. */
   function persist(): Promise<void> | undefined {
     const raw = session && encodeSession(session)
+    // A removal names what it removes: the entry storage holds, else the one this tab held last.
+    const removed = raw ? 0 : (entry() ?? entry(lastRaw))
     const done = write(raw)
     // A new sign-in leaves the copies of the last one before it is told; a sign-out is told to them first.
     if (raw) relink()
-    sync?.post(raw)
+    sync?.post(removed === 0 ? raw : [-1, removed?.g ?? 0, removed?.id])
     relink()
     return done
   }
@@ -326,6 +328,18 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   const renews = (had: Session, next: Session) =>
     next.claims?.sub === had.claims?.sub && (!next.id || !had.id || next.id === had.id)
 
+  /**
+   * A removal of `s` (undefined: not named) ends the session held here when it removed that sign-in, or a
+   * newer one; not another, older sign-in than this one (stored after the removal, its news is old). Nor a
+   * newer one while storage still holds this one: a sign-in made by a tab that had not heard of the entry
+   * removed before it has a lower generation.
+   */
+  const removes = (s?: { g: unknown; id?: unknown }) => {
+    // Seen: news of it, told late, is old (see passed()).
+    if (Number.isFinite(s?.g)) generation = Math.max(generation, s!.g as number)
+    return !s || !session || session.id === s.id || (session.g < (s.g as number) && readNow() !== lastRaw)
+  }
+
   /** The entry is gone from where it was seen: a sign-out (or an expiry) in another tab. */
   const gone = (raw: Stored) => raw === null && !!lastRaw && lastRaw === confirmed
 
@@ -357,6 +371,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
    */
   function raced(s: Session, raw: string): boolean {
     if (!ended.includes(s.id)) return false
+    // Seen, and removed: older news (a sign-in it replaced, told late) must not sign anybody in either.
+    generation = Math.max(generation, s.g)
     const stored = readNow()
     if (stored === raw || stored === undefined) persist()
     return true
@@ -395,9 +411,16 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
         write(session && encodeSession(session))
         return report(e as AuthError)
       }
+      // Of another sign-in than the one held, while storage holds one of the two: storage tells which is
+      // newer, as a reload would. Generations may not: a sign-in made by a tab that had not heard of a
+      // newer one, removed before it, has a lower one.
+      const stored = readNow()
+      const other = session && !renews(session, next) && (stored === raw || stored === lastRaw)
       if (
         (session
-          ? next.g < session.g || (next.g === session.g && beaten(raw))
+          ? other
+            ? stored === lastRaw
+            : next.g < session.g || (next.g === session.g && beaten(raw))
           : (next.g <= generation || epoch === signedOut) && passed(raw)) ||
         raced(next, raw)
       )
@@ -703,12 +726,12 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   let stopSubscription: unknown
   try {
     if (shared && syncTabs)
-      stopSubscription = storage!.subscribe?.(key, (raw) => {
+      stopSubscription = storage!.subscribe?.(key, (raw, old) => {
         if (raw !== null) adopt((confirmed = raw))
         // A removal reported while storage still holds this tab's entry is old news: a logout and a
         // sign-in in quick succession there, whose messages (faster than storage events in Chromium)
-        // came first. Messages from one tab come in order, and are followed.
-        else
+        // came first. So is one of another entry than the one held (the value it replaced, when told).
+        else if (removes(old ? entry(old) : undefined))
           reread((now) => {
             if (now === lastRaw) confirmed = now
             else adopt((confirmed = null))
@@ -726,7 +749,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
         if (raw === 0) {
           if (session) sync!.post(lastRaw)
         } else if (raw === 1) logins++
-        else if (Array.isArray(raw)) {
+        else if (Array.isArray(raw) && raw[0] !== -1) {
           if (raw[0]) {
             told = raw as Failure
             tells++
@@ -734,8 +757,9 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
           // The sign-ins a logout there ended: news of one that comes later (from a third tab, slower)
           // signs nobody in here.
           else ended.push(...raw.slice(1))
-        } else {
-          adopt(raw)
+        } else if (!Array.isArray(raw) || removes({ g: raw[1], id: raw[2] })) {
+          // An entry, or a removal: named (see removes()), or a `null` from an older version.
+          adopt(typeof raw === 'string' ? raw : null)
           // It counts as stored once read there (a cookie too large, or an async write not landed
           // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
           // is newer than this message and has a message of its own: taken now, it would run ahead of

@@ -24,10 +24,17 @@ export type Failure = [
  */
 export type Ended = [0, ...ids: unknown[]]
 /**
- * What tabs tell each other: a stored entry or its removal, `0` (ask), `1` (a user's logout), the
- * sign-ins it ended, a failure.
+ * A removal of the stored entry, naming what it removed (its generation, 0 for nothing, and sign-in id;
+ * never a token), so a tab that holds another sign-in stored since ignores it. Posted followed by a
+ * `null`, the removal versions before this one follow (they drop this); this version drops that `null`,
+ * and follows one that comes without a removal (from an older version) as before.
  */
-export type Message = string | null | 0 | 1 | Ended | Failure
+export type Removal = [-1, g: number, id?: unknown]
+/**
+ * What tabs tell each other: a stored entry or its removal (`null` from versions before removals were
+ * named), `0` (ask), `1` (a user's logout), the sign-ins it ended, a failure.
+ */
+export type Message = string | null | 0 | 1 | Ended | Removal | Failure
 
 export interface TabSync {
   /** Tells other tabs about a new stored entry (or its removal); `0` asks them for theirs. */
@@ -58,14 +65,16 @@ export function createTabSync(
   const tabs = typeof document === 'object' || inWorker()
   const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name + secret) : null
   // Anything else on the channel (another version, another script) is not ours: ignored. Versions before
-  // failures (and ended sign-ins) were told ignore those (arrays) in turn.
+  // failures (ended sign-ins, named removals) were told ignore those (arrays) in turn. `named`: removals
+  // heard whose `null` (for older versions; it comes after, as messages of one tab come in order) has not.
+  let named = 0
   if (channel)
     channel.onmessage = ({ data }) =>
       (typeof data === 'string' ||
-        data === null ||
+        (data === null && !(named && named--)) ||
         data === 0 ||
         data === 1 ||
-        (Array.isArray(data) && data[0] >= 0)) &&
+        (Array.isArray(data) && (data[0] >= 0 || (data[0] === -1 && ++named)))) &&
       onMessage(data)
   const pending = new Set<() => void>()
   let closed = false
@@ -276,7 +285,10 @@ export function createTabSync(
   }
 
   return {
-    post: (raw) => channel?.postMessage(raw),
+    post(raw) {
+      channel?.postMessage(raw)
+      if ((raw as Removal)?.[0] === -1) channel?.postMessage(null)
+    },
     lock(fn) {
       // No tabs (Node, Deno, Bun): Web Locks and a localStorage lease would span the whole process, and
       // the refreshes of unrelated requests' clients would wait for each other.

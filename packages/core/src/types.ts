@@ -65,8 +65,11 @@ export interface TokenStorage {
   get(key: string): string | null | Promise<string | null>
   set(key: string, value: string): void | Promise<void>
   remove(key: string): void | Promise<void>
-  /** Calls `onChange` when another context changes the entry. Returns an unsubscribe function. */
-  subscribe?(key: string, onChange: (value: string | null) => void): () => void
+  /**
+   * Calls `onChange` when another context changes the entry, with the value it replaced when known (a
+   * removal of another entry than the one held is then old news). Returns an unsubscribe function.
+   */
+  subscribe?(key: string, onChange: (value: string | null, old?: string | null) => void): () => void
 }
 
 /** Attributes of the cookie the `'cookie'` storage writes. */

@@ -928,3 +928,22 @@ describe('a sign-in, a sign-out and a new sign-in in one tab before another tab 
     expect(localStorage.getItem('tabs')).toContain(next)
   })
 })
+
+describe('named removals on the wire', () => {
+  it('come with a null for older versions, which this version drops; a null from an older version passes', async () => {
+    const heard: unknown[] = []
+    const a = createTabSync('wire', () => {}, Date.now, 1_000)
+    const b = createTabSync('wire', (m) => heard.push(m), Date.now, 1_000)
+    // An older version's tab: it drops the removal (an array that starts below 0) and follows the null.
+    const older = new BroadcastChannel('latchkey:wire')
+    const seen: unknown[] = []
+    older.onmessage = ({ data }) => seen.push(data)
+    a.post([-1, 2, 'id'])
+    await wait()
+    older.postMessage(null)
+    await wait()
+    expect(seen).toEqual([[-1, 2, 'id'], null])
+    expect(heard).toEqual([[-1, 2, 'id'], null])
+    for (const c of [a, b, older]) c.close()
+  })
+})

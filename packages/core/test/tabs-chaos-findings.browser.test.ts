@@ -137,3 +137,83 @@ describe('a signed-out tab and late news', () => {
     expect(holds()).toEqual(['-', '-', '-'])
   })
 })
+
+describe('a removal heard after storage took an entry since', () => {
+  it('is not followed by a tab that took the sign-in stored after it', async () => {
+    world = createTabWorld(3)
+    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.settle()
+    // Tab 2 signs out and alice signs in anew there. Tab 1 hears both by storage, then tab 2's messages:
+    // the removal, once a bare `null`, signed the new sign-in out in tab 1, which then removed it from
+    // storage as an entry of the sign-in it had just seen end. It now names alice's first sign-in.
+    await run(
+      { kind: 'logout', tab: 2 },
+      { kind: 'setTokens', tab: 2, user: 'alice' },
+      hear(1, 'storage'),
+      hear(1, 'storage'),
+      ...Array.from({ length: 4 }, () => hear(1, 'channel')),
+    )
+    expect(holds()[1]).toBe('alice/f2#2')
+    expect(stored()).toBe('alice/f2#2')
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['alice/f2#2', 'alice/f2#2', 'alice/f2#2'])
+  })
+
+  it('leaves a tab with its own sign-in, made after a removal it had not heard of', async () => {
+    world = createTabWorld(2)
+    // Tab 0 signs alice in twice and out; tab 1, told of nothing, signs alice in: storage was empty, so
+    // its sign-in has a lower generation than the one removed before it. Tab 1 used to take tab 0's
+    // second sign-in when its message came (a higher generation), then follow its removal: signed out,
+    // with its own sign-in in storage.
+    await run(
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'logout', tab: 0 },
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      ...Array.from({ length: 6 }, () => hear(1, 'channel')),
+    )
+    expect(holds()[1]).toBe('alice/f3#3')
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['alice/f3#3', 'alice/f3#3'])
+  })
+
+  it('a third tab takes a sign-in made after a removal, though of a lower generation than the one removed', async () => {
+    world = createTabWorld(3)
+    // Tab 1 signs alice in twice and out; tab 0, told of nothing, signs her in: a lower generation than
+    // tab 1's second sign-in. In the order below (the chaos test's seed 20301), tab 2 hears of tab 1's
+    // second sign-in, then of tab 0's (ignored: older by generation, though storage held it), then of the
+    // removal: it used to end signed out, with tab 0's sign-in in storage.
+    await run(
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'logout', tab: 1 },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+    )
+    await world.settle([0, 3, 20, 1])
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['alice/f3#3', 'alice/f3#3', 'alice/f3#3'])
+  })
+
+  it('three tabs: a logout removing a sign-in its tab had not heard of ends it in a third tab too', async () => {
+    world = createTabWorld(3)
+    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.settle()
+    // Tab 1 signs bob in, then alice; tab 0, told of neither, signs out, removing alice's. Tab 2 hears the
+    // removal and what it ended, then bob's sign-in: it used to take it, alone, as nothing told it bob's
+    // was older than the entry removed. The removal names that entry now.
+    await run(
+      { kind: 'setTokens', tab: 1, user: 'bob' },
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'logout', tab: 0 },
+      hear(2, 'storage'),
+      ...Array.from({ length: 4 }, () => hear(2, 'channel')),
+      hear(2, 'storage'),
+    )
+    expect(holds()[2]).toBe('-')
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['-', '-', '-'])
+  })
+})

@@ -16,7 +16,7 @@ export function webStorage(name: 'localStorage' | 'sessionStorage'): TokenStorag
       const listener = (e: StorageEvent) => {
         // Only this area's changes: a sessionStorage change (an iframe's, say) fires the same event.
         if (e.storageArea && e.storageArea !== area()) return
-        if (e.key === key || e.key === null) onChange(e.key === null ? null : e.newValue)
+        if (e.key === key || e.key === null) onChange(e.key === null ? null : e.newValue, e.oldValue)
       }
       globalThis.addEventListener?.('storage', listener)
       return () => globalThis.removeEventListener?.('storage', listener)
