@@ -63,9 +63,10 @@ describe("shared storage whose copy in the signing-out tab lags (Chromium's loca
   /**
    * Each tab reads its own copy of the area, as a Chromium renderer does: a write lands in the writer's
    * copy and the area at once, and in another tab's copy when that tab hears of it, unless that tab
-   * has changed the key itself since (its own change wins in its copy: `pending`).
+   * has changed the key itself since (its own change wins in its copy: `pending`). Tabs A and B start
+   * with alice signed in.
    */
-  function laggingArea() {
+  function laggingTabs() {
     const area = new Map<string, string>()
     const copies = [new Map<string, string>(), new Map<string, string>()]
     const pending = [false, false]
@@ -97,19 +98,20 @@ describe("shared storage whose copy in the signing-out tab lags (Chromium's loca
       const v = area.get(KEY)
       v === undefined ? copies[tab]!.delete(KEY) : copies[tab]!.set(KEY, v)
     }
-    return { area, storageOf, hear, settle }
-  }
-
-  it('a busy tab that signs out removes a sign-in it has not heard of, and takes no part of it later', () => {
     vi.stubGlobal('BroadcastChannel', undefined)
     vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-    const { area, storageOf, hear, settle } = laggingArea()
     const a = track(createAuthClient({ storage: storageOf(0), storageKey: KEY }))
     const b = track(createAuthClient({ storage: storageOf(1), storageKey: KEY }))
+    // Alice signs in in A; B hears of it.
     a.setTokens(alice)
     settle(0)
     hear(1, area.get(KEY)!)
     settle(1)
+    return { a, b, area, hear, settle }
+  }
+
+  it('a busy tab that signs out removes a sign-in it has not heard of, and takes no part of it later', () => {
+    const { a, b, area, hear, settle } = laggingTabs()
     // B signs in as bob. A, busy, has not heard of it: its copy still shows alice's entry when it signs
     // out, and its removal removes bob's entry from the area.
     b.setTokens(bob)
@@ -125,15 +127,7 @@ describe("shared storage whose copy in the signing-out tab lags (Chromium's loca
   })
 
   it("a sign-in made after the sign-out is taken, once the tab's copy shows it", () => {
-    vi.stubGlobal('BroadcastChannel', undefined)
-    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-    const { area, storageOf, hear, settle } = laggingArea()
-    const a = track(createAuthClient({ storage: storageOf(0), storageKey: KEY }))
-    const b = track(createAuthClient({ storage: storageOf(1), storageKey: KEY }))
-    a.setTokens(alice)
-    settle(0)
-    hear(1, area.get(KEY)!)
-    settle(1)
+    const { a, b, area, hear, settle } = laggingTabs()
     void a.logout()
     settle(0)
     hear(1, null)
