@@ -380,22 +380,17 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
 
   /**
    * Another tab's session of this one's generation: two sign-ins made before either tab heard of the
-   * other. Each tab must keep the same one: the one shared storage holds (stored last, as a reload finds
-   * it), else (no shared storage, or an async one) the greater entry.
+   * other. Each tab must keep the same one: the one shared storage holds (`stored`, stored last, as a
+   * reload finds it), else (no shared storage, or an async one) the greater entry.
    */
-  function beaten(raw: string): boolean {
-    const stored = readNow()
-    return stored === undefined ? raw < lastRaw! : stored === lastRaw
-  }
+  const beaten = (raw: string, stored: Stored) => (stored === undefined ? raw < lastRaw! : stored === lastRaw)
 
   /**
-   * Shared storage, read at once, holds another value than `raw`. News of a session no newer than the last
-   * one this signed-out tab held or ended is then old (a sign-in replaced or signed out since, told late).
+   * Shared storage, read at once (`stored`), holds another value than `raw`. News of a session no newer
+   * than the last one this signed-out tab held or ended is then old (a sign-in replaced or signed out
+   * since, told late).
    */
-  function passed(raw: string): boolean {
-    const stored = readNow()
-    return stored !== undefined && stored !== raw
-  }
+  const passed = (raw: string, stored: Stored) => stored !== undefined && stored !== raw
 
   /** Follows a value another tab (or script) put in shared storage. */
   function adopt(raw: string | null): void {
@@ -413,15 +408,15 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       }
       // Of another sign-in than the one held, while storage holds one of the two: storage tells which is
       // newer, as a reload would. Generations may not: a sign-in made by a tab that had not heard of a
-      // newer one, removed before it, has a lower one.
+      // newer one, removed before it, has a lower one. Read once, for each rule below.
       const stored = readNow()
       const other = session && !renews(session, next) && (stored === raw || stored === lastRaw)
       if (
         (session
           ? other
             ? stored === lastRaw
-            : next.g < session.g || (next.g === session.g && beaten(raw))
-          : (next.g <= generation || epoch === signedOut) && passed(raw)) ||
+            : next.g < session.g || (next.g === session.g && beaten(raw, stored))
+          : (next.g <= generation || epoch === signedOut) && passed(raw, stored)) ||
         raced(next, raw)
       )
         return
