@@ -148,6 +148,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   const life = new AbortController()
   const timer = createTimer(clock)
   const retryTimer = createTimer(clock)
+  const recheck = createTimer(clock)
   /**
    * The clock the session's times are on. The default one is watched: set back, it would postpone the
    * refresh and pass a token the server holds expired as valid, by as much, so the session's times move
@@ -752,15 +753,23 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
           // The sign-ins a logout there ended: news of one that comes later (from a third tab, slower)
           // signs nobody in here.
           else ended.push(...raw.slice(1))
-        } else if (!Array.isArray(raw) || removes({ g: raw[1], id: raw[2] })) {
+        } else {
           // An entry, or a removal: named (see removes()), or a `null` from an older version.
-          adopt(typeof raw === 'string' ? raw : null)
-          // It counts as stored once read there (a cookie too large, or an async write not landed
-          // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
-          // is newer than this message and has a message of its own: taken now, it would run ahead of
-          // the messages still queued, and a logout among them would end it (a sign-out and a sign-in
-          // in quick succession there).
-          reread((r) => (!r || r === lastRaw) && adoptRead(r))
+          const said = typeof raw === 'string' ? raw : null
+          if (!Array.isArray(raw) || removes({ g: raw[1], id: raw[2] })) {
+            adopt(said)
+            // It counts as stored once read there (a cookie too large, or an async write not landed
+            // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
+            // is newer than this message and has a message of its own: taken now, it would run ahead of
+            // the messages still queued, and a logout among them would end it (a sign-out and a sign-in
+            // in quick succession there).
+            reread((r) => (!r || r === lastRaw) && adoptRead(r))
+          }
+          // Not followed, as storage read here did not hold it: that read may be behind the message. A
+          // cookie written in another tab reaches this one's document.cookie a few ms after the
+          // message (in Chromium), and no event follows. Read again shortly: if storage holds it then,
+          // it is followed, as a reload would.
+          if (said !== lastRaw) recheck.at(clock() + 100, () => reread((r) => r === said && adoptRead(r)))
         }
       },
       clock,
@@ -951,6 +960,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       destroyed = true
       timer.cancel()
       retryTimer.cancel()
+      recheck.cancel()
       if (controller) abortWith(controller, destroyedError())
       abortWith(life, destroyedError())
       sync?.close()
