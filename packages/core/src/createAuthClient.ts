@@ -543,6 +543,12 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (destroyed || at !== epoch) throw noRefresh()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
     const stored = peek(raw)
+    if (stored) {
+      // Shown now: the call that may follow (the renewal taken is due too) can take refreshTimeout. A
+      // listener told of it may have replaced the session, or destroyed the client.
+      commit()
+      if (destroyed || at !== epoch) throw noRefresh()
+    }
     if (session && base && session.at !== base.at && live(session, leeway(session))) return stored ?? null
     // The session ended (logout, another tab) while waiting: there is nothing to refresh.
     if (base && !session) throw noRefresh()

@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { AuthClient } from '../src'
 import { T0 } from './helpers'
 import { type Action, createTabWorld } from './support/tabWorld'
 
@@ -215,5 +216,45 @@ describe('a removal heard after storage took an entry since', () => {
     await world.settle()
     expect(world.check([])).toEqual([])
     expect(holds()).toEqual(['-', '-', '-'])
+  })
+})
+
+describe('a renewal taken from storage as a refresh begins', () => {
+  it('is shown while the refresh that follows it runs', async () => {
+    world = createTabWorld(2)
+    // A signs alice in, and again (the same user: the same sign-in, renewed); B hears only of the first.
+    // When both tokens are due, B's refresh finds the second in storage, takes it, and (due as well)
+    // spends its refresh token. That call hangs: B used to show the first token until the call ended
+    // (up to refreshTimeout), while it held the second and its requests sent that one.
+    await run(
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      hear(1, 'storage'),
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'advance', ms: 241_000 },
+      { kind: 'resolve', pick: 0, outcome: 'hang' },
+    )
+    expect(world.tabs[1]!.getState()).toMatchObject({ isRefreshing: true })
+    expect(holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
+    await world.settle()
+    expect(world.check([])).toEqual([])
+  })
+
+  it.each([
+    ['signs out', (b: AuthClient) => void b.logout()],
+    ['destroys the client', (b: AuthClient) => b.destroy()],
+  ])('spends nothing when a listener told of it %s', async (_, act) => {
+    world = createTabWorld(2)
+    await run({ kind: 'setTokens', tab: 0, user: 'alice' }, hear(1, 'storage'), {
+      kind: 'setTokens',
+      tab: 0,
+      user: 'alice',
+    })
+    const b = world.tabs[1]!
+    b.subscribe((s) => {
+      if (s.isRefreshing && world.label(s.accessToken) === 'alice/f2#2') act(b)
+    })
+    await run({ kind: 'advance', ms: 241_000 })
+    // Tab 0's own refresh is the only call: B's came before its call.
+    expect(world.log.filter((l) => l.includes('tab 1 calls'))).toEqual([])
   })
 })
