@@ -375,7 +375,11 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     // Seen, and removed: older news (a sign-in it replaced, told late) must not sign anybody in either.
     generation = Math.max(generation, s.g)
     const stored = readNow()
-    if (stored === raw || stored === undefined) persist()
+    // The session held here is of that sign-in too (its end told, its removal not yet): it ends now, and
+    // its removal is followed as if told, which removes this entry in turn. Written back instead, it
+    // would be an entry older than the one it replaced, which no removal of that one names.
+    if (ended.includes(session?.id)) adopt(null)
+    else if (stored === raw || stored === undefined) persist()
     return true
   }
 
@@ -579,6 +583,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     // A sign-in or a sign-out another tab stored during the call, not heard of yet: made last, it outranks
     // this renewal of the session it replaced, which is dropped (peek adopts it and ends this try).
     peek(readNow())
+    // Ended by it (an entry of the sign-in held here, which a logout elsewhere ended): dropped too.
+    if (at !== epoch) throw noRefresh()
     let next: Session
     try {
       next = createSession(tokens, now(), session?.rt ?? null, nextGeneration(), true, session?.id)

@@ -258,3 +258,66 @@ describe('a renewal taken from storage as a refresh begins', () => {
     expect(world.log.filter((l) => l.includes('tab 1 calls'))).toEqual([])
   })
 })
+
+describe('an entry of an ended sign-in found by a tab that still holds that sign-in', () => {
+  it('is removed, not replaced by the older entry that tab holds', async () => {
+    world = createTabWorld(3)
+    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.settle()
+    // Tab 1 signs out, and alice in anew (generation 2); tab 2, told of neither, signs alice in again,
+    // within the sign-in it holds, which tab 1 ended (generation 3). Tab 0 has heard only which sign-in
+    // tab 1's logout ended. Its refresh finds tab 2's entry, of that sign-in, and used to write back its
+    // own (generation 1) over it; its logout then removed that one, and tab 1, told of the removal of an
+    // older sign-in than its own, kept its sign-in while storage and the other tabs held none.
+    await run(
+      { kind: 'logout', tab: 1 },
+      hear(0, 'channel'),
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'setTokens', tab: 2, user: 'alice' },
+      { kind: 'refresh', tab: 0 },
+      { kind: 'advance', ms: 0 },
+    )
+    expect(stored()).toBe('-')
+    await run({ kind: 'logout', tab: 0 })
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['-', '-', '-'])
+  })
+
+  it('ends the session that tab holds, which an entry written back would have kept', async () => {
+    world = createTabWorld(3)
+    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.settle()
+    // Tab 0 signs out; tab 1, not told yet, signs alice in again within the sign-in tab 0 ended. Tab 2
+    // hears which sign-in ended, then tab 1's entry: it holds that sign-in too. Were the entry removed
+    // while tab 2 kept the session, it would stay signed in for good: the removal it hears next finds
+    // the entry gone already, and nothing to follow.
+    await run({ kind: 'logout', tab: 0 }, { kind: 'setTokens', tab: 1, user: 'alice' })
+    await world.settle([0, 2, 18, 0])
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['-', '-', '-'])
+  })
+
+  it("found as a refresh's answer comes: the answer is dropped", async () => {
+    world = createTabWorld(3)
+    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.settle()
+    // Tab 1 refreshes; tab 2 signs out; tab 0, not told yet, signs alice in again within that sign-in.
+    // Tab 1 hears which sign-in tab 2 ended (tab 0's message is still queued), then its call answers:
+    // it finds tab 0's entry, of the ended sign-in it holds too, and signs out. Storing its answer
+    // after that would sign it in again, alone.
+    await run(
+      { kind: 'refresh', tab: 1 },
+      { kind: 'advance', ms: 0 },
+      { kind: 'logout', tab: 2 },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'deliver', tab: 1, source: 'channel', pick: 1 },
+      { kind: 'resolve', pick: 0, outcome: 'ok' },
+    )
+    expect(holds()[1]).toBe('-')
+    expect(stored()).toBe('-')
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['-', '-', '-'])
+  })
+})
