@@ -66,6 +66,10 @@ it('an open tab keeps its user when a sibling plants a session, and removes the 
   await start(app)
   await signIn(app, 'victim')
   await plant(evil, planted())
+  // A cookie set in one tab reaches another's document.cookie a few ms later: the app must see it first.
+  await app.waitForFunction(
+    () => document.cookie.split('; ').filter((c) => c.startsWith('latchkey=')).length === 2,
+  )
   await app.evaluate(() => window.dispatchEvent(new Event('focus')))
   expect(await state(app)).toEqual({
     status: 'authenticated',
