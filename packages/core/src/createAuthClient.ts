@@ -15,6 +15,7 @@ import type {
   AuthState,
   RegisteredClaims,
   RegisteredCredentials,
+  TokenSet,
 } from './types'
 import { listenForWake } from './wake'
 
@@ -574,11 +575,22 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     }
     const c = (controller = new AbortController())
     deadline = now() + refreshTimeout
-    const tokens = await callWithTimeout(
-      (signal) => refreshFn!({ accessToken: session?.at ?? null, refreshToken: session?.rt ?? null, signal }),
-      refreshTimeout,
-      c,
-    )
+    let tokens: TokenSet
+    try {
+      tokens = await callWithTimeout(
+        (signal) =>
+          refreshFn!({ accessToken: session?.at ?? null, refreshToken: session?.rt ?? null, signal }),
+        refreshTimeout,
+        c,
+      )
+    } catch (e) {
+      // Failed, while another tab stored a sign-in (the server may have revoked this refresh token for
+      // it) or a renewal, not heard of yet: that session outranks the failure, whose sign-out would
+      // remove it. Taken instead (a sign-in, or a sign-out, ends this try with no_refresh, see below).
+      const s = at === epoch && !destroyed ? peek(readNow()) : undefined
+      if (s && live(s)) return s
+      throw e
+    }
     if (at !== epoch || destroyed) throw noRefresh()
     // A sign-in or a sign-out another tab stored during the call, not heard of yet: made last, it outranks
     // this renewal of the session it replaced, which is dropped (peek adopts it and ends this try).

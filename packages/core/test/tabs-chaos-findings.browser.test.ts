@@ -321,3 +321,27 @@ describe('an entry of an ended sign-in found by a tab that still holds that sign
     expect(holds()).toEqual(['-', '-', '-'])
   })
 })
+
+describe('a refresh that fails while another tab signs in', () => {
+  it('takes that sign-in instead of removing it', async () => {
+    world = createTabWorld(3)
+    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.settle()
+    // Tab 1's refresh is processed but its answer lost: it times out and retries with the token the server
+    // rotated. Tab 0's refresh, due later, spends that token too: the server, seeing it spent twice,
+    // revokes the sign-in. While that call runs, tab 2 signs alice in again. Tab 0's call then fails
+    // (400): it used to sign out and remove tab 2's sign-in from storage, telling the others so, and
+    // then took tab 2's news alone, signed in while storage and the others were not.
+    await run(
+      { kind: 'refresh', tab: 1 },
+      { kind: 'advance', ms: 0 },
+      { kind: 'resolve', pick: 0, outcome: 'lost' },
+      { kind: 'advance', ms: 241_000 },
+      { kind: 'setTokens', tab: 2, user: 'alice' },
+      { kind: 'deliver', tab: 1, source: 'storage', pick: 0 },
+    )
+    await world.settle([3, 2, 5])
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['alice/f2#3', 'alice/f2#3', 'alice/f2#3'])
+  })
+})
