@@ -111,9 +111,15 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   let logins = 0
   // The sign-ins signed out, here or in another tab; no sign-in's id comes back. An entry of one stored
   // after that (a refresh in another tab that raced the sign-out, or news of it that came late) signs
-  // nobody back in; the tab that reads it removes it.
-  const ended: unknown[] = []
-  const end = (s: Session | null | undefined) => s?.id && ended.push(s.id)
+  // nobody back in; the tab that reads it removes it. Each once, and the last 64 only: every logout
+  // tells them all, and tabs that kept what they heard twice grew it without end (two tabs taking
+  // turns to sign in and out doubled it every few rounds, until a message of 196,415 ids overflowed
+  // the stack). Late news is of the last sign-ins.
+  const ended = new Set<unknown>()
+  const end = (ids: unknown[]) => {
+    for (const id of ids) id && ended.add(id)
+    for (const id of ended) ended.size > 64 && ended.delete(id)
+  }
   // The highest generation seen, kept across logouts: a new session always outranks older copies. It also
   // outranks the entry storage holds, which may be one stored by a tab not heard of yet: the tabs that
   // hold that one take this, stored last, as a reload does.
@@ -372,14 +378,14 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
    * its own, and removing it (and telling the other tabs so) would sign it out everywhere.
    */
   function raced(s: Session, raw: string): boolean {
-    if (!ended.includes(s.id)) return false
+    if (!ended.has(s.id)) return false
     // Seen, and removed: older news (a sign-in it replaced, told late) must not sign anybody in either.
     generation = Math.max(generation, s.g)
     const stored = readNow()
     // The session held here is of that sign-in too (its end told, its removal not yet): it ends now, and
     // its removal is followed as if told, which removes this entry in turn. Written back instead, it
     // would be an entry older than the one it replaced, which no removal of that one names.
-    if (ended.includes(session?.id)) adopt(null)
+    if (ended.has(session?.id)) adopt(null)
     else if (stored === raw || stored === undefined) persist()
     return true
   }
@@ -452,12 +458,12 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (next || expired) {
       if (epoch === mark) emit(next ? (had ? 'refresh' : 'login') : 'expired', snapshot)
     } else {
-      end(had)
+      end([had?.id])
       emit('logout', { reason: 'other_tab' })
       // This tab's refresh may have stored its result over the sign-out before the news came: remove it.
       // Another sign-in found there is newer than this news and has news of its own: taken now, it would
       // run ahead of the news still queued, and a logout among them would end it.
-      reread((r) => (typeof r !== 'string' || ended.includes(entry(r)?.id)) && adoptRead(r))
+      reread((r) => (typeof r !== 'string' || ended.has(entry(r)?.id)) && adoptRead(r))
     }
   }
 
@@ -776,7 +782,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
           }
           // The sign-ins a logout there ended: news of one that comes later (from a third tab, slower)
           // signs nobody in here.
-          else ended.push(...raw.slice(1))
+          else end(raw.slice(1))
         } else {
           // An entry, or a removal: named (see removes()), or a `null` from an older version.
           const said = typeof raw === 'string' ? raw : null
@@ -914,12 +920,11 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     logout() {
       if (destroyed) return Promise.resolve()
       logins++
-      end(session)
       // It also ends what another tab stored that this one has not heard of yet (signed out already, or
       // busy as that tab signed in): the removal is what storage, a reload and the other tabs keep, so
       // that sign-in's news, when it comes, signs nobody in here; nor does older news.
       const stored = entry()
-      end(stored)
+      end([session?.id, stored?.id])
       generation = Math.max(generation, stored?.g ?? 0)
       // Told before the removal, so a tab that hears of the removal by message knows what it ended when
       // news of one of those sign-ins comes after it (from the tab that made it, slower).

@@ -19,8 +19,8 @@ export type Failure = [
   retryAfter?: number | undefined,
 ]
 /**
- * The sign-ins a user's logout ended (their ids), told before the removal and its `1`. Versions before
- * this one drop it.
+ * The sign-ins logouts ended (their ids), here or heard of, the last 64 at most: told at a user's logout,
+ * before the removal and its `1`. Versions before this one drop it.
  */
 export type Ended = [0, ...ids: unknown[]]
 /**
