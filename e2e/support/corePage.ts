@@ -83,6 +83,26 @@ export function useCorePage(options: CorePageOptions, chromiumArgs?: string[]) {
   return core
 }
 
+/**
+ * Two tabs of one browser context on the core page: A signs in with `tokens` (`auth.setTokens`), then B
+ * opens, and finds that session in storage. Close `context` at the end.
+ */
+export async function openSignedInTabs(
+  core: ReturnType<typeof useCorePage>,
+  tokens: { accessToken: string; refreshToken: string; expiresIn: number },
+) {
+  const context = await core.browser.newContext()
+  const a = await context.newPage()
+  await a.goto(`${core.server.origin}/`)
+  await a.evaluate(
+    (t) => (window as unknown as { auth: { setTokens(t: unknown): void } }).auth.setTokens(t),
+    tokens,
+  )
+  const b = await context.newPage()
+  await b.goto(`${core.server.origin}/`)
+  return { context, a, b }
+}
+
 /** A `before` script: records every lock request (`request <name>[ steal]`) and every one that rejects. */
 export const RECORD_LOCKS = `
   window.lockLog = []

@@ -1,5 +1,5 @@
 import { beforeEach, expect, it } from 'vitest'
-import { useCorePage } from '../support/corePage'
+import { openSignedInTabs, useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium, two tabs on the cookie and no BroadcastChannel, so that nothing tells tab A of tab B's
@@ -39,18 +39,11 @@ beforeEach(() => {
 })
 
 it('a refresh rejected after another tab signed in takes that sign-in, and leaves it stored', async () => {
-  const context = await core.browser.newContext()
-  const a = await context.newPage()
-  await a.goto(`${core.server.origin}/`)
-  await a.evaluate(() =>
-    (window as unknown as Page).auth.setTokens({
-      accessToken: 'old',
-      expiresIn: 3600,
-      refreshToken: 'rt-old',
-    }),
-  )
-  const b = await context.newPage()
-  await b.goto(`${core.server.origin}/`)
+  const { context, a, b } = await openSignedInTabs(core, {
+    accessToken: 'old',
+    expiresIn: 3600,
+    refreshToken: 'rt-old',
+  })
   await a.evaluate(() => {
     const w = window as unknown as Page
     w.running = w.auth.refresh().catch((e: { code: string }) => `rejected: ${e.code}`)

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, expect, it } from 'vitest'
-import { useCorePage } from '../support/corePage'
+import { openSignedInTabs, useCorePage } from '../support/corePage'
 
 /**
  * Real Chromium tabs sharing a session through the cookie, in a browser without BroadcastChannel: a
@@ -40,6 +40,7 @@ afterAll(async () => {
 })
 
 type Page = Window & { auth: any; events: string[] }
+const SIGNED_IN = { accessToken: 'opaque-0', expiresIn: 3600, refreshToken: 'rt-0' }
 
 beforeEach(() => {
   spends.length = 0
@@ -47,20 +48,9 @@ beforeEach(() => {
 })
 
 it('a sign-out in another tab is followed by the next refresh here: nothing spent, nobody signed back in', async () => {
-  const context = await core.browser.newContext()
-  const a = await context.newPage()
-  await a.goto(`${core.server.origin}/`)
-  expect(await a.evaluate(() => typeof BroadcastChannel)).toBe('undefined')
-  await a.evaluate(() =>
-    (window as unknown as Page).auth.setTokens({
-      accessToken: 'opaque-0',
-      expiresIn: 3600,
-      refreshToken: 'rt-0',
-    }),
-  )
   // B opens with the session from the cookie, and signs out.
-  const b = await context.newPage()
-  await b.goto(`${core.server.origin}/`)
+  const { context, a, b } = await openSignedInTabs(core, SIGNED_IN)
+  expect(await a.evaluate(() => typeof BroadcastChannel)).toBe('undefined')
   expect(await b.evaluate(() => (window as unknown as Page).auth.getState().accessToken)).toBe('opaque-0')
   await b.evaluate(() => (window as unknown as Page).auth.logout())
   // A heard nothing of it.
@@ -86,18 +76,7 @@ it('a sign-out in another tab is followed by the next refresh here: nothing spen
 })
 
 it('a refresh whose answer comes just after a sign-out in another tab is dropped, not stored over it', async () => {
-  const context = await core.browser.newContext()
-  const a = await context.newPage()
-  await a.goto(`${core.server.origin}/`)
-  await a.evaluate(() =>
-    (window as unknown as Page).auth.setTokens({
-      accessToken: 'opaque-0',
-      expiresIn: 3600,
-      refreshToken: 'rt-0',
-    }),
-  )
-  const b = await context.newPage()
-  await b.goto(`${core.server.origin}/`)
+  const { context, a, b } = await openSignedInTabs(core, SIGNED_IN)
   // A's refresh is on the wire when B signs out; its answer comes after. A reads the cookie as the
   // answer comes, finds the sign-out, and follows it instead of storing the renewed session over it
   // (which B would then have to remove when it next looks).

@@ -67,7 +67,13 @@ function cookieTabs() {
     creating = tab
     return createAuthClient({ storage: storageOf(tab), storageKey: KEY })
   })
-  return { a: tabs[0]!, b: tabs[1]!, area, show, tell }
+  /** A signs `tokens` in; B hears of it, and its copy shows it. */
+  const signInBoth = (tokens: typeof alice) => {
+    tabs[0]!.setTokens(tokens)
+    tell(1)
+    show(1)
+  }
+  return { a: tabs[0]!, b: tabs[1]!, area, show, tell, signInBoth }
 }
 
 let world: ReturnType<typeof cookieTabs>
@@ -84,10 +90,8 @@ afterEach(() => {
 
 describe('news that comes before the storage read shows it', () => {
   it('a tab that signed out takes a sign-in told before its storage showed it', async () => {
-    const { a, b, show, tell } = world
-    a.setTokens(alice)
-    tell(1)
-    show(1)
+    const { a, b, show, tell, signInBoth } = world
+    signInBoth(alice)
     await a.logout()
     tell(1)
     show(1)
@@ -102,10 +106,8 @@ describe('news that comes before the storage read shows it', () => {
   })
 
   it("another user's sign-in is taken once storage shows it", async () => {
-    const { a, b, show, tell } = world
-    a.setTokens(alice)
-    tell(1)
-    show(1)
+    const { a, b, show, tell, signInBoth } = world
+    signInBoth(alice)
     expect(held(a, b)).toEqual(['alice', 'alice'])
     const events: string[] = []
     a.on('login', () => events.push('login'))
@@ -121,10 +123,8 @@ describe('news that comes before the storage read shows it', () => {
   })
 
   it('a removal of a sign-in not yet heard of is followed once storage shows it', async () => {
-    const { a, b, area, show, tell } = world
-    a.setTokens(alice)
-    tell(1)
-    show(1)
+    const { a, b, area, show, tell, signInBoth } = world
+    signInBoth(alice)
     // B signs bob in and out; A hears of both while its copy still holds alice's entry.
     b.setTokens(bob)
     await b.logout()
@@ -138,10 +138,8 @@ describe('news that comes before the storage read shows it', () => {
   })
 
   it('news that storage still does not hold then is left: old news, as a reload would find', async () => {
-    const { a, b, area, show, tell } = world
-    a.setTokens(alice)
-    tell(1)
-    show(1)
+    const { a, b, area, show, tell, signInBoth } = world
+    signInBoth(alice)
     b.setTokens(bob)
     // Before A hears of it, A signs alice in again: stored last, it is what a reload finds.
     a.setTokens({ ...alice, accessToken: token(300, { sub: 'alice', n: 2 }) })
