@@ -262,7 +262,9 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
             confirmed = raw
             // The last of this tab's writes to land, after it took something else (another tab's sign-out
             // or entry, or its own logout() whose removal landed first): storage must hold that, not this.
-            if (!--writing && raw !== lastRaw && !destroyed) write(lastRaw)
+            // Only if storage holds this: the write may have landed before another tab's newer entry,
+            // not heard of yet (its news is on its way), which writing back would replace.
+            if (!--writing && raw !== lastRaw && !destroyed) reread((r) => r === raw && write(lastRaw))
           },
           (cause) => {
             writing--

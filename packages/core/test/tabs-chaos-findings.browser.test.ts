@@ -345,3 +345,23 @@ describe('a refresh that fails while another tab signs in', () => {
     expect(holds()).toEqual(['alice/f2#3', 'alice/f2#3', 'alice/f2#3'])
   })
 })
+
+describe('a write to an async storage, acknowledged after the tab took another entry', () => {
+  it('does not write that entry back over a newer one stored meanwhile', async () => {
+    world = createTabWorld(2, 1, { async: true })
+    // B logs out (holding nothing); A signs alice in twice. B's removal lands first, but its answer
+    // comes 1 ms later, after B took A's first entry from a storage event. B wrote that entry back, as
+    // if its removal had landed last: over A's second, so storage (and a reload) held the older one.
+    await run(
+      { kind: 'logout', tab: 1 },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      hear(1, 'storage'),
+      { kind: 'advance', ms: 200 },
+    )
+    expect(stored()).toBe('alice/f2#2')
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
+  })
+})

@@ -19,6 +19,9 @@ import { type Action, createTabWorld, type Outcome } from './support/tabWorld'
  * oldValue, a `[-1, g, id]` message): see the findings file.
  */
 const RUNS = Number(process.env.TABS_CHAOS_RUNS ?? 1000)
+// `TABS_CHAOS_ASYNC=1`: the tabs share a custom async storage instead (calls answer 1 ms later). Not run
+// by `pnpm test`: it finds interleavings that are not fixed (see the core README's storage notes).
+const ASYNC = process.env.TABS_CHAOS_ASYNC === '1'
 const SEEDS = process.env.TABS_CHAOS_SEED ? [Number(process.env.TABS_CHAOS_SEED)] : [20_301, 7]
 
 const tab = fc.integer({ min: 0, max: 2 })
@@ -77,7 +80,7 @@ async function scenario(tabs: number, signedIn: boolean, actions: Action[], orde
   const unhandled: unknown[] = []
   const onUnhandled = (reason: unknown) => unhandled.push(reason)
   process.on('unhandledRejection', onUnhandled)
-  const world = createTabWorld(tabs)
+  const world = createTabWorld(tabs, 1, { async: ASYNC })
   try {
     // Most runs start signed in, every tab told: refreshes need a session.
     if (signedIn) {

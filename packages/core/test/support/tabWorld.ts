@@ -5,7 +5,8 @@ import { createLocks } from './locks'
 
 /**
  * A model of tabs of one origin for the multi-tab chaos test and its findings: `n` clients on one
- * synchronous shared storage (what localStorage is to tabs) and one BroadcastChannel, whose news is
+ * synchronous shared storage (what localStorage is to tabs; with `async`, a custom storage whose calls
+ * answer later) and one BroadcastChannel, whose news is
  * never delivered by itself. Each write in tab i queues a storage event for every other tab, each post
  * a message; the test hands them over one at a time. Per sender and receiver each source keeps its
  * order (as browsers do), but storage events and messages interleave in any order. The refresh
@@ -53,7 +54,7 @@ export const settleMicrotasks = async () => {
   for (let i = 0; i < 60; i++) await Promise.resolve()
 }
 
-export function createTabWorld(n: number, seed = 1) {
+export function createTabWorld(n: number, seed = 1, { async = false } = {}) {
   const log: string[] = []
   const violations: string[] = []
   const area = new Map<string, string>()
@@ -101,19 +102,27 @@ export function createTabWorld(n: number, seed = 1) {
     const changed = (v: string | null, old: string | null) => {
       for (let to = 0; to < n; to++) if (to !== tab && listeners[to]) enqueue(to, tab, 'storage', v, old)
     }
+    // `async`: a custom storage whose calls answer 1 ms later (IndexedDB, say). A write lands at once
+    // and is acknowledged then; a read answers what the area holds then.
+    const answer = <T>(value: () => T) =>
+      async ? new Promise<T>((resolve) => setTimeout(() => resolve(value()), 1)) : value()
     return {
-      get: (k) => area.get(k) ?? null,
+      get: (k) => answer(() => area.get(k) ?? null),
       set: (k, v) => {
         const old = area.get(k) ?? null
-        if (old === v) return
-        area.set(k, v)
-        changed(v, old)
+        if (old !== v) {
+          area.set(k, v)
+          changed(v, old)
+        }
+        return answer(() => undefined)
       },
       remove: (k) => {
         const old = area.get(k)
-        if (old === undefined) return
-        area.delete(k)
-        changed(null, old)
+        if (old !== undefined) {
+          area.delete(k)
+          changed(null, old)
+        }
+        return answer(() => undefined)
       },
       subscribe: (_k, on) => {
         listeners[tab] = on
