@@ -432,8 +432,12 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
             : next.g < session.g || (next.g === session.g && beaten(raw, stored))
           : (next.g <= generation || epoch === signedOut) && passed(raw, stored)) ||
         raced(next, raw)
-      )
+      ) {
+        // An async storage, not read here, may hold the entry ignored, stored last by a tab that had not
+        // heard of this one's: a reload would take it. Replaced by this tab's, if storage holds it still.
+        if (session && stored === undefined) reread((r) => r === raw && persist())
         return
+      }
     }
     lastRaw = raw
     const had = session

@@ -364,4 +364,21 @@ describe('a write to an async storage, acknowledged after the tab took another e
     expect(world.check([])).toEqual([])
     expect(holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
   })
+
+  it('two sign-ins at once: storage ends with the one the tabs keep', async () => {
+    world = createTabWorld(2, 1, { async: true })
+    // A signs alice in twice; B, told of neither, signs her in too, stored last. Unable to read storage
+    // at once, the tabs keep the sign-in of the higher generation, A's second: storage kept B's, which
+    // a reload would take. A tab that ignores an entry storage still holds now stores its own over it.
+    await run(
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'advance', ms: 200 },
+    )
+    expect(stored()).toBe('alice/f3#3')
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(holds()).toEqual([stored(), stored()])
+  })
 })
