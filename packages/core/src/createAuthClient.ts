@@ -262,9 +262,11 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
             confirmed = raw
             // The last of this tab's writes to land, after it took something else (another tab's sign-out
             // or entry, or its own logout() whose removal landed first): storage must hold that, not this.
-            // Only if storage holds this: the write may have landed before another tab's newer entry,
-            // not heard of yet (its news is on its way), which writing back would replace.
-            if (!--writing && raw !== lastRaw && !destroyed) reread((r) => r === raw && write(lastRaw))
+            // Only if storage holds this, or cannot tell (a storage of this tab alone, which nobody else
+            // writes, or a failed read): a shared one's write may have landed before another tab's newer
+            // entry, not heard of yet (its news is on its way), which writing back would replace.
+            if (!--writing && raw !== lastRaw && !destroyed)
+              reread((r) => (r === undefined || r === raw) && write(lastRaw))
           },
           (cause) => {
             writing--

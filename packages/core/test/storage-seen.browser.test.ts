@@ -141,4 +141,20 @@ describe('an async write that lands after the sign-out it raced', () => {
     await wait(80)
     expect(backing.has(KEY)).toBe(false)
   })
+
+  it('a storage of this tab alone (no subscribe: React Native, say): a sign-in still being written when logout() removed it is removed again', async () => {
+    const { backing, store } = encrypting()
+    const { subscribe: _, ...alone } = store
+    const a = track(createAuthClient({ storage: alone, storageKey: KEY }))
+    await a.ready
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt-0' })
+    await a.logout()
+    // The removal landed at once; the sign-in lands 30 ms later, over it. Nothing else writes to this
+    // storage, so what the tab holds (nothing) is written again without reading it first.
+    await wait(80)
+    expect(backing.has(KEY)).toBe(false)
+    const reloaded = track(createAuthClient({ storage: alone, storageKey: KEY }))
+    await reloaded.ready
+    expect(reloaded.getState().status).toBe('unauthenticated')
+  })
 })
