@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { T0 } from './helpers'
-import { type Action, createTabWorld } from './support/tabWorld'
+import { createTabWorld } from './support/tabWorld'
 
 /**
  * A logout tells the other tabs which sign-ins have ended (`[0, ...ids]`, before the removal), so that
@@ -13,22 +13,14 @@ import { type Action, createTabWorld } from './support/tabWorld'
  */
 
 let world: ReturnType<typeof createTabWorld>
-const run = async (...actions: Action[]) => {
-  for (const a of actions) await world.act(a)
-}
-const holds = () => world.tabs.map((t) => world.label(t.getState().accessToken))
-const stored = () => {
-  const raw = world.area.get(world.key)
-  return world.label(raw ? JSON.parse(raw).at : null)
-}
 
 /** Two tabs take turns: each signs a user in, every tab hears of it, and it signs out; `rounds` times. */
 async function takeTurns(rounds: number) {
   for (let i = 0; i < rounds; i++) {
     const tab = i % 2
-    await run({ kind: 'setTokens', tab, user: i % 4 < 2 ? 'alice' : 'bob' })
+    await world.run({ kind: 'setTokens', tab, user: i % 4 < 2 ? 'alice' : 'bob' })
     await world.settle()
-    await run({ kind: 'logout', tab })
+    await world.run({ kind: 'logout', tab })
     await world.settle()
   }
 }
@@ -57,26 +49,26 @@ describe('the sign-ins a logout tells have ended', () => {
     // Every sign-in ended once: the list grows by one a round, up to 64.
     expect(told).toEqual(Array.from({ length: 100 }, (_, i) => Math.min(i + 1, 64)))
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-'])
+    expect(world.holds()).toEqual(['-', '-'])
     // The tabs still follow each other.
-    await run({ kind: 'setTokens', tab: 1, user: 'alice' })
+    await world.run({ kind: 'setTokens', tab: 1, user: 'alice' })
     await world.settle()
-    expect(holds()).toEqual([stored(), stored()])
-    expect(stored()).not.toBe('-')
+    expect(world.holds()).toEqual([world.stored(), world.stored()])
+    expect(world.stored()).not.toBe('-')
   })
 
   it('still include the last sign-in ended after 100 rounds: an entry of it stored late signs nobody in', async () => {
     world = createTabWorld(3)
     await takeTurns(100)
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
     await world.settle()
     // As in the chaos findings: tab 0 signs out; tab 1, not told yet, signs alice in again within the
     // sign-in tab 0 ended. Tab 2 hears which sign-in ended, then tab 1's entry, of that sign-in. Only
     // the ids tab 0 told say that it has ended: had tabs kept the first 64 ids rather than the last,
     // tab 2 and storage would keep it.
-    await run({ kind: 'logout', tab: 0 }, { kind: 'setTokens', tab: 1, user: 'alice' })
+    await world.run({ kind: 'logout', tab: 0 }, { kind: 'setTokens', tab: 1, user: 'alice' })
     await world.settle([0, 2, 18, 0])
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-', '-'])
+    expect(world.holds()).toEqual(['-', '-', '-'])
   })
 })

@@ -17,14 +17,6 @@ const hear = (tab: number, source: 'storage' | 'channel'): Action => ({
   source,
   pick: 0,
 })
-const run = async (...actions: Action[]) => {
-  for (const a of actions) await world.act(a)
-}
-const holds = () => world.tabs.map((t) => world.label(t.getState().accessToken))
-const stored = () => {
-  const raw = world.area.get(world.key)
-  return world.label(raw ? JSON.parse(raw).at : null)
-}
 
 beforeEach(() => {
   vi.useFakeTimers({ now: T0 })
@@ -42,19 +34,19 @@ describe('an ended sign-in heard of late', () => {
     // B hears of alice's sign-in by storage and signs out; A, not told yet, signs bob in. Then A's
     // message of alice reaches B: an entry of the sign-in B ended, which B used to remove from storage,
     // whatever it held (bob's), and tell A the removal, signing bob out of both tabs.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 0, user: 'alice' },
       hear(1, 'storage'),
       { kind: 'logout', tab: 1 },
       { kind: 'setTokens', tab: 0, user: 'bob' },
       hear(1, 'channel'),
     )
-    expect(stored()).toBe('bob/f2#2')
+    expect(world.stored()).toBe('bob/f2#2')
     // Then B's sign-out reaches A: by message it is followed as news (see the channel handler), so both
     // end signed out, as they agree on what storage holds. Before, B kept bob while A and storage had none.
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual([stored(), stored()])
+    expect(world.holds()).toEqual([world.stored(), world.stored()])
   })
 })
 
@@ -64,11 +56,15 @@ describe('a logout in a tab that holds no session', () => {
     // B signs alice in; A, signed out and not told yet, logs out (a login page that clears any session,
     // say): the removal ends alice in storage and, by message, in B. A then hears of alice's sign-in
     // and used to take it: A signed in, B and storage signed out, until a reload.
-    await run({ kind: 'setTokens', tab: 1, user: 'alice' }, { kind: 'logout', tab: 0 }, hear(0, 'channel'))
-    expect(holds()).toEqual(['-', 'alice/f1#1'])
+    await world.run(
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'logout', tab: 0 },
+      hear(0, 'channel'),
+    )
+    expect(world.holds()).toEqual(['-', 'alice/f1#1'])
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-'])
+    expect(world.holds()).toEqual(['-', '-'])
   })
 })
 
@@ -79,17 +75,17 @@ describe('a sign-out heard by message', () => {
     // only then. At the first logout B used to read storage and take the new sign-in at once; the
     // second logout's message, still queued, then signed it out in B, which removed it from storage as
     // an entry of the sign-in it had just seen end, and told A so: a sign-in ended by a logout before it.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 0, user: 'alice' },
       { kind: 'logout', tab: 0 },
       { kind: 'logout', tab: 0 },
       { kind: 'setTokens', tab: 0, user: 'alice' },
       ...Array.from({ length: 6 }, () => hear(1, 'channel')),
     )
-    expect(stored()).toBe('alice/f2#2')
+    expect(world.stored()).toBe('alice/f2#2')
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
+    expect(world.holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
   })
 })
 
@@ -98,15 +94,15 @@ describe('a sign-in made by a tab two sign-ins behind', () => {
     world = createTabWorld(3)
     // Tab 0 signs in alice, then bob; tab 2, told of neither, signs alice in again. Its sign-in used to
     // take generation 1, below bob's 2: every tab kept bob while storage (and a reload) had tab 2's.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 0, user: 'alice' },
       { kind: 'setTokens', tab: 0, user: 'bob' },
       { kind: 'setTokens', tab: 2, user: 'alice' },
     )
-    expect(stored()).toBe('alice/f3#3')
+    expect(world.stored()).toBe('alice/f3#3')
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['alice/f3#3', 'alice/f3#3', 'alice/f3#3'])
+    expect(world.holds()).toEqual(['alice/f3#3', 'alice/f3#3', 'alice/f3#3'])
   })
 })
 
@@ -115,16 +111,16 @@ describe('a signed-out tab and late news', () => {
     world = createTabWorld(2)
     // A signs bob in, then alice; B, told of neither, logs out (ending alice, which storage holds). Then
     // B hears of bob's sign-in, older news: it used to take it, signed in while A and storage were not.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 0, user: 'bob' },
       { kind: 'setTokens', tab: 0, user: 'alice' },
       { kind: 'logout', tab: 1 },
       hear(1, 'storage'),
     )
-    expect(holds()).toEqual(['alice/f2#2', '-'])
+    expect(world.holds()).toEqual(['alice/f2#2', '-'])
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-'])
+    expect(world.holds()).toEqual(['-', '-'])
   })
 
   it('a third tab told of the sign-out by message ignores the ended sign-in’s news that comes after', async () => {
@@ -132,33 +128,36 @@ describe('a signed-out tab and late news', () => {
     // Tab 0 signs alice in; tab 1 hears of it and logs out. In the order below (the chaos test's seed 2),
     // tab 2 hears of tab 1's sign-out first and of alice's sign-in from tab 0 after it: it used to sign
     // in, alone, as nothing told it which sign-in had ended. Tab 1 now tells it before the removal.
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' }, hear(1, 'storage'), { kind: 'logout', tab: 1 })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' }, hear(1, 'storage'), {
+      kind: 'logout',
+      tab: 1,
+    })
     await world.settle([13])
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-', '-'])
+    expect(world.holds()).toEqual(['-', '-', '-'])
   })
 })
 
 describe('a removal heard after storage took an entry since', () => {
   it('is not followed by a tab that took the sign-in stored after it', async () => {
     world = createTabWorld(3)
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
     await world.settle()
     // Tab 2 signs out and alice signs in anew there. Tab 1 hears both by storage, then tab 2's messages:
     // the removal, once a bare `null`, signed the new sign-in out in tab 1, which then removed it from
     // storage as an entry of the sign-in it had just seen end. It now names alice's first sign-in.
-    await run(
+    await world.run(
       { kind: 'logout', tab: 2 },
       { kind: 'setTokens', tab: 2, user: 'alice' },
       hear(1, 'storage'),
       hear(1, 'storage'),
       ...Array.from({ length: 4 }, () => hear(1, 'channel')),
     )
-    expect(holds()[1]).toBe('alice/f2#2')
-    expect(stored()).toBe('alice/f2#2')
+    expect(world.holds()[1]).toBe('alice/f2#2')
+    expect(world.stored()).toBe('alice/f2#2')
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['alice/f2#2', 'alice/f2#2', 'alice/f2#2'])
+    expect(world.holds()).toEqual(['alice/f2#2', 'alice/f2#2', 'alice/f2#2'])
   })
 
   it('leaves a tab with its own sign-in, made after a removal it had not heard of', async () => {
@@ -167,17 +166,17 @@ describe('a removal heard after storage took an entry since', () => {
     // its sign-in has a lower generation than the one removed before it. Tab 1 used to take tab 0's
     // second sign-in when its message came (a higher generation), then follow its removal: signed out,
     // with its own sign-in in storage.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 0, user: 'alice' },
       { kind: 'setTokens', tab: 0, user: 'alice' },
       { kind: 'logout', tab: 0 },
       { kind: 'setTokens', tab: 1, user: 'alice' },
       ...Array.from({ length: 6 }, () => hear(1, 'channel')),
     )
-    expect(holds()[1]).toBe('alice/f3#3')
+    expect(world.holds()[1]).toBe('alice/f3#3')
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['alice/f3#3', 'alice/f3#3'])
+    expect(world.holds()).toEqual(['alice/f3#3', 'alice/f3#3'])
   })
 
   it('a third tab takes a sign-in made after a removal, though of a lower generation than the one removed', async () => {
@@ -186,7 +185,7 @@ describe('a removal heard after storage took an entry since', () => {
     // tab 1's second sign-in. In the order below (the chaos test's seed 20301), tab 2 hears of tab 1's
     // second sign-in, then of tab 0's (ignored: older by generation, though storage held it), then of the
     // removal: it used to end signed out, with tab 0's sign-in in storage.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 1, user: 'alice' },
       { kind: 'setTokens', tab: 1, user: 'alice' },
       { kind: 'logout', tab: 1 },
@@ -194,17 +193,17 @@ describe('a removal heard after storage took an entry since', () => {
     )
     await world.settle([0, 3, 20, 1])
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['alice/f3#3', 'alice/f3#3', 'alice/f3#3'])
+    expect(world.holds()).toEqual(['alice/f3#3', 'alice/f3#3', 'alice/f3#3'])
   })
 
   it('three tabs: a logout removing a sign-in its tab had not heard of ends it in a third tab too', async () => {
     world = createTabWorld(3)
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
     await world.settle()
     // Tab 1 signs bob in, then alice; tab 0, told of neither, signs out, removing alice's. Tab 2 hears the
     // removal and what it ended, then bob's sign-in: it used to take it, alone, as nothing told it bob's
     // was older than the entry removed. The removal names that entry now.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 1, user: 'bob' },
       { kind: 'setTokens', tab: 1, user: 'alice' },
       { kind: 'logout', tab: 0 },
@@ -212,10 +211,10 @@ describe('a removal heard after storage took an entry since', () => {
       ...Array.from({ length: 4 }, () => hear(2, 'channel')),
       hear(2, 'storage'),
     )
-    expect(holds()[2]).toBe('-')
+    expect(world.holds()[2]).toBe('-')
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-', '-'])
+    expect(world.holds()).toEqual(['-', '-', '-'])
   })
 })
 
@@ -226,7 +225,7 @@ describe('a renewal taken from storage as a refresh begins', () => {
     // When both tokens are due, B's refresh finds the second in storage, takes it, and (due as well)
     // spends its refresh token. That call hangs: B used to show the first token until the call ended
     // (up to refreshTimeout), while it held the second and its requests sent that one.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 0, user: 'alice' },
       hear(1, 'storage'),
       { kind: 'setTokens', tab: 0, user: 'alice' },
@@ -234,7 +233,7 @@ describe('a renewal taken from storage as a refresh begins', () => {
       { kind: 'resolve', pick: 0, outcome: 'hang' },
     )
     expect(world.tabs[1]!.getState()).toMatchObject({ isRefreshing: true })
-    expect(holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
+    expect(world.holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
     await world.settle()
     expect(world.check([])).toEqual([])
   })
@@ -244,7 +243,7 @@ describe('a renewal taken from storage as a refresh begins', () => {
     ['destroys the client', (b: AuthClient) => b.destroy()],
   ])('spends nothing when a listener told of it %s', async (_, act) => {
     world = createTabWorld(2)
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' }, hear(1, 'storage'), {
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' }, hear(1, 'storage'), {
       kind: 'setTokens',
       tab: 0,
       user: 'alice',
@@ -253,7 +252,7 @@ describe('a renewal taken from storage as a refresh begins', () => {
     b.subscribe((s) => {
       if (s.isRefreshing && world.label(s.accessToken) === 'alice/f2#2') act(b)
     })
-    await run({ kind: 'advance', ms: 241_000 })
+    await world.run({ kind: 'advance', ms: 241_000 })
     // Tab 0's own refresh is the only call: B's came before its call.
     expect(world.log.filter((l) => l.includes('tab 1 calls'))).toEqual([])
   })
@@ -262,14 +261,14 @@ describe('a renewal taken from storage as a refresh begins', () => {
 describe('an entry of an ended sign-in found by a tab that still holds that sign-in', () => {
   it('is removed, not replaced by the older entry that tab holds', async () => {
     world = createTabWorld(3)
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
     await world.settle()
     // Tab 1 signs out, and alice in anew (generation 2); tab 2, told of neither, signs alice in again,
     // within the sign-in it holds, which tab 1 ended (generation 3). Tab 0 has heard only which sign-in
     // tab 1's logout ended. Its refresh finds tab 2's entry, of that sign-in, and used to write back its
     // own (generation 1) over it; its logout then removed that one, and tab 1, told of the removal of an
     // older sign-in than its own, kept its sign-in while storage and the other tabs held none.
-    await run(
+    await world.run(
       { kind: 'logout', tab: 1 },
       hear(0, 'channel'),
       { kind: 'setTokens', tab: 1, user: 'alice' },
@@ -277,36 +276,36 @@ describe('an entry of an ended sign-in found by a tab that still holds that sign
       { kind: 'refresh', tab: 0 },
       { kind: 'advance', ms: 0 },
     )
-    expect(stored()).toBe('-')
-    await run({ kind: 'logout', tab: 0 })
+    expect(world.stored()).toBe('-')
+    await world.run({ kind: 'logout', tab: 0 })
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-', '-'])
+    expect(world.holds()).toEqual(['-', '-', '-'])
   })
 
   it('ends the session that tab holds, which an entry written back would have kept', async () => {
     world = createTabWorld(3)
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
     await world.settle()
     // Tab 0 signs out; tab 1, not told yet, signs alice in again within the sign-in tab 0 ended. Tab 2
     // hears which sign-in ended, then tab 1's entry: it holds that sign-in too. Were the entry removed
     // while tab 2 kept the session, it would stay signed in for good: the removal it hears next finds
     // the entry gone already, and nothing to follow.
-    await run({ kind: 'logout', tab: 0 }, { kind: 'setTokens', tab: 1, user: 'alice' })
+    await world.run({ kind: 'logout', tab: 0 }, { kind: 'setTokens', tab: 1, user: 'alice' })
     await world.settle([0, 2, 18, 0])
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-', '-'])
+    expect(world.holds()).toEqual(['-', '-', '-'])
   })
 
   it("found as a refresh's answer comes: the answer is dropped", async () => {
     world = createTabWorld(3)
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
     await world.settle()
     // Tab 1 refreshes; tab 2 signs out; tab 0, not told yet, signs alice in again within that sign-in.
     // Tab 1 hears which sign-in tab 2 ended (tab 0's message is still queued), then its call answers:
     // it finds tab 0's entry, of the ended sign-in it holds too, and signs out. Storing its answer
     // after that would sign it in again, alone.
-    await run(
+    await world.run(
       { kind: 'refresh', tab: 1 },
       { kind: 'advance', ms: 0 },
       { kind: 'logout', tab: 2 },
@@ -314,25 +313,25 @@ describe('an entry of an ended sign-in found by a tab that still holds that sign
       { kind: 'deliver', tab: 1, source: 'channel', pick: 1 },
       { kind: 'resolve', pick: 0, outcome: 'ok' },
     )
-    expect(holds()[1]).toBe('-')
-    expect(stored()).toBe('-')
+    expect(world.holds()[1]).toBe('-')
+    expect(world.stored()).toBe('-')
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['-', '-', '-'])
+    expect(world.holds()).toEqual(['-', '-', '-'])
   })
 })
 
 describe('a refresh that fails while another tab signs in', () => {
   it('takes that sign-in instead of removing it', async () => {
     world = createTabWorld(3)
-    await run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
     await world.settle()
     // Tab 1's refresh is processed but its answer lost: it times out and retries with the token the server
     // rotated. Tab 0's refresh, due later, spends that token too: the server, seeing it spent twice,
     // revokes the sign-in. While that call runs, tab 2 signs alice in again. Tab 0's call then fails
     // (400): it used to sign out and remove tab 2's sign-in from storage, telling the others so, and
     // then took tab 2's news alone, signed in while storage and the others were not.
-    await run(
+    await world.run(
       { kind: 'refresh', tab: 1 },
       { kind: 'advance', ms: 0 },
       { kind: 'resolve', pick: 0, outcome: 'lost' },
@@ -342,7 +341,7 @@ describe('a refresh that fails while another tab signs in', () => {
     )
     await world.settle([3, 2, 5])
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['alice/f2#3', 'alice/f2#3', 'alice/f2#3'])
+    expect(world.holds()).toEqual(['alice/f2#3', 'alice/f2#3', 'alice/f2#3'])
   })
 })
 
@@ -352,17 +351,17 @@ describe('a write to an async storage, acknowledged after the tab took another e
     // B logs out (holding nothing); A signs alice in twice. B's removal lands first, but its answer
     // comes 1 ms later, after B took A's first entry from a storage event. B wrote that entry back, as
     // if its removal had landed last: over A's second, so storage (and a reload) held the older one.
-    await run(
+    await world.run(
       { kind: 'logout', tab: 1 },
       { kind: 'setTokens', tab: 0, user: 'alice' },
       { kind: 'setTokens', tab: 0, user: 'alice' },
       hear(1, 'storage'),
       { kind: 'advance', ms: 200 },
     )
-    expect(stored()).toBe('alice/f2#2')
+    expect(world.stored()).toBe('alice/f2#2')
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
+    expect(world.holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
   })
 
   it('two sign-ins at once: storage ends with the one the tabs keep', async () => {
@@ -370,15 +369,15 @@ describe('a write to an async storage, acknowledged after the tab took another e
     // A signs alice in twice; B, told of neither, signs her in too, stored last. Unable to read storage
     // at once, the tabs keep the sign-in of the higher generation, A's second: storage kept B's, which
     // a reload would take. A tab that ignores an entry storage still holds now stores its own over it.
-    await run(
+    await world.run(
       { kind: 'setTokens', tab: 0, user: 'alice' },
       { kind: 'setTokens', tab: 0, user: 'alice' },
       { kind: 'setTokens', tab: 1, user: 'alice' },
       { kind: 'advance', ms: 200 },
     )
-    expect(stored()).toBe('alice/f3#3')
+    expect(world.stored()).toBe('alice/f3#3')
     await world.settle()
     expect(world.check([])).toEqual([])
-    expect(holds()).toEqual([stored(), stored()])
+    expect(world.holds()).toEqual([world.stored(), world.stored()])
   })
 })

@@ -393,6 +393,17 @@ export function createTabWorld(n: number, seed = 1, { async = false } = {}) {
   return {
     tabs,
     act,
+    /** Acts out `actions` in order. */
+    async run(...actions: Action[]) {
+      for (const a of actions) await act(a)
+    },
+    /** What each tab holds, by label (`-`: signed out). */
+    holds: () => tabs.map((t) => label(t.getState().accessToken)),
+    /** What storage holds, by label. */
+    stored: () => {
+      const raw = area.get(KEY)
+      return label(raw ? JSON.parse(raw).at : null)
+    },
     settle,
     check,
     destroy,
