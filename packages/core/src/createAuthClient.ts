@@ -90,12 +90,21 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   let copies: unknown
   let line: string | undefined
   let sync: TabSync | null = null
-  // This tab's async writes that have not landed yet.
+  // This tab's async writes that have not landed yet, and the last one's landing.
   let writing = 0
+  let landing: Promise<unknown> = Promise.resolve()
   // What shared storage was last seen to hold: read from it, or written to it here. An entry only heard
   // of (posted by a tab that could not store it, or whose write has not landed) is not known to be there,
   // so finding storage empty then is no sign-out.
   let confirmed: Stored
+  // An async storage (its first read was); `known`: see readNow().
+  let later = false
+  let known: Stored
+  /**
+   * Reads of an async storage tell what it holds, newer than anything this tab took or wrote: none of its
+   * own writes is still landing, and other tabs tell theirs once landed (see persist()).
+   */
+  const current = () => later && !writing
   let loaded = !storage
   let destroyed = false
   let error: AuthError | null = null
@@ -257,7 +266,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       const done = storage && (raw === null ? storage.remove(key) : storage.set(key, raw))
       if (isPromise(done)) {
         writing++
-        return done.then(
+        return (landing = done.then(
           () => {
             confirmed = raw
             // The last of this tab's writes to land, after it took something else (another tab's sign-out
@@ -272,7 +281,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
             writing--
             failed(cause)
           },
-        )
+        ))
       }
       confirmed = raw
     } catch (cause) {
@@ -288,7 +297,11 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     const done = write(raw)
     // A new sign-in leaves the copies of the last one before it is told; a sign-out is told to them first.
     if (raw) relink()
-    sync?.post(removed === 0 ? raw : [-1, removed?.g ?? 0, removed?.id])
+    const tell = () => destroyed || sync?.post(removed === 0 ? raw : [-1, removed?.g ?? 0, removed?.id])
+    // An async write is told once it landed: a tab that reads storage when the news comes finds it there,
+    // or something newer (see onNews()).
+    if (done) done.then(tell)
+    else tell()
     relink()
     return done
   }
@@ -344,29 +357,77 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
    * A removal of `s` (undefined: not named) ends the session held here when it removed that sign-in, or a
    * newer one; not another, older sign-in than this one (stored after the removal, its news is old). Nor a
    * newer one while storage still holds this one: a sign-in made by a tab that had not heard of the entry
-   * removed before it has a lower generation.
+   * removed before it has a lower generation. Any removal, when an async storage read for it holds
+   * nothing (see onNews()): a logout there could not read which entry it removed.
    */
   const removes = (s?: { g: unknown; id?: unknown }) => {
     // Seen: news of it, told late, is old (see passed()).
     if (Number.isFinite(s?.g)) generation = Math.max(generation, s!.g as number)
-    return !s || !session || session.id === s.id || (session.g < (s.g as number) && readNow() !== lastRaw)
+    const stored = readNow()
+    return (
+      !s ||
+      !session ||
+      session.id === s.id ||
+      (session.g < (s.g as number) && stored !== lastRaw) ||
+      (current() && stored === null)
+    )
   }
 
-  /** The entry is gone from where it was seen: a sign-out (or an expiry) in another tab. */
-  const gone = (raw: Stored) => raw === null && !!lastRaw && lastRaw === confirmed
+  /**
+   * The entry is gone from where it was seen: a sign-out (or an expiry) in another tab. From an async
+   * storage, gone when a read finds none: that read comes after this tab's writes, and this tab takes
+   * only entries storage was read to hold (see adopt()).
+   */
+  const gone = (raw: Stored) => raw === null && !!lastRaw && (current() || lastRaw === confirmed)
 
   /** Follows what a read of shared storage found (undefined: nothing could be read). */
   const adoptRead = (raw: Stored) => {
     if (raw === undefined) return
     const news = raw !== null || gone(raw)
     confirmed = raw
-    if (news) adopt(raw)
+    // Judged by that read (an async storage's too: see readNow()).
+    if (news) by(raw, () => adopt(raw))
   }
 
-  /** What shared storage holds, when it can be read at once (undefined: unreadable, or async). */
+  /** Judges by `raw`, what an async storage was just read to hold (see readNow()). */
+  function by<T>(raw: Stored, judge: () => T): T {
+    known = raw
+    try {
+      return judge()
+    } finally {
+      known = undefined
+    }
+  }
+
+  /**
+   * What shared storage holds, when it can be read at once (undefined: unreadable). An async one: what the
+   * read made for the news being judged found (see onNews()); undefined otherwise.
+   */
   const readNow = (): Stored => {
     const raw = read()
-    if (!isPromise(raw)) return raw
+    return isPromise(raw) ? known : raw
+  }
+
+  /**
+   * Judges news from another tab. An async shared storage cannot be read at once: the news waits for a
+   * read made after it came, and is judged by what storage held then, as a sync one's is by what it holds
+   * now. Such a read finds what a reload would, newer than anything this tab wrote or took before it
+   * (read again if this tab changed its session meanwhile), so storage decides (see adopt()).
+   */
+  const onNews = (judge: () => void, entry?: unknown) => {
+    if (!later) return judge()
+    const take = (): Promise<void> => {
+      const at = epoch
+      const was = lastRaw
+      // News of an entry is read for once this tab's own writes landed: a read made earlier may not find
+      // them, and they are newer than what it finds. (A write still pending when the answer comes, one
+      // that hangs, leaves the generations to judge.) Not a removal: a sign-out there outranks this tab's
+      // refresh still being written, which is removed once it lands (see write()).
+      return bounded(entry && writing ? landing.then(read) : Promise.resolve(read())).then((r) =>
+        at !== epoch || was !== lastRaw ? take() : by(entry && writing ? undefined : r, judge),
+      )
+    }
+    take().catch(noop)
   }
 
   /** The session of an entry: by default the one shared storage holds, when it can be read at once. */
@@ -428,11 +489,18 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       const stored = readNow()
       const other = session && !renews(session, next) && (stored === raw || stored === lastRaw)
       if (
-        (session
-          ? other
-            ? stored === lastRaw
-            : next.g < session.g || (next.g === session.g && beaten(raw, stored))
-          : (next.g <= generation || epoch === signedOut) && passed(raw, stored)) ||
+        (current() && stored !== undefined
+          ? // An async storage, read for this news (see onNews()): it holds what a reload would take, newer
+            // than anything this tab wrote or took. Another value there replaced or removed this one, and
+            // has news of its own. (Unlike localStorage and cookies, it does not lag the channel.) Its
+            // generations cannot tell: a tab that cannot read it at once makes a sign-in of the
+            // generation of the one it replaces.
+            stored !== raw
+          : session
+            ? other
+              ? stored === lastRaw
+              : next.g < session.g || (next.g === session.g && beaten(raw, stored))
+            : (next.g <= generation || epoch === signedOut) && passed(raw, stored)) ||
         raced(next, raw)
       ) {
         // An async storage, not read here, may hold the entry ignored, stored last by a tab that had not
@@ -516,7 +584,9 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       // Garbage is reported by the storage event or the next wake-up.
     }
     if (raw !== undefined) confirmed = raw
-    if (s && !raced(s, raw!) && (!session || s.g > session.g)) {
+    // An async storage's entry, read in the lock after this tab's writes, is newer whatever its generation
+    // (a tab that cannot read it at once makes a sign-in of the generation of the one it replaces).
+    if (s && !raced(s, raw!) && (!session || current() || s.g > session.g)) {
       if (session && !renews(session, s)) {
         adopt(raw!)
         throw noRefresh()
@@ -561,7 +631,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     // `destroyed`), or the session was replaced meanwhile (a logout, say): what was read is no longer news.
     if (destroyed || at !== epoch) throw noRefresh()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
-    const stored = peek(raw)
+    const stored = by(raw, () => peek(raw))
     if (stored) {
       // Shown now: the call that may follow (the renewal taken is due too) can take refreshTimeout. A
       // listener told of it may have replaced the session, or destroyed the client.
@@ -745,7 +815,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   let ready: Promise<unknown> = Promise.resolve()
   try {
     const raw = storage?.get(key) ?? null
-    if (isPromise(raw))
+    if ((later = isPromise(raw)))
       ready = raw.then((r) => {
         load(r)
         // Storage may have changed while it was read (a sign-out in another tab, whose news came before
@@ -760,17 +830,19 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   let stopSubscription: unknown
   try {
     if (shared && syncTabs)
-      stopSubscription = storage!.subscribe?.(key, (raw, old) => {
-        if (raw !== null) adopt((confirmed = raw))
-        // A removal reported while storage still holds this tab's entry is old news: a logout and a
-        // sign-in in quick succession there, whose messages (faster than storage events in Chromium)
-        // came first. So is one of another entry than the one held (the value it replaced, when told).
-        else if (removes(old ? entry(old) : undefined))
-          reread((now) => {
-            if (now === lastRaw) confirmed = now
-            else adopt((confirmed = null))
-          })
-      })
+      stopSubscription = storage!.subscribe?.(key, (raw, old) =>
+        onNews(() => {
+          if (raw !== null) adopt((confirmed = raw))
+          // A removal reported while storage still holds this tab's entry is old news: a logout and a
+          // sign-in in quick succession there, whose messages (faster than storage events in Chromium)
+          // came first. So is one of another entry than the one held (the value it replaced, when told).
+          else if (removes(old ? entry(old) : undefined))
+            reread((now) => {
+              if (now === lastRaw) confirmed = now
+              else adopt((confirmed = null))
+            })
+        }, raw),
+      )
   } catch (cause) {
     // A storage that cannot report changes cannot be shared safely: keep the session in memory.
     unavailable(cause)
@@ -791,24 +863,28 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
           // The sign-ins a logout there ended: news of one that comes later (from a third tab, slower)
           // signs nobody in here.
           else end(raw.slice(1))
-        } else {
-          // An entry, or a removal: named (see removes()), or a `null` from an older version.
-          const said = typeof raw === 'string' ? raw : null
-          if (!Array.isArray(raw) || removes({ g: raw[1], id: raw[2] })) {
-            adopt(said)
-            // It counts as stored once read there (a cookie too large, or an async write not landed
-            // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
-            // is newer than this message and has a message of its own: taken now, it would run ahead of
-            // the messages still queued, and a logout among them would end it (a sign-out and a sign-in
-            // in quick succession there).
-            reread((r) => (!r || r === lastRaw) && adoptRead(r))
-          }
-          // Not followed, as storage read here did not hold it: that read may be behind the message. A
-          // cookie written in another tab reaches this one's document.cookie a few ms after the
-          // message (in Chromium), and no event follows. Read again shortly: if storage holds it then,
-          // it is followed, as a reload would.
-          if (said !== lastRaw) recheck.at(clock() + 100, () => reread((r) => r === said && adoptRead(r)))
-        }
+        } else
+          onNews(
+            () => {
+              // An entry, or a removal: named (see removes()), or a `null` from an older version.
+              const said = typeof raw === 'string' ? raw : null
+              if (!Array.isArray(raw) || removes({ g: raw[1], id: raw[2] })) {
+                adopt(said)
+                // It counts as stored once read there (a cookie too large, or an async write not landed
+                // yet, is not), and its removal (an expired cookie) is a sign-out. Another entry found there
+                // is newer than this message and has a message of its own: taken now, it would run ahead of
+                // the messages still queued, and a logout among them would end it (a sign-out and a sign-in
+                // in quick succession there).
+                reread((r) => (!r || r === lastRaw) && adoptRead(r))
+              }
+              // Not followed, as storage read here did not hold it: that read may be behind the message. A
+              // cookie written in another tab reaches this one's document.cookie a few ms after the
+              // message (in Chromium), and no event follows. Read again shortly: if storage holds it then,
+              // it is followed, as a reload would.
+              if (said !== lastRaw) recheck.at(clock() + 100, () => reread((r) => r === said && adoptRead(r)))
+            },
+            typeof raw === 'string',
+          )
       },
       clock,
       // Longer than a live tab holds the lock: besides the refresh, a custom storage (async, maybe)

@@ -137,6 +137,8 @@ describe('custom async storage with subscribe: the check waits for the read', ()
     await wait()
     const signIn = backing.get(KEY)!
     toA(signIn)
+    // Judged when the storage answers (what it holds tells which sign-in is newer), as a sync one is at once.
+    await wait()
     expect(a.getState().accessToken).toBe(bob)
     toA(null)
     await wait()

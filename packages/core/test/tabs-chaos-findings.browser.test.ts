@@ -381,3 +381,131 @@ describe('a write to an async storage, acknowledged after the tab took another e
     expect(world.holds()).toEqual([world.stored(), world.stored()])
   })
 })
+
+describe('an async storage shared by tabs: news judged after a read, by what storage holds then', () => {
+  // A tab cannot read an async storage at once, so its sign-ins may carry the generation of the entry
+  // they replace, and its logout cannot name what storage held. Each news waits for a read made after
+  // it came, and storage (newer than anything the tab wrote or took before that read) decides.
+  const signedIn = async (tabs: number) => {
+    world = createTabWorld(tabs, 1, { async: true })
+    await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
+    await world.settle()
+  }
+
+  it('a sign-out in one tab and a sign-in in another at once: the tabs keep the sign-in', async () => {
+    world = createTabWorld(2, 1, { async: true })
+    // A signs bob in and out; B, told of neither, signs alice in. Both sign-ins have generation 1: B,
+    // hearing of bob, took him (the greater entry) and then his removal signed B out, while storage
+    // (and a reload) held alice.
+    await world.run(
+      { kind: 'setTokens', tab: 0, user: 'bob' },
+      { kind: 'logout', tab: 0 },
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'advance', ms: 10 },
+      hear(0, 'storage'),
+    )
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual(['alice/f2#2', 'alice/f2#2'])
+  })
+
+  it('a logout that removed a sign-in its tab had not heard of ends it in the tab that made it', async () => {
+    world = createTabWorld(2, 1, { async: true })
+    // B signs alice in; A, told of nothing, signs her in too (over B's entry) and logs out. The removal
+    // names A's sign-in only, of B's generation: B kept its own while storage held nothing.
+    await world.run(
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'logout', tab: 0 },
+    )
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual(['-', '-'])
+  })
+
+  it('an entry and a removal heard together are each judged by storage, not by generations', async () => {
+    await signedIn(3)
+    // B signs bob in; A, not told, logs out (removing bob). C hears bob's entry and A's removal of
+    // alice, both waiting for reads: each is judged by what storage holds (nothing), in either order.
+    // Judged by generations, bob's entry (the higher) would sign C back in after the removal.
+    await world.run(
+      { kind: 'setTokens', tab: 1, user: 'bob' },
+      { kind: 'logout', tab: 0 },
+      { kind: 'advance', ms: 0 },
+    )
+    await world.settle([4])
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual(['-', '-', '-'])
+  })
+
+  it('the same user signed in again in two tabs: the tabs keep the entry stored last', async () => {
+    await signedIn(2)
+    // B signs alice in twice (generations 2 and 3); A, told of neither, signs her in once, stored last
+    // with generation 2. B kept its own, the higher, while storage (and a reload) held A's.
+    await world.run(
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+    )
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual(['alice/f4#4', 'alice/f4#4'])
+  })
+
+  it('a refresh that finds another sign-in stored, of its own generation, takes it and spends nothing', async () => {
+    world = createTabWorld(3, 1, { async: true })
+    // B starts before A's sign-in is stored and reads it late; A renews it (rotating its refresh token),
+    // C, told of nothing, signs alice in anew, with generation 1. B's refresh, waiting for the lock,
+    // read C's entry, which its generation did not outrank: B spent the rotated token again, and the
+    // server revoked the sign-in.
+    await world.run(
+      { kind: 'logout', tab: 2 },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'advance', ms: 241_000 },
+      { kind: 'resolve', pick: 0, outcome: 'ok' },
+      { kind: 'setTokens', tab: 2, user: 'alice' },
+      { kind: 'advance', ms: 1_000 },
+      hear(0, 'storage'),
+    )
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual(['alice/f2#3', 'alice/f2#3', 'alice/f2#3'])
+  })
+
+  it('a refresh that finds storage empty spends nothing: a sign-out there removed the sign-in', async () => {
+    await signedIn(3)
+    // Every tab's refresh is due; A's runs. C logs out; A's answer is stored over the removal and C
+    // removes it again. B, told of the renewal but not of the removals, reads an empty storage in the
+    // lock: it had last seen the renewal there, not its own entry, so it took the removal for no
+    // sign-out and spent the refresh token A had rotated.
+    await world.run(
+      { kind: 'advance', ms: 241_000 },
+      { kind: 'logout', tab: 2 },
+      { kind: 'resolve', pick: 0, outcome: 'ok' },
+      hear(2, 'storage'),
+      hear(1, 'storage'),
+      { kind: 'advance', ms: 200 },
+      hear(0, 'storage'),
+    )
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual(['-', '-', '-'])
+  })
+
+  it('writes that land later than reads answer: news waits for the tab’s own write to land', async () => {
+    world = createTabWorld(2, 1, { async: true, lag: true })
+    // A signs alice in and renews her sign-in; B, which read storage before A's entry landed, signs her
+    // in anew. B hears A's first entry while its own write is still landing: its read found A's entry,
+    // which B took as newer than its own, though its write landed after. B then spent the refresh
+    // token A had rotated.
+    await world.run(
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'advance', ms: 241_000 },
+      { kind: 'resolve', pick: 0, outcome: 'ok' },
+      { kind: 'setTokens', tab: 1, user: 'alice' },
+    )
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual([world.stored(), world.stored()])
+  })
+})

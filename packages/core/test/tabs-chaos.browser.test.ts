@@ -19,9 +19,14 @@ import { type Action, createTabWorld, type Outcome } from './support/tabWorld'
  * oldValue, a `[-1, g, id]` message): see the findings file.
  */
 const RUNS = Number(process.env.TABS_CHAOS_RUNS ?? 1000)
-// `TABS_CHAOS_ASYNC=1`: the tabs share a custom async storage instead (calls answer 1 ms later). Not run
-// by `pnpm test`: it finds interleavings that are not fixed (see the core README's storage notes).
-const ASYNC = process.env.TABS_CHAOS_ASYNC === '1'
+// The storage the tabs share: sync (localStorage), `async` (a custom one whose calls answer 1 ms later,
+// writes landing at once) or `lag` (async, writes landing only as they are acknowledged, 3 ms later: an
+// encrypting store). `TABS_CHAOS_ASYNC=1` or `=lag` runs that one alone, for long runs. With `lag`, seed
+// 2 fails at run 5,611 of 10,000: the known gap in the core README (a write-back over a renewal still
+// landing). The seeds run here pass in every mode.
+const MODES = { '': ['sync', 'async', 'lag'], '1': ['async'], lag: ['lag'] }[
+  process.env.TABS_CHAOS_ASYNC ?? ''
+]!
 const SEEDS = process.env.TABS_CHAOS_SEED ? [Number(process.env.TABS_CHAOS_SEED)] : [20_301, 7]
 
 const tab = fc.integer({ min: 0, max: 2 })
@@ -75,12 +80,12 @@ afterEach(() => {
 
 const totals = { runs: 0, calls: 0, rotations: 0, rejections: 0, excluded: {} as Record<string, number> }
 
-async function scenario(tabs: number, signedIn: boolean, actions: Action[], order: number[]) {
+async function scenario(mode: string, tabs: number, signedIn: boolean, actions: Action[], order: number[]) {
   vi.useFakeTimers({ now: T0 })
   const unhandled: unknown[] = []
   const onUnhandled = (reason: unknown) => unhandled.push(reason)
   process.on('unhandledRejection', onUnhandled)
-  const world = createTabWorld(tabs, 1, { async: ASYNC })
+  const world = createTabWorld(tabs, 1, { async: mode !== 'sync', lag: mode === 'lag' })
   try {
     // Most runs start signed in, every tab told: refreshes need a session.
     if (signedIn) {
@@ -106,10 +111,11 @@ async function scenario(tabs: number, signedIn: boolean, actions: Action[], orde
   }
 }
 
-describe('tabs (model-based chaos)', () => {
+describe.each(MODES)('tabs (model-based chaos), %s storage', (mode) => {
   it.each(SEEDS)(
     `keep one session between them over ${RUNS} random interleavings (seed %i)`,
     async (seed) => {
+      Object.assign(totals, { runs: 0, calls: 0, rotations: 0, rejections: 0, excluded: {} })
       await fc.assert(
         fc.asyncProperty(
           fc.integer({ min: 2, max: 3 }),
@@ -117,13 +123,13 @@ describe('tabs (model-based chaos)', () => {
           fc.array(action, { minLength: 1, maxLength: 40 }),
           fc.array(fc.nat(20), { minLength: 1, maxLength: 8 }),
           async (tabs, signedIn, actions, order) => {
-            const { found, log } = await scenario(tabs, signedIn, actions, order)
+            const { found, log } = await scenario(mode, tabs, signedIn, actions, order)
             if (found.length) throw new Error(`${found.join('\n')}\n--- log ---\n${log.join('\n')}`)
           },
         ),
         { seed, numRuns: RUNS, path: process.env.TABS_CHAOS_PATH ?? '' },
       )
-      console.info(`[tabs-chaos] ${JSON.stringify(totals)}`)
+      console.info(`[tabs-chaos ${mode}] ${JSON.stringify(totals)}`)
     },
     120_000,
   )

@@ -54,7 +54,7 @@ export const settleMicrotasks = async () => {
   for (let i = 0; i < 60; i++) await Promise.resolve()
 }
 
-export function createTabWorld(n: number, seed = 1, { async = false } = {}) {
+export function createTabWorld(n: number, seed = 1, { async = false, lag = false } = {}) {
   const log: string[] = []
   const violations: string[] = []
   const area = new Map<string, string>()
@@ -103,27 +103,37 @@ export function createTabWorld(n: number, seed = 1, { async = false } = {}) {
       for (let to = 0; to < n; to++) if (to !== tab && listeners[to]) enqueue(to, tab, 'storage', v, old)
     }
     // `async`: a custom storage whose calls answer 1 ms later (IndexedDB, say). A write lands at once
-    // and is acknowledged then; a read answers what the area holds then.
-    const answer = <T>(value: () => T) =>
-      async ? new Promise<T>((resolve) => setTimeout(() => resolve(value()), 1)) : value()
+    // and is acknowledged then; a read answers what the area holds then. With `lag`, a write lands only
+    // as it is acknowledged, 3 ms later (an encrypting store): a read made before that does not find it.
+    const answer = <T>(value: () => T, ms = 1) =>
+      async ? new Promise<T>((resolve) => setTimeout(() => resolve(value()), ms)) : value()
+    const land = (change: () => void) => {
+      if (!lag) change()
+      return answer(
+        () => {
+          if (lag) change()
+        },
+        1 + 2 * +lag,
+      )
+    }
     return {
       get: (k) => answer(() => area.get(k) ?? null),
-      set: (k, v) => {
-        const old = area.get(k) ?? null
-        if (old !== v) {
-          area.set(k, v)
-          changed(v, old)
-        }
-        return answer(() => undefined)
-      },
-      remove: (k) => {
-        const old = area.get(k)
-        if (old !== undefined) {
-          area.delete(k)
-          changed(null, old)
-        }
-        return answer(() => undefined)
-      },
+      set: (k, v) =>
+        land(() => {
+          const old = area.get(k) ?? null
+          if (old !== v) {
+            area.set(k, v)
+            changed(v, old)
+          }
+        }),
+      remove: (k) =>
+        land(() => {
+          const old = area.get(k)
+          if (old !== undefined) {
+            area.delete(k)
+            changed(null, old)
+          }
+        }),
       subscribe: (_k, on) => {
         listeners[tab] = on
         return () => {
