@@ -375,8 +375,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
 
   /**
    * The entry is gone from where it was seen: a sign-out (or an expiry) in another tab. From an async
-   * storage, gone when a read finds none: that read comes after this tab's writes, and this tab takes
-   * only entries storage was read to hold (see adopt()).
+   * storage, gone whenever a read finds none while none of this tab's writes is pending (see current()):
+   * such a read comes after them, and the entries this tab took from others were read there (see adopt()).
    */
   const gone = (raw: Stored) => raw === null && !!lastRaw && (current() || lastRaw === confirmed)
 
