@@ -274,8 +274,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
             // Only if storage holds this, or cannot tell (a storage of this tab alone, which nobody else
             // writes, or a failed read): a shared one's write may have landed before another tab's newer
             // entry, not heard of yet (its news is on its way), which writing back would replace.
-            if (!--writing && raw !== lastRaw && !destroyed)
-              reread((r) => (r === undefined || r === raw) && write(lastRaw))
+            if (!--writing && raw !== lastRaw && !destroyed) over(raw, () => write(lastRaw), true)
           },
           (cause) => {
             writing--
@@ -442,7 +441,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
    * while shared storage holds another entry (news of a sign-in since, heard late): that one has news of
    * its own, and removing it (and telling the other tabs so) would sign it out everywhere.
    */
-  function raced(s: Session, raw: string): boolean {
+  function raced(s: Session, raw: string, locked?: boolean): boolean {
     if (!ended.has(s.id)) return false
     // Seen, and removed: older news (a sign-in it replaced, told late) must not sign anybody in either.
     generation = Math.max(generation, s.g)
@@ -451,7 +450,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     // its removal is followed as if told, which removes this entry in turn. Written back instead, it
     // would be an entry older than the one it replaced, which no removal of that one names.
     if (ended.has(session?.id)) adopt(null)
-    else if (stored === raw || stored === undefined) persist()
+    // In the refresh lock (see peek()), nothing but a sign-in or sign-out lands between the two.
+    else if (stored === raw || stored === undefined) locked ? persist() : over(raw, persist, true)
     return true
   }
 
@@ -505,7 +505,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       ) {
         // An async storage, not read here, may hold the entry ignored, stored last by a tab that had not
         // heard of this one's: a reload would take it. Replaced by this tab's, if storage holds it still.
-        if (session && stored === undefined) reread((r) => r === raw && persist())
+        if (session && stored === undefined) over(raw, persist)
         return
       }
     }
@@ -554,6 +554,23 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     else follow(raw)
   }
 
+  /**
+   * Stores what `store()` writes over `raw`, if shared storage holds that still (or, `unreadable`, cannot
+   * tell). An async storage's read and write are apart: another tab's renewal landing between them would
+   * be replaced by an older session, whose refresh token is then spent again. Renewals land inside the
+   * refresh lock (see exchange()), so such a storage is read, and written, there.
+   */
+  function over(raw: Stored, store: () => unknown, unreadable?: boolean): void {
+    const holds = (r: Stored) => r === raw || (unreadable && r === undefined)
+    if (!later || !sync) return reread((r) => holds(r) && store())
+    sync
+      .lock(async () => {
+        // What store() wrote lands before the lock is let go, as a renewal does.
+        if (holds(await bounded(Promise.resolve(read()))) && !destroyed && store()) await bounded(landing)
+      })
+      .catch(noop)
+  }
+
   /** Reads shared storage now (timers and storage events may have slept); undefined when unreadable. */
   function read(): Stored | Promise<Stored> {
     try {
@@ -586,7 +603,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (raw !== undefined) confirmed = raw
     // An async storage's entry, read in the lock after this tab's writes, is newer whatever its generation
     // (a tab that cannot read it at once makes a sign-in of the generation of the one it replaces).
-    if (s && !raced(s, raw!) && (!session || current() || s.g > session.g)) {
+    if (s && !raced(s, raw!, true) && (!session || current() || s.g > session.g)) {
       if (session && !renews(session, s)) {
         adopt(raw!)
         throw noRefresh()

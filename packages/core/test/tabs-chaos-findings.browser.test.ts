@@ -386,8 +386,8 @@ describe('an async storage shared by tabs: news judged after a read, by what sto
   // A tab cannot read an async storage at once, so its sign-ins may carry the generation of the entry
   // they replace, and its logout cannot name what storage held. Each news waits for a read made after
   // it came, and storage (newer than anything the tab wrote or took before that read) decides.
-  const signedIn = async (tabs: number) => {
-    world = createTabWorld(tabs, 1, { async: true })
+  const signedIn = async (tabs: number, { lag = false } = {}) => {
+    world = createTabWorld(tabs, 1, { async: true, lag })
     await world.run({ kind: 'setTokens', tab: 0, user: 'alice' })
     await world.settle()
   }
@@ -507,5 +507,22 @@ describe('an async storage shared by tabs: news judged after a read, by what sto
     await world.settle()
     expect(world.check([])).toEqual([])
     expect(world.holds()).toEqual([world.stored(), world.stored()])
+  })
+  it('an ended sign-in’s entry is replaced in the refresh lock, not over a renewal landing', async () => {
+    await signedIn(3, { lag: true })
+    // C's refresh of alice runs; B signs bob in and out. A, waiting for the lock behind C, hears bob's
+    // entry and his end, reads bob's entry still stored and writes its own alice over it. C's renewal
+    // landed first, A's older entry over it: in the lock A read its own and spent the refresh token C
+    // had rotated, and the server revoked the sign-in.
+    await world.run(
+      { kind: 'refresh', tab: 2 },
+      { kind: 'setTokens', tab: 1, user: 'bob' },
+      { kind: 'advance', ms: 5_000 },
+      { kind: 'refresh', tab: 0 },
+      { kind: 'logout', tab: 1 },
+    )
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual(['alice/f1#3', 'alice/f1#3', 'alice/f1#3'])
   })
 })
