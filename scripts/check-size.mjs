@@ -11,13 +11,13 @@ const core = dist('core')
 // the 401 rules all replaced by stand-ins that do nothing, the client is over 4,700 B. Lower these
 // numbers whenever a change makes core smaller.
 const budgets = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 10657],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 10669],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
-    10663,
+    10672,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 11362],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 11371],
   ['@latchkey/axios', `export * from '${dist('axios')}'`, 1024],
   ['@latchkey/react', `export * from '${dist('react')}'`, 1024],
   ['@latchkey/vue', `export * from '${dist('vue')}'`, 1024],

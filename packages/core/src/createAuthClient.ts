@@ -563,10 +563,14 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   function over(raw: Stored, store: () => unknown, unreadable?: boolean): void {
     const holds = (r: Stored) => r === raw || (unreadable && r === undefined)
     if (!later || !sync) return reread((r) => holds(r) && store())
+    // As in reread(): a change made here meanwhile (a sign-in, or an entry taken) outranks what was found.
+    const at = epoch
+    const was = lastRaw
     sync
       .lock(async () => {
+        const r = await bounded(Promise.resolve(read()))
         // What store() wrote lands before the lock is let go, as a renewal does.
-        if (holds(await bounded(Promise.resolve(read()))) && !destroyed && store()) await bounded(landing)
+        if (at === epoch && was === lastRaw && holds(r) && !destroyed && store()) await bounded(landing)
       })
       .catch(noop)
   }
