@@ -450,7 +450,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     // its removal is followed as if told, which removes this entry in turn. Written back instead, it
     // would be an entry older than the one it replaced, which no removal of that one names.
     if (ended.has(session?.id)) adopt(null)
-    // In the refresh lock (see peek()), nothing but a sign-in or sign-out lands between the two.
+    // Called in the refresh lock (from peek()), it writes at once: no renewal lands there between that
+    // read and this write. Elsewhere over() takes the lock to read again.
     else if (stored === raw || stored === undefined) locked ? persist() : over(raw, persist, true)
     return true
   }
