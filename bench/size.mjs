@@ -10,7 +10,8 @@ const core = dist('core')
 
 /**
  * [name, entry module, gzip budget in bytes or null]: latchkey's entries as check-size.mjs measures
- * them, with the project's targets as budgets (check-size.mjs holds today's sizes instead).
+ * them, with the project's targets as budgets (check-size.mjs holds today's sizes for core instead).
+ * A KB is 1,000 bytes here, as in the targets (4.7 KB is 4,700 B) and in axios-jwt's 4.79 KB.
  */
 export const ENTRIES = [
   ['latchkey: createAuthClient', `export { createAuthClient } from '${core}'`, 4700],
@@ -20,10 +21,10 @@ export const ENTRIES = [
     4700,
   ],
   ['latchkey: @latchkey/core (everything)', `export * from '${core}'`, 5500],
-  ['latchkey: @latchkey/axios (core external)', `export * from '${dist('axios')}'`, 1024],
-  ['latchkey: @latchkey/react (core external)', `export * from '${dist('react')}'`, 1024],
-  ['latchkey: @latchkey/vue (core external)', `export * from '${dist('vue')}'`, 1024],
-  ['latchkey: @latchkey/svelte (core external)', `export * from '${dist('svelte')}'`, 1024],
+  ['latchkey: @latchkey/axios (core external)', `export * from '${dist('axios')}'`, 1000],
+  ['latchkey: @latchkey/react (core external)', `export * from '${dist('react')}'`, 1000],
+  ['latchkey: @latchkey/vue (core external)', `export * from '${dist('vue')}'`, 1000],
+  ['latchkey: @latchkey/svelte (core external)', `export * from '${dist('svelte')}'`, 1000],
   ['axios-jwt: applyAuthTokenInterceptor', `export { applyAuthTokenInterceptor } from 'axios-jwt'`, null],
   ['axios-auth-refresh: createAuthRefresh', `export { createAuthRefresh } from 'axios-auth-refresh'`, null],
   ['oidc-client-ts: UserManager', `export { UserManager } from 'oidc-client-ts'`, null],

@@ -64,10 +64,6 @@ function fullPath(config: Config, originOnly?: boolean): string {
   return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
 }
 
-/** axios also takes signal-likes without `addEventListener`; those only cancel the request itself. */
-const signalOf = (config: Config) =>
-  (config.signal?.addEventListener && config.signal) as AbortSignal | undefined
-
 /**
  * Adds interceptors to an axios instance so requests to allowed origins carry
  * `Authorization: Bearer <token>` from `client.getAccessToken()`. A 401 to a request that carried the
@@ -141,13 +137,14 @@ export function attachAuth(
     // axios before it is sent.)
     const token = client.peekAccessToken()
     if (token) return attach(config, tokens.sent(token))
-    const signal = signalOf(config)
-    return tokens.acquire(signal).then(
+    // axios also takes signal-likes without `addEventListener`: the renewer does not wait on those, and
+    // they cancel only the request itself.
+    return tokens.acquire(config.signal as AbortSignal).then(
       // After the wait the URL is checked again (a URL object may have changed meanwhile).
       (sent) => attach(config, allowed(fullPath(config, originOnly)) ? sent : null),
       // Aborted while waiting: axios itself cancels a request whose signal has aborted.
       (error) => {
-        if (!signal?.aborted) throw error
+        if (!config.signal?.aborted) throw error
         return config
       },
     )
@@ -185,9 +182,8 @@ export function attachAuth(
         ? request.getHeader('Authorization') === `Bearer ${sent.token}`
         : !crossedOrigin(request?.responseURL, fullPath(config)))
     ) {
-      const signal = signalOf(config)
-      const next = await tokens.renew(sent, signal).catch(() => {
-        if (signal?.aborted) throw new CanceledError(undefined, config)
+      const next = await tokens.renew(sent, config.signal as AbortSignal).catch(() => {
+        if (config.signal?.aborted) throw new CanceledError(undefined, config)
       })
       if (next) {
         // Nobody reads the 401 (a Node stream, with `responseType: 'stream'`, holds its socket till then).

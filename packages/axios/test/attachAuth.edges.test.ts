@@ -98,3 +98,36 @@ describe('a URL object as url', () => {
     expect(seen).toEqual([expect.stringMatching(/^Bearer /), expect.stringMatching(/^Bearer /), null])
   })
 })
+
+it('waits for the refreshed token and replays a 401 for a request with a signal-like without addEventListener', async () => {
+  // axios takes `{ aborted }` objects as signals; they cancel only the request itself, so neither wait
+  // may listen on them (nor fail for the lack of addEventListener).
+  let n = 0
+  let clock = Date.UTC(2030, 0, 1)
+  const now = () => clock
+  const auth = createAuthClient({
+    now,
+    syncTabs: false,
+    refresh: async () => ({ accessToken: createTestToken({ sub: 'alice', n: ++n }, { now }) }),
+  })
+  clients.push(auth)
+  auth.setTokens({ accessToken: createTestToken({ sub: 'alice' }, { now }), refreshToken: 'r' })
+  const sent: unknown[] = []
+  const adapter = async (c: InternalAxiosRequestConfig) => {
+    sent.push(c.headers.get('Authorization'))
+    if (sent.length === 2) throw new AxiosError('401', 'ERR_BAD_REQUEST', c, null, ok(c, 401) as never)
+    return ok(c)
+  }
+  const api = axios.create({ baseURL: API, adapter })
+  attachAuth(api, auth, { origins: [API] })
+  const signal = { aborted: false } as never
+  // The token is within the refresh leeway: the request waits for a renewed one.
+  clock += 3_590_000
+  expect((await api.get('/me', { signal })).status).toBe(200)
+  expect(n).toBe(1)
+  // Its 401 is answered by a refresh and a replay with the next token.
+  expect((await api.get('/me', { signal })).status).toBe(200)
+  expect(n).toBe(2)
+  const tokens = [1, 2].map((k) => `Bearer ${createTestToken({ sub: 'alice', n: k }, { now })}`)
+  expect(sent).toEqual([tokens[0], tokens[0], tokens[1]])
+})

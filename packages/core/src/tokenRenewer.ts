@@ -13,11 +13,17 @@ export interface SentToken {
 
 /** For adapters: hands out tokens for requests and decides what a 401 is replayed with. */
 export interface TokenRenewer {
-  /** The token to send now (refreshed first when about to expire), or `null` when there is none. */
+  /**
+   * The token to send now (refreshed first when about to expire), or `null` when there is none. It
+   * rejects when `signal` aborts first; a signal-like without `addEventListener` is not listened to.
+   */
   acquire(signal?: AbortSignal | null): Promise<SentToken | null>
   /** Records `token` (from `getAccessToken()`) as sent now: what `acquire` does after its wait. */
   sent(token: string): SentToken
-  /** After a 401 to a request sent with `sent`: the token to replay with, or `null` to return the 401. */
+  /**
+   * After a 401 to a request sent with `sent`: the token to replay with, or `null` to return the 401.
+   * `signal` as for `acquire`.
+   */
   renew(sent: SentToken, signal?: AbortSignal | null): Promise<string | null>
 }
 
@@ -35,9 +41,12 @@ export const abortWith = (controller: AbortController, reason: unknown) => {
   controller.abort(reason)
 }
 
-/** Waits for `promise`, or rejects with the signal's reason when it aborts first. */
+/**
+ * Waits for `promise`, or rejects with the signal's reason when it aborts first. A signal-like without
+ * `addEventListener` (axios takes those) is not waited on: it can cancel only the request itself.
+ */
 export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> =>
-  signal
+  signal?.addEventListener
     ? new Promise<T>((resolve, reject) => {
         const abort = () =>
           reject(
