@@ -142,12 +142,16 @@ export async function run({ quick, log }) {
   const rows = []
   const failures = []
   const notes = []
+  const steadiness = []
   for (const name of names) {
     const { group, target, latchkey } = VARIANTS[name]
     const base = baselineOf(group)
     const perSecond = median(perRound.map((round) => round[name].perSecond))
     // Time per request against the one-line baseline, taken within each round, then the median.
-    const ratio = median(perRound.map((round) => round[base].perSecond / round[name].perSecond))
+    const ratios = perRound
+      .map((round) => round[base].perSecond / round[name].perSecond)
+      .filter(Number.isFinite)
+    const ratio = median(ratios)
     // Microseconds per request beyond the baseline, within each round.
     const added = median(perRound.map((round) => 1e6 / round[name].perSecond - 1e6 / round[base].perSecond))
     const attached = perRound.every((round) => round[name].authorization)
@@ -157,8 +161,15 @@ export async function run({ quick, log }) {
       `${(1e6 / perSecond).toFixed(2)} µs`,
       name === base ? '1.00× (baseline)' : `${fmt.ratio(ratio)} (${fmt.pct(ratio)})`,
       name === base ? '' : `${added >= 0 ? '+' : '−'}${Math.abs(added).toFixed(2)} µs`,
+      name === base ? '' : `${fmt.ratio(Math.min(...ratios))}–${fmt.ratio(Math.max(...ratios))}`,
       attached ? 'yes' : 'no',
     ])
+    if (name === base) {
+      // The rates the same process reached from round to round: how steady the machine was.
+      const rates = perRound.map((round) => round[name].perSecond).filter(Number.isFinite)
+      const [low, high] = [Math.min(...rates), Math.max(...rates)]
+      steadiness.push(`${name}: ${fmt.int(low)}–${fmt.int(high)} requests/s (${(high / low).toFixed(2)}×)`)
+    }
     if (latchkey && !target) {
       notes.push(
         `${name}: ${fmt.ratio(ratio)} the one-line baseline's time (${added >= 0 ? '+' : '−'}${Math.abs(added).toFixed(2)} µs a request). Against a fetch that costs nothing, any wrapper's fixed work (the origin check, one \`.then\` to look for a 401) is a large share of a baseline of about a microsecond, so the target is taken against the stub that builds a Request and a Response, as every fetch does.`,
@@ -184,10 +195,20 @@ round, rather than rates across runs. "Time vs one-line" is the time per request
 one-line header baseline's in the same round (median over rounds); latchkey's target is ≤ 1.10×.
 "Added" is the same difference in microseconds. The row "awaiting getAccessToken()" is the least
 any interceptor that asks the client for its token can cost (an \`await\` per request, no origin
-check, no 401 replay): a reference for what the target leaves room for. "Bearer sent" checks the
-adapter saw the right \`Authorization\` header.`,
+check, no 401 replay): a reference for what the target leaves room for. "Rounds" is the lowest and the
+highest of the per-round ratios. "Bearer sent" checks the adapter saw the right \`Authorization\`
+header.`,
     '',
-    table(['variant', 'requests/s', 'per request', 'time vs one-line', 'added', 'Bearer sent'], rows),
+    table(
+      ['variant', 'requests/s', 'per request', 'time vs one-line', 'added', 'rounds', 'Bearer sent'],
+      rows,
+    ),
+    '',
+    `How steady the machine was: the rates one baseline reached from round to round, lowest to highest.
+Where they spread by much more than the 10% the target allows, other load on the machine moved the
+figures by more than the target's margin, and the rounds' ranges say more than the medians.
+
+${steadiness.map((line) => `- ${line}`).join('\n')}`,
     '',
     failures.length
       ? `**latchkey misses its overhead target (≤ 1.10× the one-line baseline):**\n\n${failures.map((f) => `- ${f}`).join('\n')}`
