@@ -19,6 +19,7 @@ import {
   CanceledError,
   type InternalAxiosRequestConfig,
 } from 'axios'
+import { fullPath } from './fullPath'
 
 export interface AttachAuthOptions {
   /**
@@ -39,30 +40,6 @@ type Handlers = { handlers: unknown[] }
 
 /** The replay's mark: the `allowed` of the `attachAuth` that replays it. */
 type Config = InternalAxiosRequestConfig & { _latchkeyRetry?: unknown }
-
-// axios's own test: `scheme://` or `//` makes a url absolute.
-const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i
-
-/**
- * The URL axios will request, as its `buildFullPath` builds it, without merging the config again.
- * With `originOnly` and an absolute `baseURL`, a relative `url` is left off: `baseURL` + `/` + a path
- * has `baseURL`'s origin, and skipping the join keeps the hot path free of string building. A
- * relative `baseURL` is always joined: `'/'` + `'\\evil.com'` is `/\evil.com`, which browsers send
- * to evil.com. Without `originOnly`, the whole URL.
- */
-function fullPath(config: Config, originOnly?: boolean): string {
-  const { baseURL, allowAbsoluteUrls } = config
-  // axios also takes a URL object.
-  const url = String(config.url ?? '')
-  if (!baseURL) return url
-  // With `allowAbsoluteUrls: false`, axios 1.8.3 and later (1.8.2 in Node) append an absolute url to
-  // `baseURL`, older ones send it as it is: '//', no URL, gets the token from neither.
-  if (ABSOLUTE.test(url)) return allowAbsoluteUrls === false ? '//' : url
-  // A baseURL of three or more slashes alone names no host, and axios versions join it differently:
-  // 1.7 strips two of them (`///` + `evil.com` is `//evil.com`), 1.21 all (`/evil.com`). No token.
-  if (((originOnly || /^\/{3,}$/.test(baseURL)) && ABSOLUTE.test(baseURL)) || !url) return baseURL
-  return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
-}
 
 /**
  * Adds interceptors to an axios instance so requests to allowed origins carry
