@@ -131,3 +131,33 @@ it('waits for the refreshed token and replays a 401 for a request with a signal-
   const tokens = [1, 2].map((k) => `Bearer ${createTestToken({ sub: 'alice', n: k }, { now })}`)
   expect(sent).toEqual([tokens[0], tokens[0], tokens[1]])
 })
+
+it('waits for the refreshed token for a request whose signal-like has addEventListener but no removeEventListener', async () => {
+  // The wait listens to it and, once the token came, would take the listener off: a signal-like that
+  // cannot must not leave a rejected promise nobody handles behind (vitest fails the run on one).
+  let clock = Date.UTC(2030, 0, 1)
+  const now = () => clock
+  const auth = createAuthClient({
+    now,
+    syncTabs: false,
+    refresh: async () => ({ accessToken: createTestToken({ sub: 'alice', n: 1 }, { now }) }),
+  })
+  clients.push(auth)
+  auth.setTokens({ accessToken: createTestToken({ sub: 'alice' }, { now }), refreshToken: 'r' })
+  const sent: unknown[] = []
+  const api = axios.create({
+    baseURL: API,
+    adapter: async (c: InternalAxiosRequestConfig) => {
+      sent.push(c.headers.get('Authorization'))
+      return ok(c)
+    },
+  })
+  attachAuth(api, auth, { origins: [API] })
+  const listeners: unknown[] = []
+  const signal = { aborted: false, addEventListener: (_: string, f: unknown) => listeners.push(f) } as never
+  clock += 3_590_000
+  expect((await api.get('/me', { signal })).status).toBe(200)
+  expect(listeners).toHaveLength(1)
+  expect(sent).toEqual([`Bearer ${createTestToken({ sub: 'alice', n: 1 }, { now })}`])
+  await tick()
+})

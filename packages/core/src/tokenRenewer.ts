@@ -43,7 +43,8 @@ export const abortWith = (controller: AbortController, reason: unknown) => {
 
 /**
  * Waits for `promise`, or rejects with the signal's reason when it aborts first. A signal-like without
- * `addEventListener` (axios takes those) is not waited on: it can cancel only the request itself.
+ * `addEventListener` (axios takes those) is not listened to: it can cancel only the request itself; one
+ * without `removeEventListener` keeps the listener.
  */
 export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> =>
   signal?.addEventListener
@@ -56,7 +57,7 @@ export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): 
           )
         if (signal.aborted) abort()
         signal.addEventListener('abort', abort)
-        promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+        promise.then(resolve, reject).finally(() => signal.removeEventListener?.('abort', abort))
       })
     : promise
 
