@@ -525,4 +525,27 @@ describe('an async storage shared by tabs: news judged after a read, by what sto
     expect(world.check([])).toEqual([])
     expect(world.holds()).toEqual(['alice/f1#3', 'alice/f1#3', 'alice/f1#3'])
   })
+
+  it('a sign-in made again in a tab a logout had not reached: its entry, landing after the removal, goes too', async () => {
+    await signedIn(3, { lag: true })
+    // B signs bob in; its refresh's answer is lost, so it holds the refresh lock until the call times out
+    // (5 s). A signs alice in again (her sign-in's id kept) and logs out; C, told of neither, signs her in
+    // again too: the same id and generation, its entry landing after A's removal. The logout wins, as
+    // over a login() still pending: C signs out when it hears its sign-in ended, and A, which ended it,
+    // removes that entry in the refresh lock once B's call timed out. (Judged settled 2.5 s after the
+    // last news, before that, the tab model reported A signed out beside C's entry: lag seed 41.)
+    await world.run(
+      { kind: 'setTokens', tab: 1, user: 'bob' },
+      { kind: 'refresh', tab: 1 },
+      { kind: 'advance', ms: 200 },
+      { kind: 'resolve', pick: 0, outcome: 'lost' },
+      { kind: 'setTokens', tab: 0, user: 'alice' },
+      { kind: 'logout', tab: 0 },
+      { kind: 'setTokens', tab: 2, user: 'alice' },
+      hear(0, 'storage'),
+    )
+    await world.settle()
+    expect(world.check([])).toEqual([])
+    expect(world.holds()).toEqual(['-', '-', '-'])
+  })
 })

@@ -148,6 +148,8 @@ export function createTabWorld(n: number, seed = 1, { async = false, lag = false
   const familyOf = new Map<string, Family>() // access or refresh token → its sign-in
   const labels = new Map<string, string>() // access token → `alice/f1#2`
   const pending: Call[] = []
+  // Calls whose answer never comes (lost or hung): each holds its tab's refresh lock until it times out.
+  const stranded = new Set<Call>()
   const spentTwice: string[] = []
   let serial = 0
   const stats = { calls: 0, rotations: 0, rejections: 0 }
@@ -200,6 +202,7 @@ export function createTabWorld(n: number, seed = 1, { async = false, lag = false
         signal.addEventListener('abort', () => {
           const i = pending.indexOf(call)
           if (i >= 0) pending.splice(i, 1)
+          stranded.delete(call)
           reject(signal.reason)
         })
       })
@@ -307,6 +310,7 @@ export function createTabWorld(n: number, seed = 1, { async = false, lag = false
       case 'resolve': {
         if (!pending.length) return
         const call = pending.splice(a.pick % pending.length, 1)[0]!
+        if (a.outcome === 'hang' || a.outcome === 'lost') stranded.add(call)
         if (a.outcome === 'hang') {
           log.push(`server: call of tab ${call.tab} with ${call.rt} hangs`)
           break
@@ -350,11 +354,20 @@ export function createTabWorld(n: number, seed = 1, { async = false, lag = false
     let k = 0
     const next = () => order[k++ % order.length]!
     for (let round = 0; round < 100; round++) {
-      if (!queued() && !pending.length) {
-        // Quiet: time for the lock's hold, a retry or a timeout to do something.
+      // Quiet: time for the lock's hold, a retry or a timeout to do something; and, while a call lost or
+      // hung holds a refresh lock, until it timed out. A tab's write over an ended sign-in's entry may wait
+      // in that lock: judged settled before, a run ended with that entry stored (lag seed 41). In steps,
+      // so a call that starts meanwhile is answered, not left to time out; one more after the last one
+      // timed out, for what waited behind it.
+      for (
+        let more = true, quiet = 0;
+        more && !queued() && !pending.length && quiet < 60_000;
+        quiet += 2_500
+      ) {
+        more = stranded.size > 0
         await act({ kind: 'advance', ms: 2_500 })
-        if (!queued() && !pending.length) return
       }
+      if (!queued() && !pending.length) return
       // Bounded: tabs that keep telling each other news forever never settle, a failure, not a hang.
       for (let steps = 0; (queued() || pending.length) && steps < 1_000; steps++) {
         const choices = [...queues].filter(([, v]) => v.length)
