@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 10671],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 10759],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    10677,
+    10769,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 11377],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 11466],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

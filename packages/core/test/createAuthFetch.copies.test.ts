@@ -71,3 +71,49 @@ describe('createAuthFetch per-request cost', () => {
     expect(bodies[1]!.buffer.byteLength).toBe(16)
   })
 })
+
+describe('createAuthFetch copies of headers and init', () => {
+  const sent = async (init: RequestInit) => {
+    const auth = client()
+    auth.setTokens({ accessToken: live() })
+    const fetch = vi.fn(async (_input: RequestInfo | URL, _init?: RequestInit) => new Response('ok'))
+    await createAuthFetch(auth, { fetch, origins: [API] })(`${API}/me`, init)
+    return { init: fetch.mock.calls[0]![1]!, token: auth.getState().accessToken }
+  }
+
+  it('copies a plain object key by key, as a spread does, and adds the token', async () => {
+    const headers = { accept: 'application/json', 'x-trace': '1' }
+    const init = { method: 'PUT', body: 'x', headers, credentials: 'include' as const }
+    const { init: out, token } = await sent(init)
+    expect(out).not.toBe(init)
+    expect(out.headers).not.toBe(headers)
+    expect(out).toEqual({ ...init, headers: { ...headers, Authorization: `Bearer ${token}` } })
+    // In the order given, the token last; the caller's objects untouched.
+    expect(Object.keys(out.headers!)).toEqual(['accept', 'x-trace', 'Authorization'])
+    expect(headers).toEqual({ accept: 'application/json', 'x-trace': '1' })
+  })
+
+  it('keeps a header named __proto__ a header, not the copy’s prototype', async () => {
+    const headers = JSON.parse('{"__proto__": "a", "accept": "b"}') as Record<string, string>
+    const { init: out } = await sent({ headers })
+    expect(Object.getPrototypeOf(out.headers)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(out.headers, '__proto__')?.value).toBe('a')
+  })
+
+  it('reads own keys only, as fetch does: an inherited Authorization is not the caller’s', async () => {
+    const headers = Object.assign(Object.create({ Authorization: 'Basic inherited' }), { accept: 'b' })
+    const init = Object.assign(Object.create({ method: 'DELETE' }), { headers })
+    const { init: out, token } = await sent(init)
+    expect(out.headers).toEqual({ accept: 'b', Authorization: `Bearer ${token}` })
+    expect(Object.getPrototypeOf(out.headers)).toBe(Object.prototype)
+    // As a spread: what the init inherits is not copied.
+    expect(out).toEqual({ headers: out.headers })
+  })
+
+  it('leaves an Authorization the caller set, in any spelling', async () => {
+    for (const name of ['authorization', 'AUTHORIZATION', 'Authorization']) {
+      const { init: out } = await sent({ headers: { [name]: 'Basic mine', accept: 'b' } })
+      expect(out.headers).toEqual({ [name]: 'Basic mine', accept: 'b' })
+    }
+  })
+})
