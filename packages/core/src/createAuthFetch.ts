@@ -39,7 +39,8 @@ const hasAuthorization = (headers?: HeadersInit) =>
 /**
  * `{ ...from, [key]: value }`, key by key: V8 adds a key to a spread copy about ten times slower than it
  * builds a new object (the one-line baseline in bench/overhead.mjs pays that), and this runs twice on
- * every request. Own enumerable string keys, as a spread copies and as fetch reads headers.
+ * every request. Own enumerable string keys, as a spread copies them and as fetch reads them (a spread
+ * also copies symbols: fetch ignores them in an init and throws on them in headers).
  */
 const copyWith = <T>(from: object | undefined, key: string, value: unknown): T => {
   const to: Record<string, unknown> = {}
