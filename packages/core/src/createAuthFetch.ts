@@ -37,18 +37,19 @@ const hasAuthorization = (headers?: HeadersInit) =>
   ).some((k) => k?.length === 13 && k.toLowerCase() === 'authorization')
 
 /**
- * `{ ...from, [key]: value }`, key by key: V8 adds a key to a spread copy about ten times slower than it
- * builds a new object (the one-line baseline in bench/overhead.mjs pays that), and this runs twice on
- * every request. Own enumerable string keys, as a spread copies them and as fetch reads them (a spread
- * also copies symbols: fetch ignores them in an init and throws on them in headers).
+ * A copy of `from` with `key` set to `value`, made key by key: V8 adds a key to a spread copy about ten
+ * times slower than it builds a new object (the one-line baseline in bench/overhead.mjs pays that), and
+ * this runs twice on every request. Enumerable string keys, as fetch reads them: an init's members also
+ * from its prototypes (`inherited`), headers' own keys only. (A spread also copies symbols: fetch
+ * ignores them in an init and throws on them in headers.)
  */
-const copyWith = <T>(from: object | undefined, key: string, value: unknown): T => {
+const copyWith = <T>(from: object | undefined, key: string, value: unknown, inherited?: boolean): T => {
   const to: Record<string, unknown> = {}
-  for (const k in from) {
-    // Assigned, `__proto__` would set the copy's prototype: such an object is copied by a spread.
-    if (k === '__proto__') return { ...from, [key]: value } as T
-    if (hasOwn.call(from, k)) to[k] = (from as Record<string, unknown>)[k]
-  }
+  for (const k in from)
+    if (k === '__proto__') {
+      // Assigned, it would set the copy's prototype. No member of an init; a header, copied by a spread.
+      if (!inherited) return { ...from, [key]: value } as T
+    } else if (inherited || hasOwn.call(from, k)) to[k] = (from as Record<string, unknown>)[k]
   to[key] = value
   return to as T
 }
@@ -82,7 +83,7 @@ function withToken(
     if (token) own.set('Authorization', value)
     next = own
   } else next = token ? copyWith(headers, 'Authorization', value) : { ...headers }
-  const copy: RequestInit = copyWith(init, 'headers', next)
+  const copy: RequestInit = copyWith(init, 'headers', next, true)
   if (body != null) copy.body = body
   return copy
 }

@@ -100,14 +100,33 @@ describe('createAuthFetch copies of headers and init', () => {
     expect(Object.getOwnPropertyDescriptor(out.headers, '__proto__')?.value).toBe('a')
   })
 
-  it('reads own keys only, as fetch does: an inherited Authorization is not the caller’s', async () => {
+  it('reads what fetch reads: own headers (an inherited Authorization is not the caller’s)', async () => {
     const headers = Object.assign(Object.create({ Authorization: 'Basic inherited' }), { accept: 'b' })
-    const init = Object.assign(Object.create({ method: 'DELETE' }), { headers })
-    const { init: out, token } = await sent(init)
+    const { init: out, token } = await sent({ headers })
     expect(out.headers).toEqual({ accept: 'b', Authorization: `Bearer ${token}` })
     expect(Object.getPrototypeOf(out.headers)).toBe(Object.prototype)
-    // As a spread: what the init inherits is not copied.
-    expect(out).toEqual({ headers: out.headers })
+    // fetch itself would not send the inherited one either.
+    expect(new Headers(headers).get('authorization')).toBeNull()
+  })
+
+  it('reads what fetch reads: an init’s members, also those it inherits (defaults in a prototype)', async () => {
+    const defaults = { method: 'DELETE', credentials: 'include' as const, headers: { accept: 'b' } }
+    const init = Object.assign(Object.create(defaults), { cache: 'no-store' }) as RequestInit
+    const { init: out, token } = await sent(init)
+    expect(out).toEqual({
+      cache: 'no-store',
+      method: 'DELETE',
+      credentials: 'include',
+      headers: { accept: 'b', Authorization: `Bearer ${token}` },
+    })
+    // As fetch reads the init itself: the same request, with the token added.
+    const [asSent, asGiven] = [out, init].map((i) => new Request(`${API}/me`, i))
+    expect([asSent!.method, asSent!.credentials, asSent!.cache]).toEqual([
+      asGiven!.method,
+      asGiven!.credentials,
+      asGiven!.cache,
+    ])
+    expect(asGiven!.method).toBe('DELETE')
   })
 
   it('leaves an Authorization the caller set, in any spelling', async () => {
