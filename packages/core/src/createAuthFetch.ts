@@ -37,7 +37,7 @@ const hasAuthorization = (headers?: HeadersInit) =>
   ).some((k) => k?.length === 13 && k.toLowerCase() === 'authorization')
 
 /**
- * A copy of `from` with `key` set to `value`, made key by key: V8 adds a key to a spread copy about ten
+ * A copy of `from` with `key` set to `value`, made key by key: V8 adds a key to a spread copy several
  * times slower than it builds a new object (the one-line baseline in bench/overhead.mjs pays that), and
  * this runs twice on every request. Enumerable string keys, as fetch reads them: an init's members also
  * from its prototypes (`inherited`), headers' own keys only. (A spread also copies symbols: fetch
@@ -47,7 +47,8 @@ const copyWith = <T>(from: object | undefined, key: string, value: unknown, inhe
   const to: Record<string, unknown> = {}
   for (const k in from)
     if (k === '__proto__') {
-      // Assigned, it would set the copy's prototype. No member of an init; a header, copied by a spread.
+      // Assigned, it would set the copy's prototype. An init has no such member: it is skipped. Headers
+      // with one are copied by a spread, which keeps it a key.
       if (!inherited) return { ...from, [key]: value } as T
     } else if (inherited || hasOwn.call(from, k)) to[k] = (from as Record<string, unknown>)[k]
   to[key] = value
