@@ -4,7 +4,7 @@ import type { JwtClaims, TokenSet } from './types'
 
 /**
  * A session as the client holds it: tokens decoded once, times on the local clock. `exp`, `skew` and
- * `x` move back in place when that clock is set back (see createAuthClient's `now`).
+ * `x` move back in place when that clock is set back (see engine.ts's `now`).
  */
 export interface Session {
   readonly at: string

@@ -50,7 +50,7 @@ describe('engine mutation review', () => {
     expect(a!.getState().isRefreshing).toBe(true)
   })
 
-  // createAuthClient.ts adopt(): "Heard from a copy of this sign-in (sessionStorage): stored in this tab's
+  // tabFollower.ts adopt(): "Heard from a copy of this sign-in (sessionStorage): stored in this tab's
   // own storage too."
   it('sessionStorage: a copy that hears the renewal stores it in its own area, so a reload resumes it', async () => {
     let n = 0

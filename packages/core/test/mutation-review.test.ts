@@ -256,7 +256,7 @@ describe('mutation review: refresh failures', () => {
 })
 
 describe("mutation review: waits capped at a timer's limit", () => {
-  // Mutant: createAuthClient's `longestWait` without Math.min(…, MAX_TIMEOUT): setTimeout(…, Infinity) fires at once.
+  // Mutant: engine.ts's `longestWait` without Math.min(…, MAX_TIMEOUT): setTimeout(…, Infinity) fires at once.
   it('with refreshTimeout: Infinity, logout() waits for options.logout instead of timing it out at once', async () => {
     const errors: string[] = []
     let aborted = false

@@ -21,7 +21,7 @@ afterEach(() => {
 describe('retry options', () => {
   // API.md: `retry: { attempts: 4, baseDelay: 1_000, maxDelay: 30_000 }, // total tries incl. the first;
   // exponential backoff, full jitter`. A field left undefined (e.g. `{ maxDelay: cfg.maxDelay }`) must mean
-  // its default, as for every other numeric option (createAuthClient.ts `numeric`: "a missing value means
+  // its default, as for every other numeric option (engine.ts `numeric`: "a missing value means
   // the default"), not "no backoff at all".
   it.each([
     ['maxDelay', { maxDelay: undefined }],

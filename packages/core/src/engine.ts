@@ -1,0 +1,345 @@
+import { wallClock } from './clock'
+import { AuthError, RefreshError } from './errors'
+import { createEmitter, type Emitter } from './events'
+import { createTimer, leewayMs, MAX_TIMEOUT, type Timer } from './scheduler'
+import type { Session } from './session'
+import { resolveStorage } from './storages/resolveStorage'
+import type { Failure, TabSync } from './tabSync'
+import { abortable } from './tokenRenewer'
+import type {
+  AuthClientOptions,
+  AuthEvents,
+  AuthState,
+  RefreshContext,
+  TokenSet,
+  TokenStorage,
+} from './types'
+
+export const noop = () => {}
+export const isPromise = (v: unknown): v is Promise<unknown> =>
+  typeof (v as Promise<unknown>)?.then === 'function'
+/** What a storage read may give: an entry, none, or (unreadable, not a string) undefined. */
+export type Stored = string | null | undefined
+export const destroyedError = () => new AuthError('destroyed')
+export const noRefresh = () => new RefreshError('Nothing to refresh with', { code: 'no_refresh' })
+/** A numeric option: missing, null, or anything `Number()` makes NaN of means the default. */
+export const numeric = (value: unknown, fallback: number) =>
+  Number.isNaN(Number(value ?? NaN)) ? fallback : Number(value)
+
+/**
+ * What the parts of a client share (see createAuthClient): its options, its state, and the functions
+ * each part lends the others. The parts: this file (the state and its snapshot), `entryStore.ts` (the
+ * stored entry), `tabFollower.ts` (news from other tabs), `refresher.ts` (the refresh and its schedule).
+ */
+export interface Engine {
+  // ---- options ----
+  readonly options: AuthClientOptions<unknown>
+  readonly key: string
+  readonly syncTabs: boolean | 'memory'
+  /** Date.now, or the injected clock, read at each call. */
+  readonly clock: () => number
+  /** The clock the session's times are on (see createEngine). */
+  readonly now: () => number
+  readonly refreshLeeway: number
+  readonly refreshTimeout: number
+  readonly refreshFn: ((context: RefreshContext) => Promise<TokenSet>) | undefined
+  readonly attempts: number
+  readonly baseDelay: number
+  readonly maxDelay: number
+
+  // ---- the state ----
+  readonly events: Emitter<AuthEvents<unknown>>
+  /** Events found while the client is created, told after a microtask (see emit()). */
+  readonly held: Array<() => void>
+  constructing: boolean
+  storage: TokenStorage | null
+  /** Other tabs see the storage. */
+  shared: boolean
+  /**
+   * The storage chosen, kept after a fall-back to memory: a logout still clears what another tab stored
+   * there since.
+   */
+  readonly chosen: TokenStorage | null
+  session: Session | null
+  lastRaw: string | null
+  sync: TabSync | null
+  /** This tab's async writes that have not landed yet, and the last one's landing. */
+  writing: number
+  landing: Promise<unknown>
+  /**
+   * What shared storage was last seen to hold: read from it, or written to it here. An entry only heard of
+   * (posted by a tab that could not store it, or whose write has not landed) is not known to be there, so
+   * finding storage empty then is no sign-out.
+   */
+  confirmed: Stored
+  /** An async storage (its first read was). */
+  later: boolean
+  loaded: boolean
+  destroyed: boolean
+  error: AuthError | null
+  expiredFor: Session | null
+  /** Bumped whenever the session is replaced outside a refresh, so a late refresh result is dropped. */
+  epoch: number
+  /**
+   * The epoch of the last replacement that was not a renewal adopted from another tab (a sign-in or a
+   * sign-out, here or there): a refresh started before it has nothing to resolve with (see run()), and the
+   * 401 rules replay nothing across it (see SESSIONS).
+   */
+  cut: number
+  /**
+   * Bumped by login(), logout() and a user's logout in another tab: a login that resolves after a later
+   * one (or a logout) is dropped.
+   */
+  logins: number
+  /**
+   * The sign-ins signed out, here or in another tab; no sign-in's id comes back. An entry of one stored
+   * after that (a refresh in another tab that raced the sign-out, or news of it that came late) signs
+   * nobody back in; the tab that reads it removes it. Each once, and the last 64 only (see end()).
+   */
+  readonly ended: Set<unknown>
+  /**
+   * The highest generation seen, kept across logouts: a new session always outranks older copies. It also
+   * outranks the entry storage holds, which may be one stored by a tab not heard of yet: the tabs that hold
+   * that one take this, stored last, as a reload does.
+   */
+  generation: number
+  /**
+   * The epoch this tab's own logout left. Until something replaces that, news of a session shared storage
+   * does not hold is of a sign-in the removal removed, made by a tab not heard of yet (news of one made
+   * since comes when this tab's copy of storage holds it: Chromium's localStorage lags the tab channel).
+   */
+  signedOut: number
+  /** The refresh in flight (see refresher.ts). */
+  inflight: Promise<string> | null
+  /** Aborted by destroy(): ends the waits on a storage read and on options.login. */
+  readonly life: AbortController
+  readonly timer: Timer
+  readonly retryTimer: Timer
+  readonly recheck: Timer
+  snapshot: AuthState<unknown>
+
+  // ---- this file ----
+  emit: Emitter<AuthEvents<unknown>>['emit']
+  /** Waits for `p` up to refreshTimeout (and no longer after destroy()); undefined when it did not settle. */
+  bounded<T>(p: Promise<T>): Promise<T | undefined>
+  canRefresh(s?: Session | null): boolean
+  live(s: Session, margin?: number): boolean
+  leeway(s: Session): number
+  commit(): void
+  report(e: AuthError): void
+  fallBack(cause: unknown): AuthError
+  drop(from?: TokenStorage | null): void
+  replace(next: Session | null, store?: boolean, renewal?: boolean): void
+  end(ids: unknown[]): void
+  nextGeneration(): number
+
+  // ---- entryStore.ts ----
+  write(raw: string | null): Promise<void> | undefined
+  persist(): Promise<void> | undefined
+  read(): Stored | Promise<Stored>
+  readNow(): Stored
+  by<T>(raw: Stored, judge: () => T): T
+  entry(raw?: Stored): Session | undefined
+  reread(follow?: (raw: Stored) => void): void
+  over(raw: Stored, store: () => unknown, unreadable?: boolean): void
+  load(raw: string | null): void
+
+  // ---- tabFollower.ts ----
+  relink(): void
+  adoptRead(raw: Stored): void
+  peek(raw: Stored): Session | undefined
+  /** Starts following other tabs; returns what stops the storage's change events. */
+  follow(): unknown
+
+  // ---- refresher.ts ----
+  check(): void
+  start(manual?: number): Promise<string>
+  /** Joins the refresh in flight as a `refresh()` call, which takes no failure from another tab. */
+  join(): Promise<string>
+  /** Still waiting after a failure (see refresher.ts). */
+  waiting(): boolean
+  /** Ends the refresh in flight (with `reason()`) and any wait after a failure: its session is gone. */
+  detach(reason: () => unknown): void
+  /** A failure another tab of this session told. */
+  heard(failure: Failure): void
+  /** Timers may have slept; `online`: the network is back. */
+  wake(online: boolean): void
+}
+
+/** The options and the state of a new client, and the functions of this file; the other parts add theirs. */
+export function createEngine(options: AuthClientOptions<unknown>): Engine {
+  const { storage, shared } = resolveStorage(options.storage, options.cookie)
+  const refreshTimeout = numeric(options.refreshTimeout, 10_000)
+  // How long an async storage (inside a refresh) or `options.logout` is waited for: a hung one must not
+  // hang the client.
+  const longestWait = Math.min(refreshTimeout, MAX_TIMEOUT)
+  // Date.now read at each call, so fake timers installed after the client was created apply to it too.
+  const clock = options.now ?? (() => Date.now())
+  // A field that is missing, null or NaN means its default, as for the other numeric options.
+  const { storageKey: key = 'latchkey', syncTabs = true, retry } = options
+  const k: Engine = {
+    options,
+    key,
+    syncTabs,
+    clock,
+    /**
+     * The default clock is watched: set back, it would postpone the refresh and pass a token the server
+     * holds expired as valid, by as much, so the session's times move back with it. They are not stored
+     * again: a write here, outside the refresh lock, could put them over a newer session another tab just
+     * stored; the other tabs see the same clock. An injected clock is taken as it is: a test's fake clock
+     * and its fake timers (which move performance.now()) are moved in turn, and between the two steps the
+     * clock would look set back.
+     */
+    now:
+      options.now ??
+      wallClock((d) => {
+        const s = k.session
+        if (s?.exp != null) {
+          s.exp += d
+          s.skew += d
+          if (s.x) s.x[0] += d
+          // Tells the new expiresAt, and re-arms the timer by it.
+          k.timer.at(0, k.check)
+        }
+      }),
+    refreshLeeway: numeric(options.refreshLeeway, 60),
+    refreshTimeout,
+    refreshFn: typeof options.refresh === 'function' ? options.refresh : undefined,
+    attempts: numeric(retry?.attempts, 4),
+    baseDelay: numeric(retry?.baseDelay, 1_000),
+    maxDelay: numeric(retry?.maxDelay, 30_000),
+    events: createEmitter<AuthEvents<unknown>>(),
+    held: [],
+    constructing: true,
+    storage,
+    shared,
+    chosen: storage,
+    session: null,
+    lastRaw: null,
+    sync: null,
+    writing: 0,
+    landing: Promise.resolve(),
+    confirmed: undefined,
+    later: false,
+    loaded: !storage,
+    destroyed: false,
+    error: null,
+    expiredFor: null,
+    epoch: 0,
+    cut: 0,
+    logins: 0,
+    ended: new Set(),
+    generation: 0,
+    signedOut: -1,
+    inflight: null,
+    life: new AbortController(),
+    timer: createTimer(clock),
+    retryTimer: createTimer(clock),
+    recheck: createTimer(clock),
+    snapshot: undefined as never,
+
+    emit(type, payload) {
+      // Events found while the client is created wait for a microtask, so listeners attached right after
+      // creation get them (see `ready` in createAuthClient). Not `change`: the state itself can be read at
+      // once. An expiry found then is old news once a session was set or ended right after creation (a
+      // setTokens() on an OAuth callback page): told after that, it would sign the new session out. Told,
+      // it carries the state as it is now (a refresh started since).
+      const at = k.epoch
+      if (k.constructing && type !== 'change')
+        k.held.push(() =>
+          type !== 'expired'
+            ? k.events.emit(type, payload)
+            : at === k.epoch && k.events.emit(type, k.snapshot as typeof payload),
+        )
+      else k.events.emit(type, payload)
+    },
+    bounded<T>(p: Promise<T>): Promise<T | undefined> {
+      let t: unknown
+      const timeout = new Promise<undefined>((resolve) => {
+        t = setTimeout(resolve, longestWait)
+      })
+      // destroy() ends the wait at once (its timer would keep a Node process alive).
+      return abortable(Promise.race([p, timeout]), k.life.signal)
+        .catch(() => undefined)
+        .finally(() => clearTimeout(t as number))
+    },
+    canRefresh: (s = k.session) => !!(s && k.refreshFn && (s.rt || options.refreshWithoutToken)),
+    live: (s, margin = 0) => s.exp === null || k.now() + margin < s.exp,
+    leeway: (s) => leewayMs(s, k.refreshLeeway),
+
+    /** Publishes a new snapshot if anything changed, then tells listeners. */
+    commit() {
+      const s = k.session
+      const next = build()
+      const prev = k.snapshot
+      if ((Object.keys(next) as Array<keyof AuthState>).every((key) => next[key] === prev[key])) return
+      k.snapshot = Object.freeze(next)
+      k.emit('change', k.snapshot)
+      // `expired` goes out once per session, when its token expired without a successful refresh. A
+      // listener may have replaced the session meanwhile: then its own commit said what there was to say.
+      if (s === k.session && k.snapshot.status === 'expired' && k.expiredFor !== k.session) {
+        k.expiredFor = k.session
+        k.emit('expired', k.snapshot)
+      }
+    },
+    report(e) {
+      k.error = e
+      k.commit()
+      k.emit('error', e)
+    },
+    /** The storage cannot be used: keep the session in memory and keep working. */
+    fallBack(cause) {
+      k.storage = null
+      k.shared = false
+      k.loaded = true
+      return new AuthError('storage_unavailable', 'Storage failed; using memory', { cause })
+    },
+    /** Removes the entry, ignoring failures (the storage is known to be failing). */
+    drop(from = k.storage) {
+      try {
+        const done = from?.remove(k.key)
+        if (isPromise(done)) done.catch(noop)
+      } catch {}
+    },
+    /** Takes a session from outside a refresh (setTokens, login, logout, expiry, another tab). */
+    replace(next, store = true, renewal = false) {
+      k.generation = Math.max(k.generation, k.session?.g ?? 0)
+      k.epoch++
+      if (!renewal) k.cut = k.epoch
+      // The refresh in flight belongs to the old session: end it, and let the new one start its own.
+      k.detach(noRefresh)
+      k.timer.cancel()
+      k.session = next
+      k.loaded = true
+      k.error = null
+      if (store) k.persist()
+    },
+    /**
+     * Adds to the sign-ins ended. The last 64 only: every logout tells them all, and tabs that kept what
+     * they heard twice grew it without end (two tabs taking turns to sign in and out doubled it every few
+     * rounds, until a message of 196,415 ids overflowed the stack). Late news is of the last sign-ins.
+     */
+    end(ids) {
+      for (const id of ids) id && k.ended.add(id)
+      for (const id of k.ended) k.ended.size > 64 && k.ended.delete(id)
+    },
+    nextGeneration: () => Math.max(k.generation, k.session?.g ?? 0, k.entry()?.g ?? 0) + 1,
+  } as Partial<Engine> as Engine
+
+  function build(): AuthState<unknown> {
+    const s = k.session
+    const status = !k.loaded ? 'loading' : !s ? 'unauthenticated' : k.live(s) ? 'authenticated' : 'expired'
+    return {
+      status,
+      isAuthenticated: status === 'authenticated',
+      isRefreshing: !!k.inflight,
+      accessToken: s?.at ?? null,
+      canRefresh: k.canRefresh(),
+      claims: s?.claims ?? null,
+      expiresAt: s?.exp ?? null,
+      error: k.error,
+    }
+  }
+  k.snapshot = Object.freeze(build())
+  return k
+}
