@@ -40,12 +40,8 @@ export interface Engine {
   readonly clock: () => number
   /** The clock the session's times are on (see createEngine). */
   readonly now: () => number
-  readonly refreshLeeway: number
   readonly refreshTimeout: number
   readonly refreshFn: ((context: RefreshContext) => Promise<TokenSet>) | undefined
-  readonly attempts: number
-  readonly baseDelay: number
-  readonly maxDelay: number
 
   // ---- the state ----
   readonly events: Emitter<AuthEvents<unknown>>
@@ -175,8 +171,8 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
   const longestWait = Math.min(refreshTimeout, MAX_TIMEOUT)
   // Date.now read at each call, so fake timers installed after the client was created apply to it too.
   const clock = options.now ?? (() => Date.now())
-  // A field that is missing, null or NaN means its default, as for the other numeric options.
-  const { storageKey: key = 'latchkey', syncTabs = true, retry } = options
+  const { storageKey: key = 'latchkey', syncTabs = true } = options
+  const refreshLeeway = numeric(options.refreshLeeway, 60)
   const k: Engine = {
     options,
     key,
@@ -202,12 +198,8 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
           k.timer.at(0, k.check)
         }
       }),
-    refreshLeeway: numeric(options.refreshLeeway, 60),
     refreshTimeout,
     refreshFn: typeof options.refresh === 'function' ? options.refresh : undefined,
-    attempts: numeric(retry?.attempts, 4),
-    baseDelay: numeric(retry?.baseDelay, 1_000),
-    maxDelay: numeric(retry?.maxDelay, 30_000),
     events: createEmitter<AuthEvents<unknown>>(),
     held: [],
     constructing: true,
@@ -265,7 +257,7 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
     },
     canRefresh: (s = k.session) => !!(s && k.refreshFn && (s.rt || options.refreshWithoutToken)),
     live: (s, margin = 0) => s.exp === null || k.now() + margin < s.exp,
-    leeway: (s) => leewayMs(s, k.refreshLeeway),
+    leeway: (s) => leewayMs(s, refreshLeeway),
 
     /** Publishes a new snapshot if anything changed, then tells listeners. */
     commit() {

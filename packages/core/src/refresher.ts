@@ -1,4 +1,4 @@
-import { destroyedError, type Engine, isPromise, noop, noRefresh } from './engine'
+import { destroyedError, type Engine, isPromise, noop, noRefresh, numeric } from './engine'
 import { RefreshError } from './errors'
 import { callWithTimeout, timedOut, toRefreshError } from './refresh'
 import { backoff, MAX_TIMEOUT } from './scheduler'
@@ -13,6 +13,11 @@ import type { TokenSet } from './types'
  * failed one with backoff, or once the network is back.
  */
 export function refresher(k: Engine): void {
+  // A field that is missing, null or NaN means its default, as for the other numeric options.
+  const { retry } = k.options
+  const attempts = numeric(retry?.attempts, 4)
+  const baseDelay = numeric(retry?.baseDelay, 1_000)
+  const maxDelay = numeric(retry?.maxDelay, 30_000)
   let attempt = 0
   // A failed refresh waits: for its retry timer, or (retries spent) for the network to return.
   let paused: 'retry' | 'online' | null = null
@@ -214,7 +219,7 @@ export function refresher(k: Engine): void {
       throw failure
     }
     // A failure taken from a tab that waits for `online` waits for it here too.
-    const willRetry = !failure.permanent && (n < k.attempts || back) && adopted < Infinity
+    const willRetry = !failure.permanent && (n < attempts || back) && adopted < Infinity
     const had = k.session
     if (failure.permanent) k.replace(null)
     else {
@@ -226,7 +231,7 @@ export function refresher(k: Engine): void {
         retryAt =
           (adopted ||
             k.now() + Math.min(failure.retryAfter! > 0 ? failure.retryAfter! * 1000 : 0, MAX_TIMEOUT)) +
-          backoff(n, k.baseDelay, k.maxDelay)
+          backoff(n, baseDelay, maxDelay)
         k.retryTimer.at(retryAt, () => start().catch(noop))
       } else paused = 'online'
       // Told inside the Web Lock's hold (right after a lease's, before the next tab's 60 ms claim ends),
