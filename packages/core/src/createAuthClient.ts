@@ -226,8 +226,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       if (k.destroyed) return
       k.destroyed = true
       k.timer.cancel()
-      k.retryTimer.cancel()
       k.recheck.cancel()
+      // The refresh in flight, and the retry timer of one that failed.
       k.detach(destroyedError)
       abortWith(life, destroyedError())
       k.sync?.close()

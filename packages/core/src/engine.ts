@@ -15,12 +15,16 @@ import type {
   TokenStorage,
 } from './types'
 
+/** Does nothing: what a promise nobody awaits is caught with. */
 export const noop = () => {}
+/** A thenable: what an async storage (or a custom one) returns. */
 export const isPromise = (v: unknown): v is Promise<unknown> =>
   typeof (v as Promise<unknown>)?.then === 'function'
 /** What a storage read may give: an entry, none, or (unreadable, not a string) undefined. */
 export type Stored = string | null | undefined
+/** What every call on a destroyed client rejects with. */
 export const destroyedError = () => new AuthError('destroyed')
+/** A refresh that has nothing to refresh (no session, or one replaced meanwhile): spends nothing. */
 export const noRefresh = () => new RefreshError('Nothing to refresh with', { code: 'no_refresh' })
 /** A numeric option: missing, null, or anything `Number()` makes NaN of means the default. */
 export const numeric = (value: unknown, fallback: number) =>
@@ -110,7 +114,6 @@ export interface Engine {
   /** Aborted by destroy(): ends the waits on a storage read and on options.login. */
   readonly life: AbortController
   readonly timer: Timer
-  readonly retryTimer: Timer
   readonly recheck: Timer
   snapshot: AuthState<unknown>
 
@@ -226,7 +229,6 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
     inflight: null,
     life: new AbortController(),
     timer: createTimer(clock),
-    retryTimer: createTimer(clock),
     recheck: createTimer(clock),
     snapshot: undefined as never,
 

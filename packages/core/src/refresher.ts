@@ -1,7 +1,7 @@
 import { destroyedError, type Engine, isPromise, noop, noRefresh, numeric } from './engine'
 import { RefreshError } from './errors'
 import { callWithTimeout, timedOut, toRefreshError } from './refresh'
-import { backoff, MAX_TIMEOUT } from './scheduler'
+import { backoff, createTimer, MAX_TIMEOUT } from './scheduler'
 import { createSession, type Session } from './session'
 import type { Failure } from './tabSync'
 import { abortWith } from './tokenRenewer'
@@ -33,6 +33,7 @@ export function refresher(k: Engine): void {
   let adopted = 0
   let forced = 0
   let controller: AbortController | null = null
+  const retryTimer = createTimer(k.clock)
   // When the refresh in flight times out, by the clock: its timer may have slept (a suspended laptop).
   let deadline = 0
 
@@ -43,7 +44,7 @@ export function refresher(k: Engine): void {
   const resetFailures = () => {
     attempt = 0
     paused = null
-    k.retryTimer.cancel()
+    retryTimer.cancel()
   }
   k.detach = (reason) => {
     if (controller) abortWith(controller, reason())
@@ -232,7 +233,7 @@ export function refresher(k: Engine): void {
           (adopted ||
             k.now() + Math.min(failure.retryAfter! > 0 ? failure.retryAfter! * 1000 : 0, MAX_TIMEOUT)) +
           backoff(n, baseDelay, maxDelay)
-        k.retryTimer.at(retryAt, () => start().catch(noop))
+        retryTimer.at(retryAt, () => start().catch(noop))
       } else paused = 'online'
       // Told inside the Web Lock's hold (right after a lease's, before the next tab's 60 ms claim ends),
       // so the tabs queued behind it take it instead of calling again.
@@ -258,7 +259,7 @@ export function refresher(k: Engine): void {
   const start = (k.start = (manual?: number) => {
     overdue()
     if (!k.inflight) {
-      k.retryTimer.cancel()
+      retryTimer.cancel()
       paused = null
       back = false
       const running = (k.inflight = run(k.session, ++attempt, k.epoch, manual))
