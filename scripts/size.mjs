@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11544],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11541],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    11552,
+    11548,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12259],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12256],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

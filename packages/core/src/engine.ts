@@ -39,7 +39,6 @@ export interface Engine {
   // ---- options ----
   readonly options: AuthClientOptions<unknown>
   readonly key: string
-  readonly syncTabs: boolean | 'memory'
   /** Date.now, or the injected clock, read at each call. */
   readonly clock: () => number
   /** The clock the session's times are on (see createEngine). */
@@ -174,12 +173,11 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
   const longestWait = Math.min(refreshTimeout, MAX_TIMEOUT)
   // Date.now read at each call, so fake timers installed after the client was created apply to it too.
   const clock = options.now ?? (() => Date.now())
-  const { storageKey: key = 'latchkey', syncTabs = true } = options
+  const { storageKey: key = 'latchkey' } = options
   const refreshLeeway = numeric(options.refreshLeeway, 60)
   const k: Engine = {
     options,
     key,
-    syncTabs,
     clock,
     /**
      * The default clock is watched: set back, it would postpone the refresh and pass a token the server

@@ -55,7 +55,11 @@ export function tabFollower(k: Engine): void {
       secret,
     )
 
-  // 1: a user's logout there, which outranks a login() still pending here, as one made here would.
+  /**
+   * A message from another tab (see `Message`): `0` asks for the session held here, `1` is a user's logout
+   * there (which outranks a login() still pending here, as one made here would), then the sign-ins a
+   * logout ended, a failure, or news of an entry stored or removed.
+   */
   const onMessage = (raw: Message) => {
     if (raw === 0) {
       if (k.session) k.sync!.post(k.lastRaw)
@@ -298,7 +302,8 @@ export function tabFollower(k: Engine): void {
    * Returns what stops the events.
    */
   k.follow = () => {
-    const { key, syncTabs } = k
+    const { key } = k
+    const { syncTabs = true } = k.options
     let stop: unknown
     try {
       if (k.shared && syncTabs)
