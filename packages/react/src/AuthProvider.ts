@@ -94,6 +94,11 @@ export function useAuthContext(caller: string): AuthContextValue {
       `${caller} must be used inside <AuthProvider client={auth}>. Wrap your app in <AuthProvider> and pass it the client from createAuthClient().`,
     )
   }
+  // A `client={maybeUndefined}` from JavaScript (or an `any`) would otherwise fail later as a TypeError.
+  if (!context.client)
+    throw new Error(
+      `${caller}: <AuthProvider> was given no client. Pass it client={auth} from createAuthClient().`,
+    )
   return context
 }
 

@@ -2,7 +2,7 @@
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { countSubscriptions, createTestToken as makeToken } from '@latchkey/testing'
 import { act, cleanup, render, renderHook, screen } from '@testing-library/react'
-import { StrictMode } from 'react'
+import { type ReactNode, StrictMode } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AuthProvider, useAuth, useAuthClient } from '../src/index'
 
@@ -105,6 +105,17 @@ describe('useAuth', () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
     expect(() => renderHook(() => useAuth())).toThrow(/useAuth\(\) must be used inside <AuthProvider/)
     expect(() => renderHook(() => useAuthClient())).toThrow(/AuthProvider/)
+    spy.mockRestore()
+  })
+
+  it('throws an error naming the client prop under a provider given no client', () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <AuthProvider client={undefined as never}>{children}</AuthProvider>
+    )
+    expect(() => renderHook(() => useAuth(), { wrapper })).toThrow(
+      /useAuth\(\): <AuthProvider> was given no client\. Pass it client=\{auth\}/,
+    )
     spy.mockRestore()
   })
 

@@ -2,8 +2,11 @@ import type { AuthClient, TokenSet } from '@latchkey/core'
 
 /** What {@link controlledRefresh} returns. */
 export interface ControlledRefresh {
-  /** Pass as the client's `refresh` option. Each call waits until the test settles it. */
-  refresh: () => Promise<TokenSet>
+  /**
+   * Pass as the client's `refresh` option. Each call waits until the test settles it, or until the
+   * client aborts it (`refreshTimeout`, `destroy()`).
+   */
+  refresh: (context?: { signal?: AbortSignal | undefined }) => Promise<TokenSet>
   /** Answers the pending refresh calls with `tokens` (none pending yet: the next call). */
   settle(tokens: TokenSet): void
   /**
@@ -36,12 +39,20 @@ export function controlledRefresh(): ControlledRefresh {
     else early = fn
   }
   return {
-    refresh: () =>
+    refresh: ({ signal } = {}) =>
       new Promise<TokenSet>((resolve, reject) => {
         const give = early
         early = null
-        if (give) give({ resolve, reject })
-        else waiting.push({ resolve, reject })
+        if (give) return give({ resolve, reject })
+        const waiter = { resolve, reject }
+        waiting.push(waiter)
+        // A call the client gave up on (refreshTimeout, destroy) waits for no answer: the next
+        // `settle`/`fail` is kept for the client's next call (its retry) instead.
+        signal?.addEventListener('abort', () => {
+          const at = waiting.indexOf(waiter)
+          if (at >= 0) waiting.splice(at, 1)
+          reject(signal.reason)
+        })
       }),
     settle: (tokens) => answer((w) => w.resolve(tokens)),
     fail: (error) => answer((w) => w.reject(error)),

@@ -70,7 +70,8 @@ export function createMockSessions(options: {
 
   return {
     login(username: unknown, password: unknown): IssuedTokens | null {
-      const user = typeof username === 'string' ? users[username] : undefined
+      const user =
+        typeof username === 'string' && Object.hasOwn(users, username) ? users[username] : undefined
       if (!user || typeof username !== 'string' || user.password !== password) return null
       const session: Session = { username, revoked: false, refreshToken: opaque('rt') }
       byRefresh.set(session.refreshToken, session)

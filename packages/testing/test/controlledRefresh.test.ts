@@ -74,6 +74,42 @@ describe('controlledRefresh', () => {
     control.settle(tokens)
     expect(await Promise.all(calls)).toEqual([tokens, tokens])
   })
+
+  it('keeps an answer for the retry when the client gave up on the call before (refreshTimeout)', async () => {
+    vi.useFakeTimers()
+    const control = controlledRefresh()
+    const auth = createAuthClient({
+      refresh: control.refresh,
+      refreshTimeout: 1_000,
+      retry: { attempts: 2, baseDelay: 1, maxDelay: 1 },
+      syncTabs: false,
+    })
+    auth.setTokens({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'rt' })
+    const { done } = await startRefresh(auth)
+    await vi.advanceTimersByTimeAsync(1_000)
+    await expect(done).rejects.toMatchObject({ code: 'refresh_timeout' })
+    // The timed-out call was aborted: this answer goes to the retry, not to it.
+    control.settle({ accessToken: createTestToken({ sub: 'alice', jti: 'next' }) })
+    await vi.advanceTimersByTimeAsync(10)
+    await vi.advanceTimersByTimeAsync(10)
+    expect(auth.getState()).toMatchObject({ isRefreshing: false, claims: { jti: 'next' } })
+    auth.destroy()
+  })
+
+  it('rejects an aborted call with the signal’s reason, and answers only the calls still waiting', async () => {
+    const control = controlledRefresh()
+    const gone = new AbortController()
+    const aborted = control.refresh({ signal: gone.signal })
+    const waiting = control.refresh({ signal: new AbortController().signal })
+    const reason = new Error('gave up')
+    gone.abort(reason)
+    await expect(aborted).rejects.toBe(reason)
+    const tokens = { accessToken: createTestToken() }
+    control.settle(tokens)
+    await expect(waiting).resolves.toBe(tokens)
+    // Both answered: the next call waits again.
+    expect(await within(control.refresh(), 50)).toBe('hung')
+  })
 })
 
 describe('countSubscriptions', () => {

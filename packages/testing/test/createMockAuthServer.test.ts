@@ -60,6 +60,14 @@ describe('createMockAuthServer', () => {
     expect(await res.json()).toMatchObject({ error: 'invalid_credentials' })
   })
 
+  it('knows no user by a name every object inherits (constructor, toString), with or without a password', async () => {
+    for (const username of ['constructor', 'toString', '__proto__']) {
+      const res = await post('/auth/login', { username })
+      expect(res.status).toBe(401)
+      expect(await res.json()).toMatchObject({ error: 'invalid_credentials' })
+    }
+  })
+
   it('accepts custom users', async () => {
     const custom = createMockAuthServer({ baseUrl: 'http://custom.test', users: { eve: { password: 'x' } } })
     server.use(...custom.handlers)
