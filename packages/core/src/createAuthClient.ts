@@ -43,7 +43,9 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   try {
     const raw = k.storage?.get(k.key) ?? null
     if ((k.later = isPromise(raw)))
-      ready = raw.then((r) => {
+      ready = raw.then((read) => {
+        // `undefined` (idb-keyval's answer for a missing key) is no entry, as for a sync storage.
+        const r = read ?? null
         k.load(r)
         // Storage may have changed while it was read (a sign-out in another tab, whose news came before
         // there was a session here to end): read again once, unless this tab has changed it since (a
@@ -135,7 +137,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       await guard()
       let tokens: Awaited<ReturnType<NonNullable<typeof options.login>>>
       try {
-        tokens = await abortable(options.login!(credentials, { signal: life.signal }), life.signal)
+        tokens = await abortable(
+          Promise.resolve(options.login!(credentials, { signal: life.signal })),
+          life.signal,
+        )
       } catch (cause) {
         if (k.destroyed) throw destroyedError()
         const failed = new AuthError('login_failed', 'Login failed', { cause })

@@ -2,7 +2,8 @@ import { type Engine, isPromise, noop, type Stored } from './engine'
 import type { AuthError } from './errors'
 import { decodeSession, encodeSession } from './session'
 
-const valid = (raw: unknown): Stored => (typeof raw === 'string' || raw === null ? raw : undefined)
+/** A read's answer: an entry, none (`null`, or `undefined` as idb-keyval gives), or unreadable. */
+const valid = (raw: unknown): Stored => (typeof raw === 'string' ? raw : raw == null ? null : undefined)
 
 /**
  * The client's part that keeps the stored entry: writes it (telling other tabs once it landed), reads it
@@ -72,7 +73,8 @@ export function entryStore(k: Engine): void {
   /** Reads shared storage now (timers and storage events may have slept); undefined when unreadable. */
   const read = (k.read = () => {
     try {
-      const raw = k.shared ? k.storage!.get(k.key) : undefined
+      if (!k.shared) return
+      const raw = k.storage!.get(k.key)
       return isPromise(raw) ? raw.then(valid, () => undefined) : valid(raw)
     } catch {
       // Unreadable right now: the next write reports it.

@@ -126,7 +126,9 @@ export interface AuthClientOptions<Credentials = RegisteredCredentials> {
    * aborts at `destroy()`; a call superseded by a later `login()` or `logout()` is not aborted, its
    * result is dropped.
    */
-  login?: ((credentials: Credentials, context: { signal: AbortSignal }) => Promise<TokenSet>) | undefined
+  login?:
+    | ((credentials: Credentials, context: { signal: AbortSignal }) => Promise<TokenSet> | TokenSet)
+    | undefined
   /**
    * Optional server-side revoke; best effort. `logout()` waits for it up to `refreshTimeout`, then
    * aborts `signal` and reports `logout_failed`.

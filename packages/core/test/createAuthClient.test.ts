@@ -190,6 +190,19 @@ describe('login', () => {
     expect(auth.getState()).toMatchObject({ status: 'unauthenticated', error })
   })
 
+  it('takes tokens a login option returns without a promise, and its synchronous throw as login_failed', async () => {
+    const t = token()
+    const auth = createAuthClient({ login: () => ({ accessToken: t }) })
+    expect(await auth.login({})).toMatchObject({ status: 'authenticated', accessToken: t })
+    const cause = new Error('no')
+    const failing = createAuthClient({
+      login: () => {
+        throw cause
+      },
+    })
+    await expect(failing.login({})).rejects.toMatchObject({ code: 'login_failed', cause })
+  })
+
   it('throws invalid_token when login returns a malformed token, changing nothing', async () => {
     const auth = createAuthClient({ login: async () => ({ accessToken: 'not.a.jwt' }) })
     const before = auth.getState()

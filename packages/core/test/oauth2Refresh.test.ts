@@ -58,6 +58,13 @@ describe('oauth2Refresh', () => {
     expect(await refresh(context())).toEqual({ accessToken: 'opaque-at', expiresIn: 60 })
   })
 
+  it('takes an empty or non-numeric expires_in as absent, as it does an empty refresh_token', async () => {
+    for (const expires_in of ['', ' ', true, [], null]) {
+      answer(200, { access_token: 'at-2', expires_in, refresh_token: '' })
+      expect(await refresh(context())).toEqual({ accessToken: 'at-2' })
+    }
+  })
+
   it('sends extra parameters such as resource', async () => {
     const seen = answer(200, { access_token: token(), expires_in: 300 })
     const withResource = oauth2Refresh({

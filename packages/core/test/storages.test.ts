@@ -353,4 +353,26 @@ describe('custom TokenStorage', () => {
     expect(errors).toEqual(['storage_corrupt'])
     expect(data.size).toBe(0)
   })
+
+  it('takes undefined for a missing key as no entry (idb-keyval), sync or async, and shared', async () => {
+    const { storage, data } = asyncStorage()
+    const get = storage.get
+    storage.get = async (k) => (await get(k)) ?? (undefined as never)
+    const auth = createAuthClient({ storage })
+    await auth.ready
+    expect(auth.getState()).toMatchObject({ status: 'unauthenticated', error: null })
+    const sync = createAuthClient({ storage: { ...storage, get: () => undefined as never } })
+    expect(sync.getState()).toMatchObject({ status: 'unauthenticated', error: null })
+
+    // Shared (it has subscribe): an entry removed by another tab, read back as undefined, is a sign-out.
+    const shared = createAuthClient({ storage: { ...storage, subscribe: () => () => {} } })
+    shared.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    await flush()
+    expect(data.size).toBe(1)
+    data.clear()
+    window.dispatchEvent(new Event('focus'))
+    await flush()
+    expect(shared.getState()).toMatchObject({ status: 'unauthenticated', error: null })
+    for (const c of [auth, sync, shared]) c.destroy()
+  })
 })
