@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11554],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11553],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    11561,
+    11560,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12297],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12268],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -84,8 +84,7 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
       })
     }
     // A number, or a numeric string as some servers send; not "" or true, which Number() makes 0 and 1.
-    const { expires_in: given } = data
-    const expiresIn = /^(number|string)$/.test(typeof given) && String(given).trim() ? Number(given) : NaN
+    const expiresIn = Number.parseFloat(data.expires_in as string)
     const tokens: TokenSet = { accessToken: data.access_token as string }
     // An absent, null or empty refresh_token keeps the current one (RFC 6749 §6: the server may issue none).
     if (data.refresh_token != null && data.refresh_token !== '')
