@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11553],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11558],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    11560,
+    11565,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12268],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12432],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -72,21 +72,22 @@ export function attachAuth(
   const SENT = Symbol()
   type Sent = Config & { [SENT]?: [SentToken, unknown] }
   const tokens = createTokenRenewer(client)
-  const guard = guardConfig(allowed)
   // A predicate may look at the path; origin lists need only the origin.
   const originOnly = typeof options.origins !== 'function'
+  // Checks the URL again after the request interceptors added before this one, which run after it.
+  const guard = guardConfig(allowed, (config: Config) => fullPath(config, originOnly))
 
   /** Puts the token on the request and remembers which one it was, for a 401. */
   const attach = (config: Sent, sent: SentToken | null): Sent => {
     if (sent) {
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
-      config.headers.Authorization = `Bearer ${sent.token}`
+      const header = (config.headers.Authorization = `Bearer ${sent.token}`)
       // For the replay (none without retryOn401), a copy: the app may reuse its URLSearchParams,
       // FormData or buffer meanwhile.
       if (retryOn401) config[SENT] = [sent, copyBody(config.data, true)]
-      // Authorization stays out of a failed request's `error.toJSON()`, and in Node off a redirect to
-      // an origin that may not have it.
-      guard(config)
+      // Authorization stays out of a failed request's `error.toJSON()`, in Node off a redirect to an
+      // origin that may not have it, and off a URL that a later interceptor changed to such an origin.
+      guard(config, header)
     }
     return config
   }
@@ -94,11 +95,12 @@ export function attachAuth(
   const onRequest = (config: Sent): Sent | Promise<Sent> => {
     // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
     const headers = (config.headers = AxiosHeaders.from(config.headers))
-    // Our replay carries the token replay() set: checked again, as an interceptor (or a URL object
-    // changed since) may send it elsewhere now. Another attachAuth's replay (another client's, on the
-    // same instance) carries its token, which the checks below leave alone.
+    // Our replay carries the token replay() set: checked again once the request interceptors have run
+    // (guardConfig), as one of them (or a URL object changed since) may send it elsewhere now. Another
+    // attachAuth's replay (another client's, on the same instance) carries its token, which the checks
+    // below leave alone.
     if (config._latchkeyRetry === allowed) {
-      if (!allowed(fullPath(config, originOnly))) headers.delete('Authorization')
+      guard(config, headers.get('Authorization') as string)
       return config
     }
     // Left as it is: a request with the caller's credentials (`auth`, or an Authorization header under

@@ -75,6 +75,50 @@ describe('attachAuth 401 replay re-checks the origin', () => {
   })
 })
 
+describe('attachAuth re-checks the origin after the interceptors that run after it', () => {
+  // axios runs request interceptors last-added first: one the app added before attachAuth runs after it.
+  const tenant = (api: ReturnType<typeof axios.create>, base: () => string) =>
+    api.interceptors.request.use((c) => {
+      c.baseURL = base()
+      return c
+    })
+
+  it('keeps the token where the URL stays allowed, and leaves alone the header the app set after it', async () => {
+    const { wire, adapter, auth } = setup()
+    const api = axios.create({ adapter, baseURL: 'https://tenant-b.example' })
+    api.interceptors.request.use((c) => {
+      c.headers.set('Authorization', 'Basic YXBwOmtleQ==')
+      return c
+    })
+    tenant(api, () => (wire.length ? 'https://tenant-b.example' : API))
+    attachAuth(api, auth, { origins: [API] })
+    // The first goes to the API (its 401 is the app's Basic one: no refresh, no replay).
+    await expect(api.get('/items')).rejects.toMatchObject({ response: { status: 401 } })
+    await api.get('/items')
+    expect(wire).toEqual([
+      [`${API}/items`, 'Basic YXBwOmtleQ=='],
+      ['https://tenant-b.example/items', 'Basic YXBwOmtleQ=='],
+    ])
+  })
+
+  it("runs the request's own transformRequest too, a function or a list, and checks the URL first", async () => {
+    const { wire, adapter, auth } = setup()
+    const api = axios.create({ adapter, baseURL: API })
+    tenant(api, () => 'https://tenant-b.example')
+    attachAuth(api, auth, { origins: [API] })
+    const seen: unknown[] = []
+    const own = (data: unknown, headers: { get(n: string): unknown }) => {
+      seen.push(headers.get('Authorization') ?? null)
+      return data
+    }
+    await api.post('/a', 'x', { transformRequest: own })
+    await api.post('/b', 'y', { transformRequest: [own] })
+    expect(seen).toEqual([null, null])
+    expect(leaks(wire)).toEqual([])
+    expect(wire).toHaveLength(2)
+  })
+})
+
 describe('attachAuth re-checks the origin after waiting for a token', () => {
   it('a URL object changed while the request waits for a refresh gets no token', async () => {
     const { auth, release } = waitingClient()

@@ -54,4 +54,99 @@ describe('guardConfig', () => {
     guardConfig(allowed)(config)
     expect(config.redact).toEqual(expected)
   })
+
+  describe('with sentTo: the header checked again when axios transforms the request', () => {
+    type Config = { url: string; transformRequest?: unknown; redact?: unknown }
+    type Transform = (this: Config, data: unknown, headers: Headers) => unknown
+    class Headers {
+      constructor(public Authorization?: unknown) {}
+      delete(name: string) {
+        delete (this as Record<string, unknown>)[name]
+      }
+    }
+    /** What axios does after the request interceptors: each transform with the config as `this`. */
+    const transform = (config: Config, headers: Headers, data: unknown = 'body') =>
+      ([config.transformRequest].flat() as Transform[]).reduce((d, fn) => fn.call(config, d, headers), data)
+    const setup = () => guardConfig(allowed, (config: Config) => config.url)
+
+    it('removes the header put on when the URL now goes to an origin not allowed', () => {
+      const guard = setup()
+      const config: Config = { url: 'https://api.example.com/a', transformRequest: [] }
+      guard(config, 'Bearer t')
+      config.url = 'https://evil.example/a'
+      const headers = new Headers('Bearer t')
+      expect(transform(config, headers)).toBe('body')
+      expect(headers.Authorization).toBeUndefined()
+    })
+
+    it('keeps it on an allowed URL, and keeps a header set after it (the app’s)', () => {
+      const guard = setup()
+      const home: Config = { url: 'https://api.example.com/a', transformRequest: [] }
+      guard(home, 'Bearer t')
+      const kept = new Headers('Bearer t')
+      transform(home, kept)
+      expect(kept.Authorization).toBe('Bearer t')
+      const away: Config = { url: 'https://api.example.com/a', transformRequest: [] }
+      guard(away, 'Bearer t')
+      away.url = 'https://other.example/a'
+      const own = new Headers('Basic YXBwOmtleQ==')
+      transform(away, own)
+      expect(own.Authorization).toBe('Basic YXBwOmtleQ==')
+    })
+
+    it('runs before the transforms the config had, which still run, as many (axios normalizes the headers before each); the list is made once per list', () => {
+      const guard = setup()
+      const seen: unknown[] = []
+      const own = function (this: Config, data: unknown, headers: Headers) {
+        seen.push(headers.Authorization ?? null)
+        return `${data}!`
+      }
+      const defaults = [own]
+      const a: Config = { url: 'https://api.example.com/a', transformRequest: defaults }
+      const b: Config = { url: 'https://api.example.com/b', transformRequest: defaults }
+      guard(a, 'Bearer t')
+      guard(b, 'Bearer t')
+      expect(a.transformRequest).toBe(b.transformRequest)
+      expect(a.transformRequest).toHaveLength(1)
+      expect(defaults).toEqual([own])
+      // Sent again (a replay keeps its config's list): not added twice.
+      guard(a, 'Bearer u')
+      expect(a.transformRequest).toBe(b.transformRequest)
+      a.url = 'https://evil.example/'
+      expect(transform(a, new Headers('Bearer u'))).toBe('body!')
+      expect(transform(b, new Headers('Bearer t'))).toBe('body!')
+      expect(seen).toEqual([null, 'Bearer t'])
+      // A single function, not a list, runs too.
+      const c: Config = { url: 'https://evil.example/', transformRequest: own }
+      guard(c, 'Bearer t')
+      expect(transform(c, new Headers('Bearer t'))).toBe('body!')
+      expect(seen.at(-1)).toBe(null)
+      // The redact list names Authorization once, however often the config is readied.
+      expect(a.redact).toEqual(['Authorization'])
+    })
+
+    it('adds itself to an empty list, and keeps its place in a replay’s copy of the list', () => {
+      const guard = setup()
+      const config: Config = { url: 'https://evil.example/', transformRequest: [] }
+      guard(config, 'Bearer t')
+      expect(config.transformRequest).toHaveLength(1)
+      // axios copies the list into the replay's config.
+      const replay: Config = {
+        url: 'https://evil.example/',
+        transformRequest: [...(config.transformRequest as [])],
+      }
+      guard(replay, 'Bearer t')
+      expect(replay.transformRequest).toHaveLength(1)
+      const headers = new Headers('Bearer t')
+      transform(replay, headers)
+      expect(headers.Authorization).toBeUndefined()
+    })
+
+    it('touches no transformRequest without a header (no token put on) or without sentTo', () => {
+      const config: Config = { url: 'https://evil.example/', transformRequest: [] }
+      setup()(config)
+      guardConfig(allowed)(config, 'Bearer t')
+      expect(config.transformRequest).toEqual([])
+    })
+  })
 })
