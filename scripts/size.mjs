@@ -28,7 +28,7 @@ export const LATCHKEY = [
     4700,
     11565,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12432],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12441],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

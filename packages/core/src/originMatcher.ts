@@ -73,8 +73,8 @@ type Guarded = { redact?: unknown; beforeRedirect?: Redirect | undefined; transf
  * Given `sentTo` (the URL a config will be sent to) and the `header` put on a config, the header is
  * checked once more when axios transforms the request, after every request interceptor: one added
  * before the adapter's runs after it, and may point the request elsewhere (a `baseURL` per tenant).
- * The header is removed there if `allowed` refuses the URL and the header is still one of the last two
- * put on (a request that waited for a refresh may carry the one before); one set since is the app's.
+ * The header is removed there if `allowed` refuses the URL and the header is one put on (one of the
+ * last eight); one the app's own interceptor set since is left alone.
  */
 export function guardConfig(
   allowed: (url: string) => boolean,
@@ -87,8 +87,8 @@ export function guardConfig(
       if (name.toLowerCase() === 'authorization' && !allowed(String(options.href)))
         delete options.headers[name]
   }
-  // The last headers put on (a token, and the one before it, which a request that waited for a refresh
-  // may still carry): a header that the app's own interceptor set after the adapter's is left alone.
+  // The last eight headers put on (a request held back by a slow interceptor may carry an older token
+  // than the last): a header that the app's own interceptor set after the adapter's is left alone.
   // Kept here, not on each config: a property added to an axios config costs every request.
   const put: unknown[] = []
   const recheck: Transform = function (data, headers) {
@@ -113,7 +113,10 @@ export function guardConfig(
           }
         : strip
     if (!sentTo || !header) return
-    if (header !== put[0]) put.splice(0, 2, header, put[0])
+    if (header !== put[0]) {
+      put.unshift(header)
+      put.length = Math.min(put.length, 8)
+    }
     const list = config.transformRequest
     const first = Array.isArray(list) ? list[0] : list
     // A config readied before (a replay, sent again) keeps its wrapper.

@@ -125,6 +125,20 @@ describe('guardConfig', () => {
       expect(a.redact).toEqual(['Authorization'])
     })
 
+    it('knows the last eight headers it put on: a request held back carries an older token', () => {
+      const guard = setup()
+      const held: Config = { url: 'https://api.example.com/a', transformRequest: [] }
+      guard(held, 'Bearer 0')
+      for (let i = 1; i < 8; i++) {
+        const other: Config = { url: 'https://api.example.com/b', transformRequest: [] }
+        guard(other, `Bearer ${i}`)
+      }
+      held.url = 'https://evil.example/'
+      const headers = new Headers('Bearer 0')
+      transform(held, headers)
+      expect(headers.Authorization).toBeUndefined()
+    })
+
     it('adds itself to an empty list, and keeps its place in a replay’s copy of the list', () => {
       const guard = setup()
       const config: Config = { url: 'https://evil.example/', transformRequest: [] }
