@@ -108,6 +108,10 @@ export interface Engine {
    * since comes when this tab's copy of storage holds it: Chromium's localStorage lags the tab channel).
    */
   signedOut: number
+  /**
+   * What a copy of a sign-in waits for before its first refresh: the other copies' answer (see follow()).
+   */
+  asked: Promise<unknown> | undefined
   /** The refresh in flight (see refresher.ts). */
   inflight: Promise<string> | null
   /** Aborted by destroy(): ends the waits on a storage read and on options.login. */
@@ -224,6 +228,7 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
     ended: new Set(),
     generation: 0,
     signedOut: -1,
+    asked: undefined,
     inflight: null,
     life: new AbortController(),
     timer: createTimer(clock),

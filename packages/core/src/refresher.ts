@@ -96,6 +96,8 @@ export function refresher(k: Engine): void {
 
   /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
   async function exchange(base: Session | null, at: number, heard: number): Promise<Session | null> {
+    // A copy's first refresh: its copy of the session may be one the other copies renewed since.
+    if (k.asked) await k.asked
     let raw = k.read()
     if (isPromise(raw)) raw = await k.bounded(raw)
     // Spend nothing when the client was destroyed while it waited for the lock (run() then rejects with

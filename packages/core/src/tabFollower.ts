@@ -328,8 +328,13 @@ export function tabFollower(k: Engine): void {
     copies = k.storage && k.options.storage === 'sessionStorage' && syncTabs
     relink()
     // A memory session lives only in open tabs: a new tab asks them for it. So does a copy, which may have
-    // been made while its session was renewed.
-    if (k.sync && (!k.storage || copies)) k.sync.post(0)
+    // been made while its session was renewed: then the renewal's news went out before this tab listened,
+    // and its refresh token is spent. Its first refresh waits for the answer of the copies open now (a
+    // moment; none are open after a reload), or it would spend that token again.
+    if (k.sync && (!k.storage || copies)) {
+      if (copies && k.session) k.asked = k.sync.heard(500).then(() => (k.asked = undefined))
+      k.sync.post(0)
+    }
     return stop
   }
 }

@@ -41,6 +41,12 @@ export interface TabSync {
   post(raw: Message): void
   /** Runs `fn` holding the refresh lock shared by every tab of this origin and key. */
   lock<T>(fn: () => Promise<T>): Promise<T>
+  /**
+   * For the copies of one sign-in (a `secret` channel, see tabFollower): settles once another copy has
+   * told its entry, or after `ms`; at once when no other copy had the channel open as this one opened it
+   * (a reload), or without Web Locks to tell.
+   */
+  heard(ms: number): Promise<unknown>
   close(): void
 }
 
@@ -68,14 +74,23 @@ export function createTabSync(
   // failures (ended sign-ins, named removals) were told ignore those (arrays) in turn. `named`: removals
   // heard whose `null` (for older versions; it comes after, as messages of one tab come in order) has not.
   let named = 0
+  // A copy's entry heard (see heard()).
+  let answer = () => {}
+  const answered = new Promise<void>((resolve) => (answer = resolve))
   if (channel)
-    channel.onmessage = ({ data }) =>
-      (typeof data === 'string' ||
+    channel.onmessage = ({ data }) => {
+      const entry = typeof data === 'string'
+      if (
+        entry ||
         (data === null && !(named && named--)) ||
         data === 0 ||
         data === 1 ||
-        (Array.isArray(data) && (data[0] >= 0 || (data[0] === -1 && ++named)))) &&
-      onMessage(data)
+        (Array.isArray(data) && (data[0] >= 0 || (data[0] === -1 && ++named)))
+      )
+        onMessage(data)
+      // After it was taken: a copy's first refresh that waited for it finds it adopted.
+      if (entry) answer()
+    }
   const pending = new Set<() => void>()
   let closed = false
   /** Calls `fn` after `ms`, or at once on close(), so no timer outlives the client. Returns a cancel. */
@@ -103,6 +118,21 @@ export function createTabSync(
       return []
     }
   }
+
+  // Each copy of a sign-in holds a lock of its own while its channel is open (`latchkey-copy:<id>:<key>`,
+  // key last as in MARK), so a copy that opens can tell whether any other is there to answer it.
+  const copy = (of: string) => `latchkey-copy:${of}:${key}`
+  let leave = () => {}
+  const others =
+    secret && tabs && locks
+      ? snapshot().then((held) =>
+          held.some(({ name = '' }) => name !== copy(id) && name === copy(name.split(':')[1]!)),
+        )
+      : Promise.resolve(false)
+  if (secret && tabs && locks)
+    locks
+      .request(copy(id), () => (closed ? undefined : new Promise<void>((r) => (leave = r))))
+      .catch(() => {})
 
   const withWebLock = <T>(fn: () => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
@@ -302,8 +332,10 @@ export function createTabSync(
       }
       return store ? withLease(fn, store) : fn()
     },
+    heard: (ms) => others.then((open): unknown => open && Promise.race([answered, sleep(ms)])),
     close() {
       closed = true
+      leave()
       channel?.close()
       for (const done of [...pending]) done()
     },
