@@ -168,7 +168,13 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
   return (input: Input, init?: RequestInit): Promise<Response> => {
     try {
       const request = typeof input === 'object' && 'method' in input ? input : undefined
-      const headers = init?.headers ?? request?.headers
+      let headers = init?.headers ?? request?.headers
+      // Pairs from an iterable read only once (a generator, `headers.entries()`), read once here: the
+      // check below and the copy would each use it up, and fetch would send none of them.
+      if (headers && Symbol.iterator in headers && !Array.isArray(headers) && !('forEach' in headers)) {
+        headers = Array.from(headers as Iterable<[string, string]>, ([k, v]) => [k, v] as [string, string])
+        init = { ...init, headers }
+      }
       const url = urlOf(input, request)
       if (!allowed(url) || hasAuthorization(headers)) return send(input, init)
       // `signal: null` detaches a Request from its own signal, as in fetch.

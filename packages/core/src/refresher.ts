@@ -4,7 +4,7 @@ import { callWithTimeout, timedOut, toRefreshError } from './refresh'
 import { backoff, createTimer, MAX_TIMEOUT } from './scheduler'
 import { createSession, type Session } from './session'
 import type { Failure } from './tabSync'
-import { abortWith } from './tokenRenewer'
+import { abortWith, failedNow } from './tokenRenewer'
 import type { TokenSet } from './types'
 
 /**
@@ -249,6 +249,7 @@ export function refresher(k: Engine): void {
         ])
     }
     k.error = failure
+    failedNow(failure)
     const mark = k.epoch
     check()
     // A listener that replaced the session as it was committed (a new sign-in) ended the retry, and the

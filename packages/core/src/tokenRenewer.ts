@@ -61,8 +61,15 @@ export const abortable = <T>(promise: Promise<T>, signal?: AbortSignal | null): 
       })
     : promise
 
-/** When a refresh failure that said `Retry-After` was first seen by a 401 (see `renew`). */
+/** When a refresh failure happened (see `failedNow`), else when a 401 first saw it (see `renew`). */
 const seen = new WeakMap<object, number>()
+/**
+ * Notes when a refresh failed: its `Retry-After` runs from then, not from the first 401 that sees the
+ * failure (which may come long after the time it named).
+ */
+export const failedNow = (error: object) => {
+  seen.set(error, Date.now())
+}
 
 /** Refreshes that failed, per client: how many, and for which token (see `renew`). */
 const outcomes = new WeakMap<object, { failures: number; failedFor?: string }>()

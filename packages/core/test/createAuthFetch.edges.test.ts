@@ -163,3 +163,41 @@ it('leaves no listener on the client, however many fetch wrappers an app creates
   expect((await pending).status).toBe(401)
   expect(sent).toEqual(['Bearer opaque'])
 })
+
+describe('headers given as pairs that can be read once (an iterator, a generator)', () => {
+  it('sends them all, with the token, and leaves alone an Authorization among them', async () => {
+    const auth = createAuthClient({ syncTabs: false })
+    clients.push(auth)
+    const t = createTestToken({ sub: 'alice' })
+    auth.setTokens({ accessToken: t })
+    const got: Array<Array<[string, string]>> = []
+    const api = createAuthFetch(auth, {
+      origins: [API],
+      fetch: (async (_input: unknown, init?: RequestInit) => {
+        got.push([...new Headers(init?.headers)])
+        return new Response('ok')
+      }) as typeof fetch,
+    })
+    // fetch takes any iterable of pairs (WebIDL sequence); TypeScript's HeadersInit names arrays only.
+    const once = (headers: Iterable<[string, string]>) => headers as unknown as HeadersInit
+    function* pairs(): Generator<[string, string]> {
+      yield ['X-Trace', 't']
+    }
+    await api(`${API}/a`, { headers: once(new Headers({ 'X-Trace': 't' }).entries()) })
+    await api(`${API}/b`, { headers: once(pairs()) })
+    await api(`${API}/c`, { headers: once(new Headers({ Authorization: 'Basic YXBwOmtleQ==' }).entries()) })
+    await api('https://other.example/d', { headers: once(pairs()) })
+    expect(got).toEqual([
+      [
+        ['authorization', `Bearer ${t}`],
+        ['x-trace', 't'],
+      ],
+      [
+        ['authorization', `Bearer ${t}`],
+        ['x-trace', 't'],
+      ],
+      [['authorization', 'Basic YXBwOmtleQ==']],
+      [['x-trace', 't']],
+    ])
+  })
+})

@@ -68,6 +68,33 @@ describe('mutation review: createAuthFetch', () => {
     expect(refresh).toHaveBeenCalledTimes(1)
   })
 
+  it('counts the Retry-After from the failure: a 401 long after it refreshes (retries used up, the token valid)', async () => {
+    vi.useFakeTimers({ now: T0 })
+    let fail = true
+    const hour = { expiresIn: 3600 }
+    const next = createTestToken({ sub: 'alice', jti: 'next' }, hour)
+    const refresh = vi.fn(async () => {
+      if (fail) throw new RefreshError('Rate limited', { status: 429, retryAfter: 30 })
+      return { accessToken: next }
+    })
+    const auth = createAuthClient({ syncTabs: false, refresh, retry: { attempts: 1 } })
+    clients.push(auth)
+    auth.setTokens({ accessToken: createTestToken({ sub: 'alice' }, hour), refreshToken: 'r' })
+    const api = createAuthFetch(auth, {
+      origins: [API],
+      fetch: async (_input, init) =>
+        new Response(null, { status: bearerOf(init) === `Bearer ${next}` ? 200 : 401 }),
+    })
+    // Refused at the first 401 (by the client's own schedule, no 401 has seen it yet): 10 minutes on,
+    // its 30 s are long past.
+    await auth.refresh().catch(() => {})
+    expect(auth.getState().error).toMatchObject({ retryAfter: 30 })
+    await vi.advanceTimersByTimeAsync(600_000)
+    fail = false
+    expect((await api(`${API}/a`)).status).toBe(200)
+    expect(refresh).toHaveBeenCalledTimes(2)
+  })
+
   // Mutant: createAuthFetch without `cancel(response)` before the replay.
   it('cancels the body of the 401 it replaces with the replay (frees the connection)', async () => {
     const auth = createAuthClient({ syncTabs: false, refresh: async () => ({ accessToken: liveToken() }) })
