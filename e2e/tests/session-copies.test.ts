@@ -229,3 +229,27 @@ it('a copy that signs in anew leaves its copies alone; a sign-out in a copy sign
   await new Promise((resolve) => setTimeout(resolve, 2_000))
   expect(spent(family).length).toBe(ended)
 })
+
+it('each copy holds a lock while open, which a copy opened later finds, and which is gone with its tab (a reload finds none)', async () => {
+  const context = await newContext()
+  const a = await signedInTab(context, 'A')
+  const copiesHeld = (page: PwPage) =>
+    page.evaluate(async () =>
+      ((await navigator.locks.query()).held ?? [])
+        .map((l) => l.name ?? '')
+        .filter((name) => name.startsWith('latchkey-copy:'))
+        .map((name) => name.split(':').slice(2).join(':')),
+    )
+  // Named after the sign-in's channel (its key and the first characters of its id), not the tab.
+  const [line] = await copiesHeld(a)
+  expect(line).toMatch(/^latchkey:.{4}$/)
+  const b = await openCopy(context, a, 'B')
+  expect(await copiesHeld(b)).toEqual([line, line])
+  await b.close()
+  await expect.poll(() => copiesHeld(a)).toEqual([line])
+  // A reload: the page before it is gone, and the new one finds no other copy, only its own lock.
+  await a.reload()
+  await a.waitForFunction(() => 'auth' in window)
+  expect(await copiesHeld(a)).toEqual([line])
+  expect((await view(a)).status).toBe('authenticated')
+})
