@@ -55,7 +55,7 @@ const PARTS = [
   [
     '401 rules (late 401s, one refresh, same user)',
     /tokenRenewer\.ts$/,
-    "export const abortable = (p) => p\nexport const abortWith = (c, r) => c.abort(r)\nexport const SESSIONS = Symbol.for('latchkey.sessions')\nexport const createTokenRenewer = () => ({ sent: (token) => ({ token }), renew: async () => null })\nexport const isOneShot = () => true\nexport const copyBody = (body) => body",
+    "export const abortable = (p) => p\nexport const abortWith = (c, r) => c.abort(r)\nexport const SESSIONS = Symbol.for('latchkey.sessions')\nexport const createTokenRenewer = () => ({ sent: (token) => ({ token }), renew: async () => null })\nexport const failedNow = () => {}\nexport const isOneShot = () => true\nexport const copyBody = (body) => body",
   ],
 ]
 const without = (parts) => [
@@ -72,6 +72,25 @@ export const VARIANTS = [
   ['without all five', PARTS],
 ]
 
+/**
+ * Builds `createAuthClient` + `createAuthFetch` with each set of stand-ins. A stand-in that lacks an
+ * export core now imports fails the build: the error names the variant and the missing export.
+ * `pnpm test` runs this too (check-size.mjs), so a change to core cannot break the benchmark unseen.
+ */
+export async function measureParts() {
+  const parts = {}
+  for (const [name, stubbed] of VARIANTS) {
+    try {
+      parts[name] = await measure(clientAndFetch, here, undefined, without(stubbed))
+    } catch (error) {
+      const first = error.errors?.[0]
+      const why = first ? `${first.location?.file ?? ''}: ${first.text}` : String(error.message ?? error)
+      throw new Error(`the build ${name} failed (update its stand-in in bench/size.mjs): ${why}`)
+    }
+  }
+  return parts
+}
+
 async function child() {
   const sizes = {}
   for (const [name, code] of ENTRIES) {
@@ -81,9 +100,13 @@ async function child() {
       sizes[name] = { error: String(error.message ?? error).split('\n')[0] }
     }
   }
-  const parts = {}
-  for (const [name, stubbed] of VARIANTS)
-    parts[name] = await measure(clientAndFetch, here, undefined, without(stubbed))
+  let parts
+  try {
+    parts = await measureParts()
+  } catch (error) {
+    // Reported as a result, so the parent shows this line rather than the last lines of a stack.
+    return report({ sizes, error: error.message })
+  }
   report({ sizes, parts })
 }
 

@@ -33,7 +33,10 @@ export function runChild(file, args, { timeoutMs = 60_000, nodeArgs = [] } = {})
       const line = out.split('\n').find((l) => l.startsWith(RESULT))
       if (line) return resolve(JSON.parse(line.slice(RESULT.length)))
       const why = signal === 'SIGKILL' ? `killed after ${timeoutMs} ms` : `exit ${code ?? signal}`
-      resolve({ error: `${why}: ${err.trim().split('\n').slice(-3).join(' | ')}` })
+      // The line that names the error, where there is one: a stack's last lines say only "Node.js v20".
+      const lines = err.trim().split('\n')
+      const named = lines.find((l) => /^\w*Error\b/.test(l.trim()))
+      resolve({ error: `${why}: ${named?.trim() ?? lines.slice(-3).join(' | ')}` })
     })
   })
 }
