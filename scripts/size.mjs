@@ -28,7 +28,7 @@ export const LATCHKEY = [
     4700,
     11805,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12683],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12682],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

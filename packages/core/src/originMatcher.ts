@@ -96,10 +96,11 @@ export function guardConfig(
     return data
   }
   // recheck takes the place of the first transform, calling it: axios normalizes the headers before
-  // each transform it calls, which made one more in the list cost attachAuth 5% of a request. Every
-  // request of an instance has its defaults' list: the list with the wrapper is made once per list.
-  let from: unknown
-  let to: unknown
+  // each transform it calls, which made one more in the list cost attachAuth 5% of a request. axios
+  // gives each request a copy of its defaults' list, so the wrapper is made once per first transform,
+  // not per list (a closure made per request cost about 1 µs), and each request gets a list of its own.
+  // Not a transform: the first config, whatever its list, makes the wrapper.
+  let from: unknown = put
   let outer: Transform | undefined
   return (config, header) => {
     const next = config.beforeRedirect
@@ -121,17 +122,16 @@ export function guardConfig(
     const first = Array.isArray(list) ? list[0] : list
     // A config readied before (a replay, sent again) keeps its wrapper.
     if (first && first === outer) return
-    if (list !== from) {
-      from = list
+    if (first !== from) {
+      from = first
       outer =
         typeof first === 'function'
           ? function (data, headers) {
               return first.call(this, recheck.call(this, data, headers), headers)
             }
           : recheck
-      to = [outer, ...(Array.isArray(list) ? list.slice(1) : [])]
     }
-    config.transformRequest = to
+    config.transformRequest = [outer, ...(Array.isArray(list) ? list.slice(1) : [])]
   }
 }
 

@@ -94,7 +94,7 @@ describe('guardConfig', () => {
       expect(own.Authorization).toBe('Basic YXBwOmtleQ==')
     })
 
-    it('runs before the transforms the config had, which still run, as many (axios normalizes the headers before each); the list is made once per list', () => {
+    it('runs before the transforms the config had, which still run, as many (axios normalizes the headers before each); one wrapper per first transform, a list per config', () => {
       const guard = setup()
       const seen: unknown[] = []
       const own = function (this: Config, data: unknown, headers: Headers) {
@@ -105,13 +105,19 @@ describe('guardConfig', () => {
       const a: Config = { url: 'https://api.example.com/a', transformRequest: defaults }
       const b: Config = { url: 'https://api.example.com/b', transformRequest: defaults }
       guard(a, 'Bearer t')
+      // axios gives each request a copy of its defaults' list: the wrapper is made once all the same.
+      b.transformRequest = [...defaults]
       guard(b, 'Bearer t')
-      expect(a.transformRequest).toBe(b.transformRequest)
-      expect(a.transformRequest).toHaveLength(1)
+      const listA = a.transformRequest as Transform[]
+      const listB = b.transformRequest as Transform[]
+      expect(listA).toHaveLength(1)
+      expect(listA[0]).toBe(listB[0])
+      // A list of its own: an interceptor that adds to one request's list changes no other request.
+      expect(listA).not.toBe(listB)
       expect(defaults).toEqual([own])
       // Sent again (a replay keeps its config's list): not added twice.
       guard(a, 'Bearer u')
-      expect(a.transformRequest).toBe(b.transformRequest)
+      expect(a.transformRequest).toBe(listA)
       a.url = 'https://evil.example/'
       expect(transform(a, new Headers('Bearer u'))).toBe('body!')
       expect(transform(b, new Headers('Bearer t'))).toBe('body!')
@@ -123,6 +129,16 @@ describe('guardConfig', () => {
       expect(seen.at(-1)).toBe(null)
       // The redact list names Authorization once, however often the config is readied.
       expect(a.redact).toEqual(['Authorization'])
+    })
+
+    it('checks a config that had no transforms, the first one readied included', () => {
+      const guard = setup()
+      const config: Config = { url: 'https://api.example.com/a' }
+      guard(config, 'Bearer t')
+      config.url = 'https://evil.example/a'
+      const headers = new Headers('Bearer t')
+      expect(transform(config, headers)).toBe('body')
+      expect(headers.Authorization).toBeUndefined()
     })
 
     it('knows the last eight headers it put on: a request held back carries an older token', () => {
