@@ -169,10 +169,10 @@ const baselineOf = (group) =>
 
 export async function run({ quick, log }) {
   const names = Object.keys(VARIANTS)
-  // Separate processes, five rounds in a full run: on a shared machine their ratios move by more than
-  // the 10% the target allows (see the steadiness lines), so the target is judged paired, below, over
-  // eleven rounds (a median of seven moved by ±0.04 from run to run). Eleven separate rounds took the
-  // whole bench past 10 minutes on a slower 2-core machine.
+  // Separate processes, five rounds in a full run: their ratios only inform, as on a shared machine
+  // they move by more than the 10% the target allows (see the steadiness lines). The target is judged
+  // paired, below, over eleven rounds. Eleven separate rounds as well took the whole bench past
+  // 10 minutes on a slower 2-core machine.
   const rounds = quick ? 3 : 5
   const pairedRounds = quick ? 3 : 11
   const perRound = await alternate(
