@@ -62,37 +62,29 @@ export function attachAuth(
 ): () => void {
   const { retryOn401 = true } = options
   const allowed = createOriginMatcher(options.origins, 'attachAuth')
-  /**
-   * The token a request went out with, and the body as the request interceptors left it (before
-   * axios's `transformRequest` rewrote it). A symbol: axios copies it with the config, and it stays
-   * out of its keys. One property: each one added to axios's config (a dictionary object) costs every
-   * request measurably (bench/overhead.mjs). One symbol per call: with two clients on one instance
-   * (two APIs), each answers only the 401s of requests that carried its own token.
-   */
-  const SENT = Symbol()
-  type Sent = Config & { [SENT]?: [SentToken, unknown] }
   const tokens = createTokenRenewer(client)
   // A predicate may look at the path; origin lists need only the origin.
   const originOnly = typeof options.origins !== 'function'
-  // Checks the URL again after the request interceptors added before this one, which run after it.
-  const guard = guardConfig(allowed, (config: Config) => fullPath(config, originOnly))
+  // Checks the URL again after the request interceptors added before this one, which run after it, and
+  // keeps what a request was sent with for its 401: the token, and the body as the request interceptors
+  // left it (before axios's `transformRequest` rewrote it).
+  const guard = guardConfig<SentToken>(allowed, (config: Config) => fullPath(config, originOnly))
 
   /** Puts the token on the request and remembers which one it was, for a 401. */
-  const attach = (config: Sent, sent: SentToken | null): Sent => {
+  const attach = (config: Config, sent: SentToken | null): Config => {
     if (sent) {
       // onRequest found no Authorization under any spelling, so this is the key set() would write.
       const header = (config.headers.Authorization = `Bearer ${sent.token}`)
-      // For the replay (none without retryOn401), a copy: the app may reuse its URLSearchParams,
-      // FormData or buffer meanwhile.
-      if (retryOn401) config[SENT] = [sent, copyBody(config.data, true)]
       // Authorization stays out of a failed request's `error.toJSON()`, in Node off a redirect to an
       // origin that may not have it, and off a URL that a later interceptor changed to such an origin.
-      guard(config, header)
+      // For the replay (none without retryOn401), a copy of the body: the app may reuse its
+      // URLSearchParams, FormData or buffer meanwhile.
+      guard(config, header, retryOn401 ? [sent, copyBody(config.data, true)] : undefined)
     }
     return config
   }
 
-  const onRequest = (config: Sent): Sent | Promise<Sent> => {
+  const onRequest = (config: Config): Config | Promise<Config> => {
     // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
     const headers = (config.headers = AxiosHeaders.from(config.headers))
     // Our replay carries the token replay() set: checked again once the request interceptors have run
@@ -134,11 +126,12 @@ export function attachAuth(
    * (nothing to replay: the 401 stands as it came, or another answer) what `otherwise` gives.
    */
   const replay = async (
-    config: Sent = {} as Sent,
+    config: Config = {} as Config,
     response: AxiosResponse | undefined,
     otherwise: () => AxiosResponse,
   ): Promise<AxiosResponse> => {
-    const [sent, data] = config[SENT] ?? []
+    // A replay is never replayed (its 401 is rethrown), nor sent again by axios-retry and replayed.
+    const [sent, data] = (config._latchkeyRetry !== allowed && guard.sentWith(config)) || []
     // Whether the token reached whoever answered: after a redirect axios may have dropped it on the way,
     // and such a 401 is worth no refresh. In Node the last hop's request tells (`getHeader`), also of a
     // chain that left the API and came back; an XHR tells only its final URL (`responseURL`).

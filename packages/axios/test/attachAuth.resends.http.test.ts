@@ -1,6 +1,7 @@
 import type { AuthClient } from '@latchkey/core'
 import axios, { type AxiosError, type AxiosInstance } from 'axios'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { liveToken } from '../../core/test/support/clients'
 import { type ApiHit as Hit, useTokenApi } from '../../core/test/support/http'
 import { attachAuth } from '../src'
 
@@ -70,6 +71,36 @@ describe('attachAuth with a retrying interceptor (axios-retry style)', () => {
     // the app set since): refused, then replayed with the current token at no further refresh.
     expect(hits.map(label)).toEqual(['old token', 'old token', 'current token'])
     expect(res.status).toBe(200)
+  })
+
+  it('does the same when the retrying interceptor was added first, so it sees the 503 before attachAuth does', async () => {
+    const { auth, refresh, first } = server.client()
+    const api = axios.create({ baseURL: server.origin })
+    retryOn5xx(api, async () => {
+      await auth.refresh()
+      valid.delete(first)
+    })
+    attachAuth(api, auth, { origins: [server.origin] })
+    flaky.add('/orders')
+    const res = await api.get('/orders')
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(hits.map((h) => h.authorization)).toEqual([`Bearer ${first}`, `Bearer ${first}`, bearer(auth)])
+    expect(res.status).toBe(200)
+  })
+
+  it("answers no 401 of a retry whose first send was in another user's session", async () => {
+    const { api, auth, refresh, first } = setup()
+    retryOn5xx(api, async () => {
+      // During the backoff the user signs out and another signs in: the old token is no longer valid.
+      await auth.logout()
+      auth.setTokens({ accessToken: liveToken('bob'), refreshToken: 'rt-bob' })
+      valid.delete(first)
+    })
+    flaky.add('/orders')
+    const error = await api.get('/orders').catch((e: AxiosError) => e)
+    expect((error as AxiosError).response?.status).toBe(401)
+    expect(refresh).not.toHaveBeenCalled()
+    expect(hits.map((h) => h.authorization)).toEqual([`Bearer ${first}`, `Bearer ${first}`])
   })
 })
 

@@ -281,4 +281,35 @@ describe('attachAuth', () => {
       expect(urls.filter((u) => u.startsWith('Bearer '))).toHaveLength(20)
     })
   })
+
+  describe("what it adds to axios's config", () => {
+    type Config = import('axios').InternalAxiosRequestConfig
+    /** The config's own keys as the adapter gets it. */
+    const sendThrough = async (api: AxiosInstance) => {
+      let keys: string[] = []
+      const adapter = async (config: Config) => {
+        keys = Reflect.ownKeys(config).map(String).sort()
+        return { data: null, status: 200, statusText: 'OK', headers: {}, config }
+      }
+      await api.get('/me', { adapter })
+      return keys
+    }
+
+    // axios's config is a dictionary: one key more than these two took a default config past its table's
+    // size when axios adds `response` to it, which V8 then grew on every request (bench/overhead.mjs).
+    it('adds redact and beforeRedirect, and no other key', async () => {
+      const { api } = setup()
+      const plain = await sendThrough(axios.create({ baseURL: API }))
+      expect(await sendThrough(api)).toEqual([...plain, 'beforeRedirect', 'redact'].sort())
+    })
+
+    it('still replays a 401 when a later interceptor hands on a copy of the config', async () => {
+      const { api, auth, refresh, first } = setup({ revoked: true })
+      api.interceptors.request.use((config) => ({ ...config }) as Config)
+      const res = await api.get('/me')
+      expect(res.status).toBe(200)
+      expect(refresh).toHaveBeenCalledTimes(1)
+      expect(seen.map((s) => s.authorization)).toEqual([`Bearer ${first}`, bearer(auth)])
+    })
+  })
 })

@@ -9,7 +9,13 @@ export {
   type RefreshErrorCode,
 } from './errors'
 export { type OAuth2RefreshOptions, oauth2Refresh } from './oauth2Refresh'
-export { createOriginMatcher, crossedOrigin, guardConfig, type OriginRule } from './originMatcher'
+export {
+  type ConfigGuard,
+  createOriginMatcher,
+  crossedOrigin,
+  guardConfig,
+  type OriginRule,
+} from './originMatcher'
 export { loadingState } from './state'
 export { copyBody, createTokenRenewer, isOneShot, type SentToken, type TokenRenewer } from './tokenRenewer'
 export type {

@@ -60,7 +60,18 @@ type Transform = (
   data: unknown,
   headers: { Authorization?: unknown; delete(name: string): unknown },
 ) => unknown
-type Guarded = { redact?: unknown; beforeRedirect?: Redirect | undefined; transformRequest?: unknown }
+type Guarded = {
+  redact?: unknown
+  beforeRedirect?: Redirect | undefined
+  transformRequest?: unknown
+  headers?: { Authorization?: unknown } | undefined
+  data?: unknown
+}
+
+/** What `guardConfig` returns: `(config, header?, record?)` readies a config; `sentWith` reads the record. */
+export type ConfigGuard<S> = ((config: Guarded, header?: string, record?: [S, unknown]) => void) & {
+  sentWith(config: Guarded): [S, unknown] | undefined
+}
 
 /**
  * For adapters (`@latchkey/axios`): returns what readies an axios config that carries the token.
@@ -75,11 +86,19 @@ type Guarded = { redact?: unknown; beforeRedirect?: Redirect | undefined; transf
  * before the adapter's runs after it, and may point the request elsewhere (a `baseURL` per tenant).
  * The header is removed there if `allowed` refuses the URL and the header is one put on (one of the
  * last eight); one the app's own interceptor set since is left alone.
+ *
+ * A `record` (what the request was sent with, and its body) is kept for a replay on the config's own
+ * `transformRequest` list, not on the config: axios's config is a dictionary that axios adds a key to
+ * and deletes again for every response, and a default config with one key more than `redact` and
+ * `beforeRedirect` outgrew its table there, which V8 then doubled and rehashed on every request: 3 to
+ * 4% of a request (bench/overhead.mjs). `sentWith(config)` reads it back; for a config sent again
+ * (axios-retry sends a failed request's config through the instance, and axios copies the list without
+ * it), it gives what the first request with the config's header was sent with, and the config's body.
  */
-export function guardConfig(
+export function guardConfig<S>(
   allowed: (url: string) => boolean,
   sentTo?: (config: any) => string,
-): (config: Guarded, header?: string) => void {
+): ConfigGuard<S> {
   // One function for every request: a closure made per request cost attachAuth about 1 µs a request,
   // a tenth of the whole (bench/overhead.mjs). An app's own `beforeRedirect` is wrapped.
   const strip: Redirect = (options) => {
@@ -88,13 +107,20 @@ export function guardConfig(
         delete options.headers[name]
   }
   // The last eight headers put on (a request held back by a slow interceptor may carry an older token
-  // than the last): a header that the app's own interceptor set after the adapter's is left alone.
-  // Kept here, not on each config: a property added to an axios config costs every request.
-  const put: unknown[] = []
+  // than the last), with the first record sent with each: a header that the app's own interceptor set
+  // after the adapter's is left alone. Kept here, not on each config: a key added to an axios config
+  // costs every request.
+  const put = new Map<unknown, S | undefined>()
+  // The last header put on, and whether with a record: the map is left alone while they stay the same.
+  let last: unknown
+  let recorded = false
   const recheck: Transform = function (data, headers) {
-    if (!allowed(sentTo!(this)) && put.includes(headers?.Authorization)) headers.delete('Authorization')
+    if (!allowed(sentTo!(this)) && put.has(headers?.Authorization)) headers.delete('Authorization')
     return data
   }
+  // One symbol per guard: with two clients on one axios instance, each reads only its own records.
+  const RECORD = Symbol()
+  type List = unknown[] & { [RECORD]?: [S, unknown] }
   // recheck takes the place of the first transform, calling it: axios normalizes the headers before
   // each transform it calls, which made one more in the list cost attachAuth 5% of a request. axios
   // gives each request a copy of its defaults' list, so the wrapper is made once per first transform,
@@ -102,7 +128,12 @@ export function guardConfig(
   // Not a transform: the first config, whatever its list, makes the wrapper.
   let from: unknown = put
   let outer: Transform | undefined
-  return (config, header) => {
+  // Every wrapper made: a list readied before may start with an older one (its first transform was another).
+  const made = new WeakSet<object>()
+  /** A list this guard made, or axios's copy of one (a config readied before, sent again). */
+  const readied = (list: unknown): list is List =>
+    Array.isArray(list) && !!list[0] && (list[0] === outer || (list[0] !== from && made.has(list[0])))
+  const guard = (config: Guarded, header?: string, record?: [S, unknown]) => {
     const next = config.beforeRedirect
     const redact = Array.isArray(config.redact) ? config.redact : []
     if (!redact.includes('Authorization')) config.redact = [...redact, 'Authorization']
@@ -114,25 +145,38 @@ export function guardConfig(
           }
         : strip
     if (!sentTo || !header) return
-    if (header !== put[0]) {
-      put.unshift(header)
-      put.length = Math.min(put.length, 8)
+    if (header !== last || (record && !recorded)) {
+      last = header
+      recorded = !!record
+      const first = put.get(header) ?? record?.[0]
+      put.delete(header)
+      put.set(header, first)
+      if (put.size > 8) put.delete(put.keys().next().value)
     }
-    const list = config.transformRequest
-    const first = Array.isArray(list) ? list[0] : list
-    // A config readied before (a replay, sent again) keeps its wrapper.
-    if (first && first === outer) return
-    if (first !== from) {
-      from = first
-      outer =
-        typeof first === 'function'
-          ? function (data, headers) {
-              return first.call(this, recheck.call(this, data, headers), headers)
-            }
-          : recheck
+    let list = config.transformRequest
+    // A config readied before (a replay, sent again) keeps its wrapper, in axios's copy of its list.
+    if (!readied(list)) {
+      const first = Array.isArray(list) ? list[0] : list
+      if (first !== from) {
+        from = first
+        outer =
+          typeof first === 'function'
+            ? function (data, headers) {
+                return first.call(this, recheck.call(this, data, headers), headers)
+              }
+            : recheck
+        made.add(outer)
+      }
+      list = config.transformRequest = [outer, ...(Array.isArray(list) ? list.slice(1) : [])]
     }
-    config.transformRequest = [outer, ...(Array.isArray(list) ? list.slice(1) : [])]
+    if (record) (list as List)[RECORD] = record
   }
+  guard.sentWith = ({ transformRequest: list, headers, data }: Guarded): [S, unknown] | undefined => {
+    if (!readied(list)) return
+    const sent = put.get(headers?.Authorization)
+    return list[RECORD] ?? (sent === undefined ? undefined : [sent, data])
+  }
+  return guard
 }
 
 /**

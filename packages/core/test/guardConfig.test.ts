@@ -172,6 +172,66 @@ describe('guardConfig', () => {
       expect(headers.Authorization).toBeUndefined()
     })
 
+    describe('records: what a request was sent with, for its 401', () => {
+      type Sent = { token: string }
+      type Full = Config & { headers?: { Authorization?: unknown }; data?: unknown }
+      const sendable = (header: string, data: unknown = 'body'): Full => ({
+        url: 'https://api.example.com/a',
+        transformRequest: [(d: unknown) => d],
+        headers: { Authorization: header },
+        data,
+      })
+      /** axios's copy of a config sent again (axios-retry): its list sliced, its data as transformed. */
+      const again = (config: Full, data: unknown = config.data): Full => ({
+        ...config,
+        transformRequest: [...(config.transformRequest as [])],
+        data,
+      })
+
+      it('keeps the record on the list it gives the config, and adds no key to the config', () => {
+        const guard = guardConfig<Sent>(allowed, (config: Config) => config.url)
+        const config = sendable('Bearer t')
+        const keys = Object.keys(config)
+        guard(config, 'Bearer t', [{ token: 't' }, 'copy'])
+        expect(Reflect.ownKeys(config).sort()).toEqual([...keys, 'redact', 'beforeRedirect'].sort())
+        expect(guard.sentWith(config)).toEqual([{ token: 't' }, 'copy'])
+        // Not a list it made: the app's own, or another guard's (another client on the instance).
+        expect(guard.sentWith(sendable('Bearer t'))).toBeUndefined()
+        expect(guardConfig<Sent>(allowed, (c: Config) => c.url).sentWith(config)).toBeUndefined()
+      })
+
+      it('gives a config sent again what the first request with its header was sent with, and its own body', () => {
+        const guard = guardConfig<Sent>(allowed, (config: Config) => config.url)
+        const first = sendable('Bearer t')
+        guard(first, 'Bearer t', [{ token: 't' }, 'first copy'])
+        const second = sendable('Bearer t')
+        guard(second, 'Bearer t', [{ token: 't', n: 2 } as Sent, 'second copy'])
+        expect(guard.sentWith(again(second, '"sent"'))).toEqual([{ token: 't' }, '"sent"'])
+        // A header it never put on, or one put on without a record, tells nothing.
+        const other = again(first)
+        other.headers = { Authorization: 'Basic YXBwOmtleQ==' }
+        expect(guard.sentWith(other)).toBeUndefined()
+        const bare = guardConfig<Sent>(allowed, (config: Config) => config.url)
+        const replay = sendable('Bearer u')
+        bare(replay, 'Bearer u')
+        expect(bare.sentWith(again(replay))).toBeUndefined()
+        // A header put on first without a record (a replay), then with one, has that record.
+        bare(sendable('Bearer u'), 'Bearer u', [{ token: 'u' }, null])
+        expect(bare.sentWith(again(replay))).toEqual([{ token: 'u' }, 'body'])
+      })
+
+      it('remembers the headers of the last eight tokens only', () => {
+        const guard = guardConfig<Sent>(allowed, (config: Config) => config.url)
+        const sent = Array.from({ length: 9 }, (_, i) => {
+          const config = sendable(`Bearer ${i}`)
+          guard(config, `Bearer ${i}`, [{ token: String(i) }, null])
+          return config
+        })
+        expect(guard.sentWith(again(sent[0]!))).toBeUndefined()
+        expect(guard.sentWith(again(sent[1]!))?.[0]).toEqual({ token: '1' })
+      })
+    })
+
     it('touches no transformRequest without a header (no token put on) or without sentTo', () => {
       const config: Config = { url: 'https://evil.example/', transformRequest: [] }
       setup()(config)
