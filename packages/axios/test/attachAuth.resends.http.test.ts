@@ -1,9 +1,10 @@
 import type { AuthClient } from '@latchkey/core'
-import axios, { type AxiosError, type AxiosInstance } from 'axios'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import axios, { type AxiosError } from 'axios'
+import { describe, expect, it, vi } from 'vitest'
 import { liveToken } from '../../core/test/support/clients'
-import { type ApiHit as Hit, useTokenApi } from '../../core/test/support/http'
+import type { ApiHit as Hit } from '../../core/test/support/http'
 import { attachAuth } from '../src'
+import { retryOn5xx, useFlakyTokenApi } from './support/flaky'
 
 /**
  * What attachAuth sends again, against a real node:http server on 127.0.0.1: a config another
@@ -11,20 +12,8 @@ import { attachAuth } from '../src'
  * replay, and the 401 response nobody reads.
  */
 
-/** Paths that answer 503 once (a flaky upstream), before the token is even looked at. */
-const flaky = new Set<string>()
-const server = useTokenApi({
-  answer: (hit, res) => {
-    if (!flaky.delete(hit.url)) return false
-    res.writeHead(503).end()
-    return true
-  },
-})
+const { server, flaky } = useFlakyTokenApi()
 const { hits, valid } = server
-
-afterEach(() => {
-  flaky.clear()
-})
 
 /**
  * A client holding a live token and an instance with attachAuth. `refused`: the server does not accept
@@ -40,16 +29,6 @@ function setup(options: { refused?: boolean; gated?: boolean; expired?: boolean 
 const bearer = (auth: AuthClient) => `Bearer ${auth.getState().accessToken}`
 
 describe('attachAuth with a retrying interceptor (axios-retry style)', () => {
-  /** What axios-retry does: on a 5xx, send the failed request's config again through the instance. */
-  const retryOn5xx = (api: AxiosInstance, before: () => Promise<unknown> = async () => {}) =>
-    api.interceptors.response.use(undefined, async (error: AxiosError) => {
-      const config = error.config as (typeof error.config & { retried?: boolean }) | undefined
-      if (!config || config.retried || (error.response?.status ?? 0) < 500) throw error
-      config.retried = true
-      await before() // axios-retry waits (exponential backoff) before it retries
-      return api(config)
-    })
-
   it('a retry sent after the token was renewed during the backoff still succeeds: its 401 is replayed', async () => {
     const { api, auth, refresh, first } = setup()
     // During the backoff, the token is renewed (the schedule, another request's 401, another tab) and
