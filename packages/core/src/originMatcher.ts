@@ -148,9 +148,9 @@ export function guardConfig<S>(
     if (header !== last || (record && !recorded)) {
       last = header
       recorded = !!record
-      const first = put.get(header) ?? record?.[0]
+      const firstSent = put.get(header) ?? record?.[0]
       put.delete(header)
-      put.set(header, first)
+      put.set(header, firstSent)
       if (put.size > 8) put.delete(put.keys().next().value)
     }
     let list = config.transformRequest
