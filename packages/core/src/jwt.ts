@@ -4,7 +4,9 @@ import type { JwtClaims } from './types'
 
 // Printable ASCII without spaces: nothing that could break or inject into a header.
 const OPAQUE = /^[\x21-\x7e]+$/
-const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/
+// The signature may be empty: an unsecured JWT (`alg: none`, RFC 7519 §6.1) has none. It is not verified
+// either way.
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]*$/
 // Year 9999 in seconds: larger times are garbage and would overflow Date arithmetic.
 const MAX_TIME = 253402300799
 
@@ -33,8 +35,8 @@ function part(token: string, header: boolean): Record<string, unknown> {
 }
 
 /**
- * Validates an access token and decodes its claims: a JWT of three base64url segments whose header
- * and payload are JSON objects, with numeric `exp`/`iat`/`nbf`; or an opaque string (no `.`) when
+ * Validates an access token and decodes its claims: a JWT of three base64url segments (the signature
+ * may be empty, as an unsecured JWT's is) whose header and payload are JSON objects, with numeric `exp`/`iat`/`nbf`; or an opaque string (no `.`) when
  * `expiresIn` is given (then the claims are `null`).
  * It does NOT verify the signature: decoding proves nothing about who issued the token.
  * @throws {InvalidTokenError} code `invalid_token`; the message never contains the token.

@@ -19,7 +19,6 @@ const malformed: Array<[string, unknown, unknown?]> = [
   ['five segments', 'a.b.c.d.e'],
   ['empty header segment', `.${rawJwt(H, { sub: '1' }).split('.')[1]}.sig`],
   ['empty payload segment', `${rawJwt(H, {}).split('.')[0]}..sig`],
-  ['empty signature segment', `${rawJwt(H, { sub: '1' }).slice(0, -5)}.`],
   ['standard base64 characters', 'eyJhbGc+OiJIUzI1NiJ9.eyJzdWIiOiIxIn0/.sig'],
   ['base64 padding', 'eyJhbGciOiJIUzI1NiJ9==.eyJzdWIiOiIxIn0=.sig'],
   ['spaces inside', 'eyJhbGciOiJIUzI1NiJ9 .eyJzdWIiOiIxIn0.sig'],
@@ -97,6 +96,16 @@ describe('setTokens with well-formed tokens', () => {
     expect(auth.setTokens({ accessToken: rawJwt(H, { sub: 'x' }), expiresIn: 10 }).expiresAt).toBe(15_000)
     const s = auth.setTokens({ accessToken: rawJwt(H, { sub: 'x' }) })
     expect(s).toMatchObject({ status: 'authenticated', expiresAt: null, claims: { sub: 'x' } })
+  })
+
+  it('accepts an unsecured JWT, whose signature segment is empty (RFC 7519 §6.1)', () => {
+    const auth = createAuthClient({ now: () => 0 })
+    const unsecured = `${rawJwt({ alg: 'none' }, { sub: 'u', exp: 100 }).split('.').slice(0, 2).join('.')}.`
+    const s = auth.setTokens({ accessToken: unsecured })
+    expect(s).toMatchObject({ status: 'authenticated', accessToken: unsecured, claims: { sub: 'u' } })
+    expect(s.expiresAt).toBe(100_000)
+    // Only the signature may be empty: the header and the payload must hold JSON objects.
+    expect(() => auth.setTokens({ accessToken: `${unsecured.split('.')[0]}..` })).toThrow(InvalidTokenError)
   })
 
   it('ignores expiresIn when the JWT has exp', () => {

@@ -18,8 +18,9 @@ export interface TestTokenOptions {
   now?: (() => number) | undefined
 }
 
-// base64url('unsigned'), as a literal so the module runs no code on import. Our decoder (and most
-// others) rejects an empty third segment, so unsigned tokens carry a dummy one.
+// base64url('unsigned'), as a literal so the module runs no code on import. latchkey accepts an empty
+// third segment (an unsecured JWT's), but a stricter decoder in the app under test may not, so
+// unsigned tokens carry a dummy one.
 const UNSIGNED_SIGNATURE = 'dW5zaWduZWQ'
 
 interface HmacModule {
