@@ -36,8 +36,9 @@ function part(token: string, header: boolean): Record<string, unknown> {
 
 /**
  * Validates an access token and decodes its claims: a JWT of three base64url segments (the signature
- * may be empty, as an unsecured JWT's is) whose header and payload are JSON objects, with numeric `exp`/`iat`/`nbf`; or an opaque string (no `.`) when
- * `expiresIn` is given (then the claims are `null`).
+ * may be empty, as an unsecured JWT's is) whose header and payload are JSON objects, with numeric
+ * `exp`/`iat`/`nbf`; or an opaque string (no `.`) when `expiresIn` is given (then the claims are
+ * `null`).
  * It does NOT verify the signature: decoding proves nothing about who issued the token.
  * @throws {InvalidTokenError} code `invalid_token`; the message never contains the token.
  */
