@@ -179,7 +179,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       if (!k.storage) k.drop(k.chosen)
       k.sync?.post(1)
       k.commit()
-      k.emit('logout', { reason: 'user' })
+      // Not when a listener signed someone in as the sign-out was committed: that came after.
+      if (k.epoch === k.signedOut) k.emit('logout', { reason: 'user' })
       // A failure is the state's last error while nobody is signed in; after a sign-in since (here or in
       // another tab) it is only an event: it says nothing about that session.
       const failed = (e: AuthError) => k.destroyed || (k.session ? k.emit('error', e) : k.report(e))

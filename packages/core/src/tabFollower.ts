@@ -257,7 +257,7 @@ export function tabFollower(k: Engine): void {
       if (k.epoch === mark) k.emit(next ? (had ? 'refresh' : 'login') : 'expired', k.snapshot)
     } else {
       k.end([had?.id])
-      k.emit('logout', { reason: 'other_tab' })
+      if (k.epoch === mark) k.emit('logout', { reason: 'other_tab' })
       // This tab's refresh may have stored its result over the sign-out before the news came: remove it.
       // Another sign-in found there is newer than this news and has news of its own: taken now, it would
       // run ahead of the news still queued, and a logout among them would end it.

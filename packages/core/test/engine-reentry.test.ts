@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createAuthClient, isAuthError, type RefreshContext, type TokenSet } from '../src'
+import {
+  type AuthClient,
+  createAuthClient,
+  isAuthError,
+  type RefreshContext,
+  type TokenSet,
+  type TokenStorage,
+} from '../src'
 import { flush, rawJwt, T0, token } from './helpers'
 
 /**
@@ -147,6 +154,70 @@ describe('a listener that signs someone in while a rejected refresh is committed
     // What the event promised must be what happened.
     expect(events.map((e) => e.willRetry)).toEqual([retried])
     auth.destroy()
+  })
+})
+
+describe('a listener that signs someone in while a sign-out is committed', () => {
+  // An app rule: whenever nobody is signed in, fall back to a guest token.
+  const guestFallback = (auth: AuthClient, guest: string) =>
+    auth.subscribe((s) => {
+      if (s.status === 'unauthenticated') auth.setTokens({ accessToken: guest })
+    })
+
+  it('logout(): no logout { user } is announced after the new session began', async () => {
+    const auth = createAuthClient({ syncTabs: false })
+    auth.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt' })
+    const guest = token(3600, { sub: 'guest' })
+    guestFallback(auth, guest)
+    const log: string[] = []
+    auth.on('logout', (e) => log.push(`logout:${e.reason}:${auth.getState().claims?.sub ?? 'none'}`))
+    await auth.logout()
+    expect(auth.getState().accessToken).toBe(guest)
+    // As for logout { refresh_rejected }: an app that sends the user to its sign-in page on `logout`
+    // would do so with the guest session live. The listener saw the session end (the change).
+    expect(log).toEqual([])
+    auth.destroy()
+  })
+
+  it('a sign-out in another tab: no logout { other_tab } is announced after the new session began', async () => {
+    // Two tabs on one shared store: each write is heard by the other tab's subscription.
+    const entries = new Map<string, string>()
+    const heard = new Set<(value: string | null) => void>()
+    const tab = (): TokenStorage => {
+      let own: ((value: string | null) => void) | undefined
+      const tell = (key: string) => {
+        for (const fn of heard) if (fn !== own) fn(entries.get(key) ?? null)
+      }
+      return {
+        get: (key) => entries.get(key) ?? null,
+        set: (key, value) => {
+          entries.set(key, value)
+          tell(key)
+        },
+        remove: (key) => {
+          entries.delete(key)
+          tell(key)
+        },
+        subscribe: (_key, fn) => {
+          own = fn
+          heard.add(fn)
+          return () => heard.delete(fn)
+        },
+      }
+    }
+    const a = createAuthClient({ storage: tab(), storageKey: 'k' })
+    a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt' })
+    const b = createAuthClient({ storage: tab(), storageKey: 'k' })
+    expect(b.getState().claims?.sub).toBe('alice')
+    const guest = token(3600, { sub: 'guest' })
+    guestFallback(b, guest)
+    const log: string[] = []
+    b.on('logout', (e) => log.push(`logout:${e.reason}:${b.getState().claims?.sub ?? 'none'}`))
+    await a.logout()
+    expect(b.getState().accessToken).toBe(guest)
+    expect(log).toEqual([])
+    a.destroy()
+    b.destroy()
   })
 })
 
