@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11807],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11832],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    11813,
+    11838,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12843],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12865],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -116,3 +116,39 @@ it('junk planted before sign-in does not keep the session out of the cookie', as
   await start(app)
   expect(await state(app)).toMatchObject({ status: 'authenticated', sub: 'victim', error: null })
 })
+
+// The client expires its own cookie at its own Path and Domain; one planted elsewhere is read all the
+// same (nothing tells it apart), so removing the entry must expire that one too.
+const seeOne = (app: Page) =>
+  app.waitForFunction(() => document.cookie.split('; ').filter((c) => c.startsWith('latchkey=')).length === 1)
+
+it('junk planted alone is removed at start-up: the next page load finds nothing corrupt', async () => {
+  const { app, evil } = await open()
+  await plant(evil, 'junk')
+  await seeOne(app)
+  await start(app)
+  expect(await state(app)).toEqual({
+    status: 'unauthenticated',
+    sub: null,
+    error: 'storage_corrupt',
+    cookies: 0,
+    log: ['error:storage_corrupt'],
+  })
+  await app.reload()
+  await start(app)
+  expect(await state(app)).toEqual({ status: 'unauthenticated', sub: null, error: null, cookies: 0, log: [] })
+})
+
+it('logout() removes a session planted for the parent domain: a reload signs nobody in', async () => {
+  const { app, evil } = await open()
+  await plant(evil, planted())
+  await seeOne(app)
+  await start(app)
+  // Alone, the planted cookie reads as a session (SECURITY.md: use `__Host-` on https); a sign-out ends it.
+  expect(await state(app)).toMatchObject({ status: 'authenticated', sub: 'attacker' })
+  await app.evaluate(() => (window as unknown as Page$).auth.logout())
+  expect(await state(app)).toMatchObject({ status: 'unauthenticated', cookies: 0 })
+  await app.reload()
+  await start(app)
+  expect(await state(app)).toEqual({ status: 'unauthenticated', sub: null, error: null, cookies: 0, log: [] })
+})

@@ -27,21 +27,25 @@ export function cookieStorage({
       under ? `; Domain=${under}` : ''
     }${(secure ?? location.protocol === 'https:') || sameSite === 'none' ? '; Secure' : ''}`
   }
+  // The cookies of this name the page sees. An empty value is what a removed cookie may leave behind.
+  const seen = (key: string) =>
+    document.cookie.split('; ').filter((c) => c.length > key.length + 1 && c.startsWith(`${key}=`))
+  // Expires every cookie of this name this page can see: at every parent domain and path prefix.
+  const sweep = (key: string) => {
+    const host = location.hostname.split('.')
+    const dirs = location.pathname.split('/')
+    for (let d = 0; d <= host.length; d++)
+      for (let p = 1; p <= dirs.length; p++)
+        for (const end of ['', '/'])
+          write(key, '', 0, dirs.slice(0, p).join('/') + end || '/', host.slice(d).join('.'))
+  }
   const get = (key: string): string | null => {
-    // An empty value is what a removed cookie may leave behind.
-    const found = document.cookie
-      .split('; ')
-      .filter((c) => c.length > key.length + 1 && c.startsWith(`${key}=`))
+    const found = seen(key)
     if (found[1]) {
       // Two cookies of this name: another path's, or one a sibling subdomain planted for the parent
-      // domain (cookie tossing). Nothing tells which is ours, so none is trusted: each one this page
-      // can see is expired (every parent domain and path prefix), and the entry counts as corrupt.
-      const host = location.hostname.split('.')
-      const dirs = location.pathname.split('/')
-      for (let d = 0; d <= host.length; d++)
-        for (let p = 1; p <= dirs.length; p++)
-          for (const end of ['', '/'])
-            write(key, '', 0, dirs.slice(0, p).join('/') + end || '/', host.slice(d).join('.'))
+      // domain (cookie tossing). Nothing tells which is ours, so none is trusted: each one is expired,
+      // and the entry counts as corrupt.
+      sweep(key)
       return ''
     }
     const value = found[0]?.slice(key.length + 1)
@@ -51,7 +55,12 @@ export function cookieStorage({
       return value!
     }
   }
-  const remove = (key: string) => write(key, '', 0)
+  const remove = (key: string) => {
+    write(key, '', 0)
+    // One still seen was set at another path or for a parent domain (an older `cookie` config, a
+    // sibling subdomain): read as the entry, it would outlive a logout or the removal of corrupt data.
+    if (seen(key)[0]) sweep(key)
+  }
   return {
     get,
     remove,
