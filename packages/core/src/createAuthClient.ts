@@ -67,6 +67,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
   const stopWake = listenForWake((online) => {
     k.reread()
+    k.mend()
     k.wake(online)
   })
   k.check()

@@ -149,6 +149,8 @@ export interface Engine {
   // ---- tabFollower.ts ----
   relink(): void
   adoptRead(raw: Stored): void
+  /** Reports garbage written over the entry of a storage no other tab shares, and writes the session back. */
+  mend(): void
   peek(raw: Stored): Session | undefined
   /** Starts following other tabs; returns what stops the storage's change events. */
   follow(): unknown

@@ -190,6 +190,32 @@ export function tabFollower(k: Engine): void {
    */
   const passed = (raw: string, stored: Stored) => stored !== undefined && stored !== raw
 
+  /** Garbage from another script: keeps the session held, writes it back, and reports the garbage. */
+  const refuse = (e: unknown) => {
+    k.write(k.session && encodeSession(k.session))
+    k.report(e as AuthError)
+  }
+
+  /**
+   * A storage of this tab alone (sessionStorage, a custom one without `subscribe`) is not followed, and no
+   * storage event tells of a change there: garbage another script wrote over the entry is found when the
+   * page wakes. An entry that decodes is left alone (a same-origin frame's client may have stored it).
+   */
+  k.mend = () => {
+    let raw: unknown
+    try {
+      raw = !k.shared && k.loaded && !k.destroyed && k.storage?.get(k.key)
+    } catch {
+      // Unreadable right now: the next write reports it.
+    }
+    if (typeof raw === 'string' && raw !== k.lastRaw)
+      try {
+        decodeSession(raw)
+      } catch (e) {
+        refuse(e)
+      }
+  }
+
   /** Follows a value another tab (or script) put in shared storage. */
   const adopt = (raw: string | null) => {
     if (k.destroyed || raw === k.lastRaw) return
@@ -200,9 +226,7 @@ export function tabFollower(k: Engine): void {
       try {
         next = decodeSession(raw)
       } catch (e) {
-        // Garbage from another script: keep the session we hold and write it back.
-        k.write(k.session && encodeSession(k.session))
-        return k.report(e as AuthError)
+        return refuse(e)
       }
       // Of another sign-in than the one held, while storage holds one of the two: storage tells which is
       // newer, as a reload would. Generations may not: a sign-in made by a tab that had not heard of a

@@ -166,6 +166,28 @@ describe('web storage faults', () => {
     expect(localStorage.getItem('ls')).toBe(good)
   })
 
+  it('sessionStorage, which no storage event covers: garbage found when the page wakes is reported and mended', () => {
+    const auth = createAuthClient({ storage: 'sessionStorage', storageKey: 'ss' })
+    const t = token()
+    auth.setTokens({ accessToken: t, refreshToken: 'rt' })
+    const good = sessionStorage.getItem('ss')
+    const errors: string[] = []
+    auth.on('error', (e) => errors.push(e.code))
+    window.dispatchEvent(new Event('focus'))
+    expect(errors).toEqual([]) // an unchanged entry is no news
+    sessionStorage.setItem('ss', 'garbage')
+    window.dispatchEvent(new Event('focus'))
+    expect(auth.getState()).toMatchObject({
+      status: 'authenticated',
+      accessToken: t,
+      error: { code: 'storage_corrupt' },
+    })
+    expect(errors).toEqual(['storage_corrupt'])
+    expect(sessionStorage.getItem('ss')).toBe(good)
+    // A reload takes the session, not the garbage.
+    expect(createAuthClient({ storage: 'sessionStorage', storageKey: 'ss' }).getState().accessToken).toBe(t)
+  })
+
   it('follows a session written by another tab and a logout in another tab', () => {
     const auth = createAuthClient({ storage: 'localStorage', storageKey: 'tab' })
     const other = createAuthClient({ storage: 'localStorage', storageKey: 'tab', syncTabs: false })
