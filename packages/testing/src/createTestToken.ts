@@ -57,7 +57,8 @@ function loadCrypto(): HmacModule {
  * const token = createTestToken({ sub: 'alice', roles: ['admin'] }, { expiresIn: 60 })
  * auth.setTokens({ accessToken: token, refreshToken: 'r1' })
  *
- * const expired = createTestToken({ sub: 'alice' }, { issuedAt: 0, expiresIn: 1 })
+ * // Expired as it is set (latchkey measures skew from `iat`: `{ issuedAt: 0, expiresIn: 1 }` looks fresh).
+ * const expired = createTestToken({ sub: 'alice' }, { expiresIn: 0 })
  * const signed = createTestToken({ sub: 'alice' }, { secret: 'test-secret' })
  * ```
  */

@@ -1,3 +1,4 @@
+import { createAuthClient } from '@latchkey/core'
 import { jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createTestToken, fakeClock, type MockUser } from '../src/index'
@@ -50,6 +51,18 @@ describe('createTestToken', () => {
     })
     // An explicit exp still wins.
     expect(payload(createTestToken({ iat: 1_000, exp: 5 }, { now }))).toEqual({ iat: 1_000, exp: 5 })
+  })
+
+  it("gives the README's expired tokens, which latchkey reads as expired", () => {
+    const auth = createAuthClient({ now, syncTabs: false })
+    const set = (token: string) => auth.setTokens({ accessToken: token }).status
+    expect(set(createTestToken({ sub: 'alice' }, { expiresIn: 0, now }))).toBe('unauthenticated')
+    expect(set(createTestToken({ sub: 'alice', iat: undefined }, { issuedAt: 0, expiresIn: 1 }))).toBe(
+      'unauthenticated',
+    )
+    // With `iat`, latchkey corrects for the issuer's clock: issued at 0, one second left (see the README).
+    expect(set(createTestToken({ sub: 'alice' }, { issuedAt: 0, expiresIn: 1 }))).toBe('authenticated')
+    auth.destroy()
   })
 
   it('reads the clock of a fakeClock', () => {
