@@ -47,7 +47,6 @@ export function tabFollower(k: Engine): void {
     createTabSync(
       name,
       onMessage,
-      k.clock,
       // Longer than a live tab holds the lock: besides the refresh, a custom storage (async, maybe)
       // is waited for up to refreshTimeout to read and again to write (built-in ones answer at once).
       // Capped at a timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.

@@ -55,12 +55,13 @@ export interface TabSync {
  * with Web Locks, else a lease in localStorage. Waiting is bounded by `waitMs`: then a lock held all
  * that time is taken over (by one tab at a time), so a frozen tab never blocks the others for good.
  * `secret` ends the channel's name only: any script of the origin sees the locks' names (query(), the
- * lease), and the channel carries the tokens.
+ * lease), and the channel carries the tokens. The lease is on `Date.now()`, the clock every tab shares
+ * and the one its waits run on, never a client's injected `now`: a tab whose clock ran ahead of the
+ * holder's by more than `waitMs` would take a live lease and spend its refresh token again.
  */
 export function createTabSync(
   key: string,
   onMessage: (raw: Message) => void,
-  now: () => number,
   waitMs: number,
   secret = '',
 ): TabSync {
@@ -273,12 +274,12 @@ export function createTabSync(
     const owner = () => {
       try {
         const lease = JSON.parse(store.getItem(lockKey)!)
-        return lease.x > now() ? lease.o : null
+        return lease.x > Date.now() ? lease.o : null
       } catch {
         return null
       }
     }
-    let deadline = now() + waitMs
+    let deadline = Date.now() + waitMs
     // Tabs whose timers fire together would race for the lease: spread them out, so the first one's
     // broadcast usually arrives before the others try (a lease in storage is only as fast as storage).
     await sleep(Math.random() * 200)
@@ -290,13 +291,13 @@ export function createTabSync(
       const current = owner()
       if (current !== seen) {
         seen = current
-        deadline = now() + waitMs
+        deadline = Date.now() + waitMs
       }
-      if (current === null || current === id || now() > deadline) {
+      if (current === null || current === id || Date.now() > deadline) {
         // The lease lasts as long as others wait (longer than a refresh may take), so it never expires
         // under a live holder. A storage that takes no writes (quota) cannot hold one: go on alone.
         try {
-          store.setItem(lockKey, JSON.stringify({ o: id, x: now() + waitMs }))
+          store.setItem(lockKey, JSON.stringify({ o: id, x: Date.now() + waitMs }))
         } catch {
           break
         }

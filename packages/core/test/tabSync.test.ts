@@ -180,7 +180,7 @@ describe('the localStorage lease (no Web Locks), one tab against another', () =>
         setItem(LEASE, JSON.stringify({ o: 'other', x: Date.now() + 15_000 }))
       }
     })
-    const sync = createTabSync('race', () => {}, Date.now, 15_000)
+    const sync = createTabSync('race', () => {}, 15_000)
     const fn = vi.fn(async () => 'refreshed')
     const result = sync.lock(fn)
     await vi.advanceTimersByTimeAsync(1_000)
@@ -195,7 +195,7 @@ describe('the localStorage lease (no Web Locks), one tab against another', () =>
   })
 
   it('a tab whose lease was taken over while it ran leaves the new owner’s lease in place', async () => {
-    const sync = createTabSync('race', () => {}, Date.now, 15_000)
+    const sync = createTabSync('race', () => {}, 15_000)
     let finish!: () => void
     const result = sync.lock(() => new Promise<void>((resolve) => (finish = resolve)))
     await vi.advanceTimersByTimeAsync(1_000)
@@ -212,7 +212,7 @@ describe('the localStorage lease (no Web Locks), one tab against another', () =>
 
   it('an expired lease (its tab closed mid-refresh) is not waited for', async () => {
     localStorage.setItem(LEASE, JSON.stringify({ o: 'closed', x: Date.now() - 1 }))
-    const sync = createTabSync('race', () => {}, Date.now, 15_000)
+    const sync = createTabSync('race', () => {}, 15_000)
     const fn = vi.fn(async () => 'refreshed')
     const result = sync.lock(fn)
     await vi.advanceTimersByTimeAsync(1_000)
@@ -253,6 +253,39 @@ describe('lease takeover after a dead tab', () => {
       spends: [expect.stringMatching(/^rt-0:/)],
       results: [expect.stringMatching(/^ey/), expect.stringMatching(/^ey/)],
     })
+  }, 20_000)
+})
+
+describe('the lease between tabs whose injected clocks differ', () => {
+  it('a tab whose clock runs a minute ahead waits for the live lease: the refresh token is spent once', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: undefined })
+    let current = 'rt-0'
+    const spends: string[] = []
+    const make =
+      (name: string) =>
+      async ({ refreshToken }: RefreshContext): Promise<TokenSet> => {
+        spends.push(`${refreshToken}:${name}`)
+        await wait(800) // the server answers in 0.8 s
+        if (refreshToken !== current) throw Object.assign(new Error('reused'), { status: 401 })
+        current = `rt-${spends.length}`
+        return { accessToken: token(300, { n: spends.length }), refreshToken: current }
+      }
+    // An app that corrects for the server's clock: one tab measured it a minute apart from the other,
+    // four times the lease's 15 s. The lease is judged on the clock the tabs share.
+    const b = tab({ refresh: make('b') })
+    const c = tab({ refresh: make('c'), now: () => Date.now() + 60_000 })
+    b.setTokens({ accessToken: token(300), refreshToken: 'rt-0' })
+    await wait()
+    const first = b.refresh()
+    await wait(400) // B holds the lease (its start is spread over 0.2 s, then checked 60 ms on)
+    expect(localStorage.getItem('latchkey:tabs:lock')).not.toBeNull()
+    const second = c.refresh()
+    const results = await Promise.all([first, second].map((p) => p.catch((e) => e.code)))
+    expect({ spends, results }).toEqual({
+      spends: ['rt-0:b'],
+      results: [expect.stringMatching(/^ey/), expect.stringMatching(/^ey/)],
+    })
+    expect(c.getState().accessToken).toBe(b.getState().accessToken)
   }, 20_000)
 })
 
@@ -708,7 +741,7 @@ describe('Web Lock takeover', () => {
     vi.useFakeTimers({ now: Date.now() })
     const locks = createLocks()
     vi.stubGlobal('navigator', { ...navigator, locks: busy(locks, 'b') }) // its grant runs late
-    const b = createTabSync('tabs', () => {}, Date.now, 15_000)
+    const b = createTabSync('tabs', () => {}, 15_000)
     const fn = vi.fn(async () => 'refreshed')
     const result = b.lock(fn).catch((e: Error) => `rejected: ${e.message}`)
     await vi.advanceTimersByTimeAsync(10)
@@ -932,8 +965,8 @@ describe('a sign-in, a sign-out and a new sign-in in one tab before another tab 
 describe('named removals on the wire', () => {
   it('come with a null for older versions, which this version drops; a null from an older version passes', async () => {
     const heard: unknown[] = []
-    const a = createTabSync('wire', () => {}, Date.now, 1_000)
-    const b = createTabSync('wire', (m) => heard.push(m), Date.now, 1_000)
+    const a = createTabSync('wire', () => {}, 1_000)
+    const b = createTabSync('wire', (m) => heard.push(m), 1_000)
     // An older version's tab: it drops the removal (an array that starts below 0) and follows the null.
     const older = new BroadcastChannel('latchkey:wire')
     const seen: unknown[] = []
