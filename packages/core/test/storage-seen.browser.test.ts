@@ -89,22 +89,39 @@ describe('an async write that lands after the sign-out it raced', () => {
   const encrypting = () => {
     const backing = new Map<string, string>()
     let hear: (v: string | null) => void = () => {}
+    let writing = 0
     const store: TokenStorage = {
       get: async (k) => backing.get(k) ?? null,
-      set: (k, v) => new Promise<void>((r) => setTimeout(() => r(void backing.set(k, v)), 30)),
+      set: (k, v) => {
+        writing++
+        return new Promise<void>((r) =>
+          setTimeout(() => {
+            writing--
+            r(void backing.set(k, v))
+          }, 30),
+        )
+      },
       remove: async (k) => void backing.delete(k),
       subscribe: (_k, fn) => {
         hear = fn
         return () => {}
       },
     }
-    return { backing, store, hear: (v: string | null) => hear(v) }
+    /**
+     * Once no write is landing any more, storage holds no entry: what landed late was removed again.
+     * Waited for (up to 2 s), not timed, so a busy machine does not fail it.
+     */
+    const endsEmpty = () =>
+      vi.waitFor(() => expect({ writing, stored: backing.has(KEY) }).toEqual({ writing: 0, stored: false }), {
+        timeout: 2_000,
+      })
+    return { backing, store, hear: (v: string | null) => hear(v), endsEmpty }
   }
 
   it('the refreshing tab removes its own entry when the sign-out reached it before the write landed', async () => {
     vi.stubGlobal('BroadcastChannel', undefined)
     vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-    const { backing, store, hear } = encrypting()
+    const { store, hear, backing, endsEmpty } = encrypting()
     const refresh = renewer()
     const a = track(createAuthClient({ storage: store, storageKey: KEY, refresh }))
     await a.ready
@@ -118,8 +135,7 @@ describe('an async write that lands after the sign-out it raced', () => {
     // Checked against storage first (a removal there may be old news): an async read.
     await vi.waitFor(() => expect(a.getState().status).toBe('unauthenticated'))
     await refreshing
-    await wait(80)
-    expect(backing.has(KEY)).toBe(false)
+    await endsEmpty()
     // A reload signs nobody in.
     const reloaded = track(createAuthClient({ storage: store, storageKey: KEY }))
     await reloaded.ready
@@ -128,7 +144,7 @@ describe('an async write that lands after the sign-out it raced', () => {
 
   it('a logout() here while the refresh result is still being written leaves nothing stored', async () => {
     vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
-    const { backing, store } = encrypting()
+    const { store, endsEmpty } = encrypting()
     const refresh = renewer()
     const a = track(createAuthClient({ storage: store, storageKey: KEY, refresh }))
     await a.ready
@@ -138,12 +154,11 @@ describe('an async write that lands after the sign-out it raced', () => {
     await wait(15)
     await a.logout()
     await refreshing
-    await wait(80)
-    expect(backing.has(KEY)).toBe(false)
+    await endsEmpty()
   })
 
   it('a storage of this tab alone (no subscribe: React Native, say): a sign-in still being written when logout() removed it is removed again', async () => {
-    const { backing, store } = encrypting()
+    const { store, endsEmpty } = encrypting()
     const { subscribe: _, ...alone } = store
     const a = track(createAuthClient({ storage: alone, storageKey: KEY }))
     await a.ready
@@ -151,8 +166,7 @@ describe('an async write that lands after the sign-out it raced', () => {
     await a.logout()
     // The removal landed at once; the sign-in lands 30 ms later, over it. Nothing else writes to this
     // storage, so what the tab holds (nothing) is written again without reading it first.
-    await wait(80)
-    expect(backing.has(KEY)).toBe(false)
+    await endsEmpty()
     const reloaded = track(createAuthClient({ storage: alone, storageKey: KEY }))
     await reloaded.ready
     expect(reloaded.getState().status).toBe('unauthenticated')
