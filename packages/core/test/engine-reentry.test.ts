@@ -1,13 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  type AuthClient,
-  createAuthClient,
-  isAuthError,
-  type RefreshContext,
-  type TokenSet,
-  type TokenStorage,
-} from '../src'
+import { type AuthClient, createAuthClient, isAuthError, type RefreshContext, type TokenSet } from '../src'
 import { flush, rawJwt, T0, token } from './helpers'
+import { sharedArea } from './support/storages'
 
 /**
  * The single-tab engine when listeners act on what they are told (events stay true to what happened),
@@ -181,30 +175,7 @@ describe('a listener that signs someone in while a sign-out is committed', () =>
 
   it('a sign-out in another tab: no logout { other_tab } is announced after the new session began', async () => {
     // Two tabs on one shared store: each write is heard by the other tab's subscription.
-    const entries = new Map<string, string>()
-    const heard = new Set<(value: string | null) => void>()
-    const tab = (): TokenStorage => {
-      let own: ((value: string | null) => void) | undefined
-      const tell = (key: string) => {
-        for (const fn of heard) if (fn !== own) fn(entries.get(key) ?? null)
-      }
-      return {
-        get: (key) => entries.get(key) ?? null,
-        set: (key, value) => {
-          entries.set(key, value)
-          tell(key)
-        },
-        remove: (key) => {
-          entries.delete(key)
-          tell(key)
-        },
-        subscribe: (_key, fn) => {
-          own = fn
-          heard.add(fn)
-          return () => heard.delete(fn)
-        },
-      }
-    }
+    const { tab } = sharedArea()
     const a = createAuthClient({ storage: tab(), storageKey: 'k' })
     a.setTokens({ accessToken: token(300, { sub: 'alice' }), refreshToken: 'rt' })
     const b = createAuthClient({ storage: tab(), storageKey: 'k' })
@@ -214,6 +185,7 @@ describe('a listener that signs someone in while a sign-out is committed', () =>
     const log: string[] = []
     b.on('logout', (e) => log.push(`logout:${e.reason}:${b.getState().claims?.sub ?? 'none'}`))
     await a.logout()
+    await flush()
     expect(b.getState().accessToken).toBe(guest)
     expect(log).toEqual([])
     a.destroy()

@@ -222,6 +222,25 @@ describe('the localStorage lease (no Web Locks), one tab against another', () =>
   })
 })
 
+/**
+ * A refresh endpoint that answers in 0.8 s and rotates the refresh token: `make(tab)` is a tab's
+ * `refresh`, and `spends` lists each token spent, as `<token>:<tab>`. A reused token gets a 401.
+ */
+function slowRotation() {
+  let current = 'rt-0'
+  const spends: string[] = []
+  const make =
+    (name: string) =>
+    async ({ refreshToken }: RefreshContext): Promise<TokenSet> => {
+      spends.push(`${refreshToken}:${name}`)
+      await wait(800)
+      if (refreshToken !== current) throw Object.assign(new Error('reused'), { status: 401 })
+      current = `rt-${spends.length}`
+      return { accessToken: token(300, { n: spends.length }), refreshToken: current }
+    }
+  return { spends, make }
+}
+
 describe('lease takeover after a dead tab', () => {
   afterEach(() => {
     for (const c of clients.splice(0)) c.destroy()
@@ -229,17 +248,7 @@ describe('lease takeover after a dead tab', () => {
 
   it('is taken over once: the tab that lost the race does not overwrite the live lease later', async () => {
     vi.stubGlobal('navigator', { ...navigator, locks: undefined })
-    let current = 'rt-0'
-    const spends: string[] = []
-    const make =
-      (name: string) =>
-      async ({ refreshToken }: RefreshContext): Promise<TokenSet> => {
-        spends.push(`${refreshToken}:${name}`)
-        await new Promise((resolve) => setTimeout(resolve, 800)) // the server answers in 0.8 s
-        if (refreshToken !== current) throw Object.assign(new Error('reused'), { status: 401 })
-        current = `rt-${spends.length}`
-        return { accessToken: token(300, { n: spends.length }), refreshToken: current }
-      }
+    const { spends, make } = slowRotation()
     const refreshTimeout = 1_000 // the wait is bounded at 6 s
     const b = tab({ refresh: make('b'), refreshTimeout })
     const c = tab({ refresh: make('c'), refreshTimeout })
@@ -259,17 +268,7 @@ describe('lease takeover after a dead tab', () => {
 describe('the lease between tabs whose injected clocks differ', () => {
   it('a tab whose clock runs a minute ahead waits for the live lease: the refresh token is spent once', async () => {
     vi.stubGlobal('navigator', { ...navigator, locks: undefined })
-    let current = 'rt-0'
-    const spends: string[] = []
-    const make =
-      (name: string) =>
-      async ({ refreshToken }: RefreshContext): Promise<TokenSet> => {
-        spends.push(`${refreshToken}:${name}`)
-        await wait(800) // the server answers in 0.8 s
-        if (refreshToken !== current) throw Object.assign(new Error('reused'), { status: 401 })
-        current = `rt-${spends.length}`
-        return { accessToken: token(300, { n: spends.length }), refreshToken: current }
-      }
+    const { spends, make } = slowRotation()
     // An app that corrects for the server's clock: one tab measured it a minute apart from the other,
     // four times the lease's 15 s. The lease is judged on the clock the tabs share.
     const b = tab({ refresh: make('b') })
