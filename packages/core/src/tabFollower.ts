@@ -199,11 +199,13 @@ export function tabFollower(k: Engine): void {
    * A storage of this tab alone (sessionStorage, a custom one without `subscribe`) is not followed, and no
    * storage event tells of a change there: garbage another script wrote over the entry is found when the
    * page wakes. An entry that decodes is left alone (a same-origin frame's client may have stored it).
+   * Not an async storage: its read, not waited for, would be work for nothing (and a failed one an
+   * unhandled rejection).
    */
   k.mend = () => {
     let raw: unknown
     try {
-      raw = !k.shared && k.loaded && !k.destroyed && k.storage?.get(k.key)
+      raw = !k.shared && !k.later && k.loaded && !k.destroyed && k.storage?.get(k.key)
     } catch {
       // Unreadable right now: the next write reports it.
     }

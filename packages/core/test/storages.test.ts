@@ -188,6 +188,28 @@ describe('web storage faults', () => {
     expect(createAuthClient({ storage: 'sessionStorage', storageKey: 'ss' }).getState().accessToken).toBe(t)
   })
 
+  it('an async storage of this tab alone is not read when the page wakes (its read would be dropped)', async () => {
+    const entries = new Map<string, string>()
+    let reads = 0
+    const store: TokenStorage = {
+      get: async (key) => {
+        // After start-up the store fails: a read made and dropped would be an unhandled rejection.
+        if (++reads > 1) throw new Error('store closed')
+        return entries.get(key) ?? null
+      },
+      set: async (key, value) => void entries.set(key, value),
+      remove: async (key) => void entries.delete(key),
+    }
+    const auth = createAuthClient({ storage: store, storageKey: 'async-alone' })
+    await auth.ready
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    window.dispatchEvent(new Event('focus'))
+    await flush()
+    expect(reads).toBe(1)
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', error: null })
+    auth.destroy()
+  })
+
   it('follows a session written by another tab and a logout in another tab', () => {
     const auth = createAuthClient({ storage: 'localStorage', storageKey: 'tab' })
     const other = createAuthClient({ storage: 'localStorage', storageKey: 'tab', syncTabs: false })
