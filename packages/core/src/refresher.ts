@@ -105,12 +105,10 @@ export function refresher(k: Engine): void {
     if (k.destroyed || at !== k.epoch) throw noRefresh()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
     const stored = k.by(raw, () => k.peek(raw))
-    if (stored) {
-      // Shown now: the call that may follow (the renewal taken is due too) can take refreshTimeout. A
-      // listener told of it may have replaced the session, or destroyed the client.
-      k.commit()
-      if (k.destroyed || at !== k.epoch) throw noRefresh()
-    }
+    // Shown now: the call that may follow (the renewal taken is due too) can take refreshTimeout.
+    if (stored) k.commit()
+    // A listener told of it, or of garbage there, may have replaced the session, or destroyed the client.
+    if (k.destroyed || at !== k.epoch) throw noRefresh()
     let { session } = k
     if (session && base && session.at !== base.at && k.live(session, k.leeway(session))) return stored ?? null
     // The session ended (logout, another tab) while waiting: there is nothing to refresh.
@@ -153,8 +151,9 @@ export function refresher(k: Engine): void {
     // A sign-in or a sign-out another tab stored during the call, not heard of yet: made last, it outranks
     // this renewal of the session it replaced, which is dropped (peek adopts it and ends this try).
     k.peek(k.readNow())
-    // Ended by it (an entry of the sign-in held here, which a logout elsewhere ended): dropped too.
-    if (at !== k.epoch) throw noRefresh()
+    // Ended by it (an entry of the sign-in held here, which a logout elsewhere ended), or by a listener told
+    // of garbage found there: dropped too.
+    if (at !== k.epoch || k.destroyed) throw noRefresh()
     session = k.session
     let next: Session
     try {

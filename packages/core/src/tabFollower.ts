@@ -304,12 +304,14 @@ export function tabFollower(k: Engine): void {
       throw noRefresh()
     }
     let s: Session | undefined
+    if (raw !== undefined) k.confirmed = raw
     try {
       s = raw && raw !== k.lastRaw ? decodeSession(raw) : undefined
-    } catch {
-      // Garbage is reported by the storage event or the next wake-up.
+    } catch (e) {
+      // Garbage no event told of yet (a script in this tab, a cookie): reported now, or the refresh's result
+      // would replace it unseen.
+      refuse(e)
     }
-    if (raw !== undefined) k.confirmed = raw
     // An async storage's entry, read in the lock after this tab's writes, is newer whatever its generation
     // (a tab that cannot read it at once makes a sign-in of the generation of the one it replaces).
     if (s && !raced(s, raw!, true) && (!k.session || current() || s.g > k.session.g)) {

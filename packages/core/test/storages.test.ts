@@ -188,6 +188,56 @@ describe('web storage faults', () => {
     expect(createAuthClient({ storage: 'sessionStorage', storageKey: 'ss' }).getState().accessToken).toBe(t)
   })
 
+  it.each([
+    ['localStorage', (v: string) => localStorage.setItem('mine', v), () => localStorage.getItem('mine')],
+    [
+      'cookie',
+      (v: string) => {
+        document.cookie = `mine=${v}; Path=/`
+      },
+      () => document.cookie,
+    ],
+  ] as const)(
+    '%s: garbage a script in this tab wrote, found by a refresh, is reported before it is replaced',
+    async (storage, put, held) => {
+      const auth = createAuthClient({
+        storage,
+        storageKey: 'mine',
+        refresh: async () => ({ accessToken: token(600), refreshToken: 'rt-1' }),
+      })
+      auth.setTokens({ accessToken: token(), refreshToken: 'rt-0' })
+      const events: string[] = []
+      auth.on('error', (e) => events.push(e.code))
+      auth.on('refresh', () => events.push('refresh'))
+      // No storage event tells this tab of its own script's write.
+      put('garbage')
+      const renewed = await auth.refresh()
+      expect(events).toEqual(['storage_corrupt', 'refresh'])
+      // The refresh's success does not hide the garbage it found.
+      expect(auth.getState()).toMatchObject({
+        status: 'authenticated',
+        accessToken: renewed,
+        error: { code: 'storage_corrupt' },
+      })
+      expect(held()).not.toContain('garbage')
+      auth.destroy()
+      expect(createAuthClient({ storage, storageKey: 'mine' }).getState().accessToken).toBe(renewed)
+    },
+  )
+
+  it('a listener told of that garbage signs out: the refresh spends nothing and nothing comes back', async () => {
+    const refresh = vi.fn(async () => ({ accessToken: token(600), refreshToken: 'rt-1' }))
+    const auth = createAuthClient({ storage: 'localStorage', storageKey: 'mine', refresh })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt-0' })
+    auth.on('error', () => auth.logout())
+    localStorage.setItem('mine', 'garbage')
+    const settled = await auth.refresh().then(String, (e: AuthError) => e.code)
+    expect(settled).toBe('no_refresh')
+    expect(refresh).not.toHaveBeenCalled()
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(localStorage.getItem('mine')).toBeNull()
+  })
+
   it('an async storage of this tab alone is not read when the page wakes (its read would be dropped)', async () => {
     const entries = new Map<string, string>()
     let reads = 0
