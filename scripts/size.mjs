@@ -28,7 +28,7 @@ export const LATCHKEY = [
     4700,
     11909,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 12940],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13097],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

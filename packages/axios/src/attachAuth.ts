@@ -186,7 +186,8 @@ export function attachAuth(
   // unmount) an id can pass the index of interceptors added after this one: they would run twice on a
   // replay's answer. use() pushes it at the end.
   const before = (instance.interceptors.response as unknown as Handlers).handlers.length
-  const request = instance.interceptors.request.use(onRequest)
+  // Those added before this one run after it: the URL is checked again after each (guardConfig).
+  const unrequest = guard.use(instance.interceptors.request, onRequest)
   // A 401 that `validateStatus` lets through (apps that handle 4xx themselves) is replayed too, as
   // createAuthFetch replays one though fetch resolves it.
   const response = instance.interceptors.response.use(
@@ -197,7 +198,7 @@ export function attachAuth(
       }),
   )
   return () => {
-    instance.interceptors.request.eject(request)
+    unrequest()
     instance.interceptors.response.eject(response)
   }
 }

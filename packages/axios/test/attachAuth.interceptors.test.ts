@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { type AuthClient, createAuthClient } from '@latchkey/core'
-import axios from 'axios'
+import axios, { type InternalAxiosRequestConfig } from 'axios'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { liveToken as live } from '../../core/test/support/clients'
 import { closeAll, listen } from '../../core/test/support/http'
@@ -89,6 +89,29 @@ describe('response interceptors added before attachAuth', () => {
 })
 
 describe('attachAuth and detach on every mount (a component or a route that sets up its API client)', () => {
+  it("detach() gives back the app's request interceptors as they were, so mounts do not wrap them again and again", async () => {
+    const { auth } = revokedClient()
+    const api = axios.create({ baseURL: API })
+    const seen: string[] = []
+    const tenant = (c: InternalAxiosRequestConfig) => {
+      seen.push(String(c.url))
+      return c
+    }
+    api.interceptors.request.use(tenant)
+    const handlers = (api.interceptors.request as unknown as { handlers: Array<{ fulfilled: unknown }> })
+      .handlers
+    for (let i = 0; i < 3; i++) {
+      const detach = attachAuth(api, auth, { origins: [API] })
+      // Followed by the origin check while attached.
+      expect(handlers[0]!.fulfilled).not.toBe(tenant)
+      detach()
+      expect(handlers[0]!.fulfilled).toBe(tenant)
+    }
+    // It still runs, once a request.
+    await api.get('/always401').catch(() => {})
+    expect(seen).toEqual(['/always401'])
+  })
+
   it('an interceptor the mount adds after attachAuth runs once on a replayed response, from the second mount on too', async () => {
     const { auth, refreshes } = revokedClient()
     const api = axios.create({ baseURL: API })

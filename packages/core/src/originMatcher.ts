@@ -68,9 +68,22 @@ type Guarded = {
   data?: unknown
 }
 
-/** What `guardConfig` returns: `(config, header?, record?)` readies a config; `sentWith` reads the record. */
+type Interceptor = { fulfilled?: (config: any) => unknown } | null
+/** axios's `interceptors.request`, as much of it as `use` needs. */
+type Interceptors = {
+  handlers?: Interceptor[]
+  use(f: (config: any) => any): number
+  eject(id: number): void
+}
+
+/**
+ * What `guardConfig` returns: `(config, header?, record?)` readies a config; `sentWith` reads the
+ * record; `use(interceptors, onRequest)` adds the adapter's request interceptor to axios's
+ * `interceptors.request` and follows each one there before with the check; it returns what undoes both.
+ */
 export type ConfigGuard<S> = ((config: Guarded, header?: string, record?: [S, unknown]) => void) & {
   sentWith(config: Guarded): [S, unknown] | undefined
+  use(interceptors: object, onRequest: (config: any) => any): () => void
 }
 
 /**
@@ -84,6 +97,7 @@ export type ConfigGuard<S> = ((config: Guarded, header?: string, record?: [S, un
  * Given `sentTo` (the URL a config will be sent to) and the `header` put on a config, the header is
  * checked once more when axios transforms the request, after every request interceptor: one added
  * before the adapter's runs after it, and may point the request elsewhere (a `baseURL` per tenant).
+ * The adapter adds its own through `use`, which checks after each of those too.
  * The header is removed there if `allowed` refuses the URL and the header is one put on (one of the
  * last eight); one the app's own interceptor set since is left alone.
  *
@@ -117,6 +131,12 @@ export function guardConfig<S>(
   const recheck: Transform = function (data, headers) {
     if (!allowed(sentTo!(this)) && put.has(headers?.Authorization)) headers.delete('Authorization')
     return data
+  }
+  // After an interceptor, the headers may be plain (one that spread them): the key is the one put on.
+  const check = (config: any) => {
+    const headers = config?.headers
+    if (put.has(headers?.Authorization) && !allowed(sentTo!(config))) delete headers.Authorization
+    return config
   }
   // One symbol per guard: with two clients on one axios instance, each reads only its own records.
   const RECORD = Symbol()
@@ -170,6 +190,29 @@ export function guardConfig<S>(
       list = config.transformRequest = [outer, ...(Array.isArray(list) ? list.slice(1) : [])]
     }
     if (record) (list as List)[RECORD] = record
+  }
+  // The check on the transform is gone where the interceptor that points the request elsewhere also
+  // replaces the config's `transformRequest`: each interceptor that runs after the adapter's is
+  // followed by it too. What one answers with a promise, once that settles.
+  guard.use = (interceptors: object, onRequest: (config: any) => any) => {
+    const { handlers, use, eject } = interceptors as Interceptors
+    const undo: Array<() => void> = []
+    for (const h of handlers ?? []) {
+      const f = h?.fulfilled
+      if (!f) continue
+      const g = (h!.fulfilled = (config) => {
+        const next = f(config) as any
+        return typeof next?.then === 'function' ? next.then(check) : check(next)
+      })
+      undo.push(() => {
+        if (h!.fulfilled === g) h!.fulfilled = f
+      })
+    }
+    const id = use.call(interceptors, onRequest)
+    return () => {
+      for (const u of undo) u()
+      eject.call(interceptors, id)
+    }
   }
   guard.sentWith = ({ transformRequest: list, headers, data }: Guarded): [S, unknown] | undefined => {
     if (!readied(list)) return

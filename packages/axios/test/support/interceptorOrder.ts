@@ -15,7 +15,11 @@ export function interceptorOrderSuite(version: string): void {
     for (const c of clients.splice(0)) c.destroy()
   })
 
-  async function setup() {
+  /**
+   * `own`: the app's interceptor also gives the request a `transformRequest` of its own; `later`: it
+   * answers with a promise.
+   */
+  async function setup(own?: (data: unknown) => unknown, later?: boolean) {
     const { default: axios, AxiosError } = await import('axios')
     expect(axios.VERSION).toBe(version)
     const { attachAuth } = await import('../../src/index')
@@ -44,10 +48,12 @@ export function interceptorOrderSuite(version: string): void {
     }
     let base = API
     const api = axios.create({ adapter, baseURL: API })
-    api.interceptors.request.use((c) => {
+    const tenant = (c: InternalAxiosRequestConfig) => {
       c.baseURL = base
+      if (own) c.transformRequest = own
       return c
-    })
+    }
+    api.interceptors.request.use(later ? async (c) => tenant(c) : tenant)
     attachAuth(api, auth, { origins: [API] })
     return { api, wire, answer, to: (next: string) => (base = next) }
   }
@@ -59,6 +65,17 @@ export function interceptorOrderSuite(version: string): void {
     await api.get('/items')
     expect(wire).toEqual([['https://tenant-b.example/items', null]])
   })
+
+  // The check after the interceptors is not only the one on the config's transformRequest, which the
+  // interceptor may replace; an async one too.
+  for (const async of [false, true])
+    it(`axios ${version}: a baseURL changed with the transformRequest replaced gets no token${async ? ' (async)' : ''}`, async () => {
+      const { api, wire, to, answer } = await setup((data) => data, async)
+      to('https://tenant-b.example')
+      answer()
+      await api.get('/items')
+      expect(wire).toEqual([['https://tenant-b.example/items', null]])
+    })
 
   it(`axios ${version}: a baseURL changed between the send and the 401 replay gets no new token`, async () => {
     const { api, wire, to, answer } = await setup()
