@@ -20,8 +20,12 @@ export function fullPath(config: FullPathConfig, originOnly?: boolean): string {
   // With `allowAbsoluteUrls: false`, axios 1.8.3 and later (1.8.2 in Node) append an absolute url to
   // `baseURL`, older ones send it as it is: '//', no URL, gets the token from neither.
   if (ABSOLUTE.test(url)) return allowAbsoluteUrls === false ? '//' : url
-  // A baseURL of three or more slashes alone names no host, and axios versions join it differently:
-  // 1.7 strips two of them (`///` + `evil.com` is `//evil.com`), 1.21 all (`/evil.com`). No token.
-  if (((originOnly || /^\/{3,}$/.test(baseURL)) && ABSOLUTE.test(baseURL)) || !url) return baseURL
+  if (originOnly && ABSOLUTE.test(baseURL)) return baseURL
+  // A baseURL of three or more slashes alone, after a scheme or not, names no host, and axios versions
+  // join it differently: 1.7 strips two of them (`///` + `evil.com` is `//evil.com`), 1.21 all
+  // (`/evil.com`). No token. Read without spaces and controls, which the URL parser strips or drops:
+  // ` ///` and `\t///` are `///` there.
+  if (/^([a-z][a-z\d+\-.]*:)?\/{3,}$/i.test(baseURL.replace(/[\0- ]/g, ''))) return '//'
+  if (!url) return baseURL
   return `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
 }

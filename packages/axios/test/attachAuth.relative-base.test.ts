@@ -27,3 +27,11 @@ for (const baseURL of ['/', '//'])
         expect(seen.origin).toBe('https://evil.com')
         expect(seen.authorization).toBeNull()
       })
+
+// The URL parser strips leading spaces and C0 controls and drops tabs and newlines: `' ///'` is `///`.
+// Slashes alone, after a scheme or not, name no host; axios 1.7 joins them into one that does
+// (older-axios.relative-base.test.ts). A baseURL that names no host gets no token on any axios.
+for (const baseURL of [' ///', '\t///', '/\n//', 'https:///', ' https:///', 'http:///'])
+  it(`no token through baseURL ${JSON.stringify(baseURL)}, which names no host`, async () => {
+    expect((await send(baseURL, 'evil.com/steal')).authorization).toBeNull()
+  })

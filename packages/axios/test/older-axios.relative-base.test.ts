@@ -16,7 +16,19 @@ const send = whereItGoes(axios, (await import('../src')).attachAuth)
 
 it('runs on axios 1.7.9', () => expect(axios.VERSION).toBe('1.7.9'))
 
-for (const baseURL of ['///', '////'])
+// The URL parser strips leading spaces and C0 controls and drops tabs and newlines: `' ///'` is `///`.
+// After a scheme, slashes alone name no host either: joined, the url becomes one.
+for (const baseURL of [
+  '///',
+  '////',
+  ' ///',
+  '\t///',
+  '/\n//',
+  '\x01///',
+  'https:///',
+  ' https:///',
+  'http:///',
+])
   for (const origins of [
     undefined,
     ['https://app.example.com'],
@@ -24,6 +36,6 @@ for (const baseURL of ['///', '////'])
   ])
     it(`no token when baseURL ${JSON.stringify(baseURL)} + url "evil.com/steal" leaves the page (origins: ${origins ?? 'default'})`, async () => {
       const seen = await send(baseURL, 'evil.com/steal', origins)
-      expect(seen.origin).toBe('https://evil.com')
+      expect(seen.origin).toBe(baseURL.startsWith('http:') ? 'http://evil.com' : 'https://evil.com')
       expect(seen.authorization).toBeNull()
     })
