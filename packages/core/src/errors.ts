@@ -54,10 +54,14 @@ export class InvalidTokenError extends AuthError {
  */
 export function retryAfterOf(headers: unknown): number | undefined {
   try {
-    const value = (headers as Headers | undefined)?.get?.('retry-after') as string
+    // Absent: 'null', which is no date.
+    const value = String((headers as Headers | undefined)?.get?.('retry-after'))
     // delay-seconds are digits only (RFC 9110; fetch and axios trim them): `Infinity`, `1e12` or `0x10`
-    // ask for no wait. Anything else is a date, or nothing (NaN: no wait).
-    const seconds = /^\d+$/.test(value) ? +value : (Date.parse(value) - Date.now()) / 1000
+    // ask for no wait. Anything else is a date, or nothing (NaN: no wait). HTTP dates are in GMT: the
+    // asctime form (`Wed Dec  2 22:04:23 2026`) names no zone, which Date.parse reads as local time.
+    const seconds = /^\d+$/.test(value)
+      ? +value
+      : (Date.parse(value.replace(/ \d{4}$/, '$& GMT')) - Date.now()) / 1000
     return seconds > 0 ? seconds : undefined
   } catch {
     // A headers object of a fetch polyfill or wrapper whose get() throws: no wait, and the response is

@@ -20,12 +20,22 @@ export interface OAuth2RefreshOptions {
 }
 
 /**
+ * A character of the refresh token as a RegExp that also finds it as the form carried it, or a URL
+ * would: percent-encoded (hex in either case; URLSearchParams encodes `!'()*` too), a space as `+`.
+ */
+const spelled = (c: string): string =>
+  /[\w~-]/.test(c)
+    ? c
+    : `(?:\\${c}|${c === ' ' ? '\\+|' : ''}${encodeURIComponent(c).replace(/[!'()*]/, hex)})`
+const hex = (c: string) => `%${c.charCodeAt(0).toString(16)}`
+
+/**
  * A `refresh` function that speaks the OAuth 2.0 refresh grant (RFC 6749 §6), form-encoded.
  * OAuth error bodies become a `RefreshError` with the HTTP status and `{ error, error_description }`
  * as `cause`; `invalid_grant`, 400/401/403 and an error in a 2xx body are permanent; a `Retry-After`
  * on a failure becomes the error's `retryAfter`, and the retry waits at least that long. Where the server
- * quotes the refresh token back, the message and `cause` say `[redacted]` instead; a description that
- * is not a string is left out.
+ * quotes the refresh token back (also percent-encoded), the message and `cause` say `[redacted]`
+ * instead; a description that is not a string is left out.
  * It does not follow redirects (`redirect: 'error'`): point `tokenEndpoint` at the final URL.
  * @example
  * createAuthClient({ refresh: oauth2Refresh({ tokenEndpoint: 'https://id.example.com/oauth/token', clientId: 'spa' }) })
@@ -70,7 +80,11 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     // The server's words, without the refresh token: some quote it back (Spring Security OAuth's
     // `Invalid refresh token: <token>`), and the error reaches refreshError events and logs.
     const said = (v: unknown) =>
-      typeof v === 'string' ? (refreshToken ? v.split(refreshToken).join('[redacted]') : v) : undefined
+      typeof v === 'string'
+        ? refreshToken
+          ? v.replace(RegExp([...refreshToken].map(spelled).join(''), 'gi'), '[redacted]')
+          : v
+        : undefined
     // An empty error is none: some servers send every field, `"error": ""` with the tokens.
     const code = said(data.error)
     if (!res.ok || code) {

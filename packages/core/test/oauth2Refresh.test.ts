@@ -175,15 +175,42 @@ describe('oauth2Refresh', () => {
     expect(result).toMatchObject(expected)
   })
 
-  it('a Retry-After date is read as seconds from now', async () => {
-    const at = new Date(Date.now() + 60_000).toUTCString()
-    server.use(
-      http.post(endpoint, () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': at } })),
-    )
-    const e = (await refresh(context()).catch((x) => x)) as RefreshError
-    // HTTP dates have whole seconds: 59–60 s from now.
-    expect(e.retryAfter).toBeGreaterThan(58)
-    expect(e.retryAfter).toBeLessThanOrEqual(60)
+  // The three forms of RFC 9110 §5.6.7, all in GMT: asctime's says no zone, and is not local time.
+  it.each([
+    ['IMF-fixdate', (d: Date) => d.toUTCString()],
+    [
+      'rfc850-date',
+      (d: Date) => {
+        const [, date, month, year, time] = d.toUTCString().replace(',', '').split(' ')
+        const day = d.toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' })
+        return `${day}, ${date}-${month}-${year!.slice(2)} ${time} GMT`
+      },
+    ],
+    [
+      'asctime-date',
+      (d: Date) => {
+        const [day, date, month, year, time] = d.toUTCString().replace(',', '').split(' ')
+        return `${day} ${month} ${date!.replace(/^0/, ' ').padStart(2)} ${time} ${year}`
+      },
+    ],
+  ])('a Retry-After %s is read as seconds from now, in any time zone', async (_, format) => {
+    const zone = process.env.TZ
+    try {
+      for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+        process.env.TZ = tz
+        const at = format(new Date(Date.now() + 60_000))
+        server.use(
+          http.post(endpoint, () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': at } })),
+        )
+        const e = (await refresh(context()).catch((x) => x)) as RefreshError
+        // HTTP dates have whole seconds: 59–60 s from now.
+        expect(e.retryAfter, `${at} in ${tz}`).toBeGreaterThan(58)
+        expect(e.retryAfter, `${at} in ${tz}`).toBeLessThanOrEqual(60)
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ
+      else process.env.TZ = zone
+    }
   })
 
   it('an error body that quotes the refresh token back passes none of it on', async () => {
@@ -205,6 +232,27 @@ describe('oauth2Refresh', () => {
     const e = (await refresh(context(rt)).catch((x) => x)) as RefreshError
     expect(e.cause).toMatchObject({ error: 'invalid_grant' })
     expect((e.cause as { error_description: string }).error_description).toMatch(/^Invalid refresh token: /)
+  })
+
+  it('a refresh token quoted back encoded, as the form carried it or a URL would, passes none of it on', async () => {
+    // A server that echoes the raw form parameter, or a URL holding the token, quotes it encoded.
+    const rt = 'rt+SECRET/Q7xK2s== (x)!'
+    const quoted = [
+      encodeURIComponent(rt),
+      new URLSearchParams({ refresh_token: rt }).toString().slice('refresh_token='.length),
+      encodeURIComponent(rt).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+    ]
+    for (const q of quoted) {
+      answer(400, { error: `invalid_grant:${q}`, error_description: `Invalid refresh token: ${q}.` })
+      const e = (await refresh(context(rt)).catch((x) => x)) as RefreshError
+      const printed = `${e.message} ${e.stack} ${JSON.stringify(e)} ${JSON.stringify(e.cause)}`
+      expect(printed, q).not.toContain('Q7xK2s')
+      // What the server said around it stays.
+      expect(e.cause).toEqual({
+        error: 'invalid_grant:[redacted]',
+        error_description: 'Invalid refresh token: [redacted].',
+      })
+    }
   })
 
   it('a body that is not JSON leaves no trace of itself in the error (it may hold a token)', async () => {
