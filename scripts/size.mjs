@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11923],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11984],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    11933,
+    11992,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13210],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13268],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -234,13 +234,18 @@ export function createOriginMatcher(
   caller = 'createAuthFetch',
 ): (url: string) => boolean {
   const list = Array.isArray(origins)
-    ? origins.map((o) =>
+    ? origins.map((o) => {
         // A RegExp without `g`/`y`, whose `test` is stateless.
-        typeof o === 'string'
-          ? (originOf(o) ?? bad(caller, o))
-          : new RegExp(o.source, o.flags.replace(/[gy]/g, '')),
-      )
-    : undefined
+        if (o instanceof RegExp) return new RegExp(o.source, o.flags.replace(/[gy]/g, ''))
+        // A string, or a URL object. A `*` in the host is no wildcard there, and would match nothing.
+        const origin = originOf(String(o))
+        return origin && !origin.includes('*')
+          ? origin
+          : bad(caller, `origins entry "${o}" is not an origin (write a pattern as a RegExp)`)
+      })
+    : origins && typeof origins !== 'function'
+      ? bad(caller, 'origins is an array or a function')
+      : undefined
   const verdicts = new Map<string, boolean>()
   // The last authority and its verdict: a prefix check is cheaper than a RegExp and a Map lookup.
   let last: string | undefined
@@ -293,6 +298,6 @@ export function createOriginMatcher(
   }
 }
 
-const bad = (caller: string, o: string): never => {
-  throw new TypeError(`[latchkey] ${caller}: origins entry "${o}" is not an origin`)
+const bad = (caller: string, what: string): never => {
+  throw new TypeError(`[latchkey] ${caller}: ${what}`)
 }

@@ -143,6 +143,30 @@ describe('createAuthFetch origins', () => {
   it('rejects an origins entry that is not an origin', () => {
     expect(() => createAuthFetch(client(), { origins: ['api.example.com'] })).toThrow(/origins/)
     expect(() => createAuthFetch(client(), { origins: ['data:text/plain,x'] })).toThrow(/origins/)
+    // A `*` is no wildcard in a string: the URL parser takes it as part of the host, which would match
+    // nothing. The message says what to write instead.
+    expect(() => createAuthFetch(client(), { origins: ['https://*.example.com'] })).toThrow(
+      new TypeError(
+        '[latchkey] createAuthFetch: origins entry "https://*.example.com" is not an origin (write a pattern as a RegExp)',
+      ),
+    )
+    // Entries of another type (plain JavaScript) get the same message, not an error from inside.
+    for (const entry of [null, 42, undefined, {}])
+      expect(() => createAuthFetch(client(), { origins: [entry as never] })).toThrow(
+        /^\[latchkey\] createAuthFetch: origins entry ".*" is not an origin/,
+      )
+  })
+
+  it('takes a URL object as an entry, for its origin', async () => {
+    const rows = [row(`${API}/v1/me`, true), row('https://evil.com/', false)]
+    expect(await verdicts([new URL(`${API}/v1/`) as never], rows)).toEqual(expected(rows))
+  })
+
+  it('rejects origins that is neither an array nor a function, rather than falling back to the page', () => {
+    for (const origins of [API, new Set([API]), { [API]: true }])
+      expect(() => createAuthFetch(client(), { origins: origins as never })).toThrow(
+        new TypeError('[latchkey] createAuthFetch: origins is an array or a function'),
+      )
   })
 
   it('keeps cached verdicts equal to a fresh parse for any URL (property)', () => {

@@ -598,9 +598,9 @@ urls.push(
     run: sendsTo('https://xn--bcher-kva.example/x', ['https://bücher.example']),
   },
   {
-    input: 'https://sub.example.com with origins [https://*.example.com] (no wildcards)',
+    input: 'https://sub.example.com with origins [https://*.example.com] (no wildcards: a RegExp is)',
     target: 'createAuthFetch origins',
-    expected: 'not attached',
+    expected: 'TypeError',
     run: sendsTo('https://sub.example.com/x', ['https://*.example.com']),
   },
   {
@@ -624,9 +624,9 @@ urls.push(
     }),
   },
   {
-    input: "origins: 'https://api.example.com' (a string, not an array: the page-origin default applies)",
+    input: "origins: 'https://api.example.com' (a string, not an array: refused, not the page's default)",
     target: 'createAuthFetch origins',
-    expected: 'not attached',
+    expected: 'TypeError',
     run: sendsTo(`${API}/x`, API as never),
   },
   {
