@@ -28,7 +28,7 @@ export const LATCHKEY = [
     4700,
     11992,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13268],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13305],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -72,7 +72,10 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     try {
       data = await res.json()
       if (typeof data !== 'object' || !data) throw 0
-    } catch {
+    } catch (e) {
+      // Aborted while the body was read (the client gave up on it, or the app's signal): the abort, as
+      // the fetch itself would have rejected with it.
+      if (signal?.aborted) throw e
       // No `cause`: a JSON.parse message quotes the body, which may hold a token.
       // Permanent for 400, 401 and 403, as RefreshError decides from the status.
       throw new RefreshError(`Token endpoint answered ${status} without JSON`, { status, retryAfter })
@@ -97,8 +100,10 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
         cause: { error: code, error_description: said(data.error_description) },
       })
     }
-    // A number, or a numeric string as some servers send; not "" or true, which Number() makes 0 and 1.
-    const expiresIn = Number.parseFloat(data.expires_in as string)
+    // A number, or a decimal string as some servers send; not "" or true, which Number() makes 0 and 1,
+    // nor "12abc" or "0x10", which parseFloat makes 12 and 0.
+    const e = data.expires_in as string
+    const expiresIn = typeof e === 'number' ? e : /^\s*\d+(\.\d+)?\s*$/.test(e) ? +e : Number.NaN
     const tokens: TokenSet = { accessToken: data.access_token as string }
     // An absent, null or empty refresh_token keeps the current one (RFC 6749 §6: the server may issue none).
     if (data.refresh_token != null && data.refresh_token !== '')

@@ -58,8 +58,20 @@ describe('oauth2Refresh', () => {
     expect(await refresh(context())).toEqual({ accessToken: 'opaque-at', expiresIn: 60 })
   })
 
+  it('reads expires_in as a number or a decimal string', async () => {
+    for (const [expires_in, expiresIn] of [
+      [3600, 3600],
+      ['3600', 3600],
+      [' 90.5 ', 90.5],
+      [0, 0],
+    ] as const) {
+      answer(200, { access_token: 'at-2', expires_in })
+      expect(await refresh(context())).toEqual({ accessToken: 'at-2', expiresIn })
+    }
+  })
+
   it('takes an empty or non-numeric expires_in as absent, as it does an empty refresh_token', async () => {
-    for (const expires_in of ['', ' ', true, [], null]) {
+    for (const expires_in of ['', ' ', true, [], null, '12abc', '0x10', '1e3', '-60', 'Infinity']) {
       answer(200, { access_token: 'at-2', expires_in, refresh_token: '' })
       expect(await refresh(context())).toEqual({ accessToken: 'at-2' })
     }
@@ -253,6 +265,24 @@ describe('oauth2Refresh', () => {
         error_description: 'Invalid refresh token: [redacted].',
       })
     }
+  })
+
+  it('an abort while the body is read rejects with the abort, not as a body without JSON', async () => {
+    const controller = new AbortController()
+    const fetch = async () =>
+      ({
+        status: 400,
+        ok: false,
+        headers: new Headers(),
+        json: async () => {
+          controller.abort()
+          throw controller.signal.reason
+        },
+      }) as unknown as Response
+    const refresh = oauth2Refresh({ tokenEndpoint: endpoint, clientId: 'spa', fetch })
+    const e = await refresh({ ...context(), signal: controller.signal }).catch((x: unknown) => x)
+    expect(e).toBe(controller.signal.reason)
+    expect(e).toMatchObject({ name: 'AbortError' })
   })
 
   it('a body that is not JSON leaves no trace of itself in the error (it may hold a token)', async () => {
