@@ -89,25 +89,51 @@ describe('response interceptors added before attachAuth', () => {
 })
 
 describe('attachAuth and detach on every mount (a component or a route that sets up its API client)', () => {
-  it("detach() gives back the app's request interceptors as they were, so mounts do not wrap them again and again", async () => {
-    const { auth } = revokedClient()
+  it('a request interceptor that gives the config a transformRequest of its own: the replay sends the same body', async () => {
+    const { auth, refreshes } = revokedClient()
+    const api = axios.create({ baseURL: API })
+    const bodies: string[] = []
+    // Added before attachAuth: it runs after it, and replaces the list attachAuth readied.
+    api.interceptors.request.use((c: InternalAxiosRequestConfig) => {
+      c.transformRequest = [
+        (data: unknown) => {
+          bodies.push(JSON.stringify({ wrapped: data }))
+          return bodies.at(-1)
+        },
+      ]
+      return c
+    })
+    attachAuth(api, auth, { origins: [API] })
+    expect((await api.post('/me', { n: 1 })).data).toEqual({ name: 'alice' })
+    expect({ bodies, refreshes: refreshes() }).toEqual({
+      bodies: Array(2).fill('{"wrapped":{"n":1}}'),
+      refreshes: 1,
+    })
+  })
+
+  it("mounts in any order wrap the app's request interceptors once, and the interceptors still run once", async () => {
+    const one = revokedClient()
+    const two = revokedClient()
     const api = axios.create({ baseURL: API })
     const seen: string[] = []
-    const tenant = (c: InternalAxiosRequestConfig) => {
+    api.interceptors.request.use((c: InternalAxiosRequestConfig) => {
       seen.push(String(c.url))
       return c
+    })
+    const handlers = (
+      api.interceptors.request as unknown as { handlers: Array<{ fulfilled: unknown } | null> }
+    ).handlers
+    const detachOne = attachAuth(api, one.auth, { origins: [API] })
+    const wrapped = handlers[0]!.fulfilled
+    // Two components on one instance, unmounted in the order they mounted, again and again.
+    for (let i = 0; i < 50; i++) {
+      const a = attachAuth(api, one.auth, { origins: [API] })
+      const b = attachAuth(api, two.auth, { origins: [API] })
+      a()
+      b()
     }
-    api.interceptors.request.use(tenant)
-    const handlers = (api.interceptors.request as unknown as { handlers: Array<{ fulfilled: unknown }> })
-      .handlers
-    for (let i = 0; i < 3; i++) {
-      const detach = attachAuth(api, auth, { origins: [API] })
-      // Followed by the origin check while attached.
-      expect(handlers[0]!.fulfilled).not.toBe(tenant)
-      detach()
-      expect(handlers[0]!.fulfilled).toBe(tenant)
-    }
-    // It still runs, once a request.
+    expect(handlers[0]!.fulfilled).toBe(wrapped)
+    detachOne()
     await api.get('/always401').catch(() => {})
     expect(seen).toEqual(['/always401'])
   })

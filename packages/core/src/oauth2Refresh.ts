@@ -21,12 +21,13 @@ export interface OAuth2RefreshOptions {
 
 /**
  * A character of the refresh token as a RegExp that also finds it as the form carried it, or a URL
- * would: percent-encoded (hex in either case; URLSearchParams encodes `!'()*` too), a space as `+`.
+ * would: percent-encoded (hex in either case; URLSearchParams and Java's URLEncoder also encode `!'()~`,
+ * and `.` may be), a space as `+`. Each alternative starts with another character: no backtracking.
  */
 const spelled = (c: string): string =>
-  /[\w~-]/.test(c)
+  /[\w-]/.test(c)
     ? c
-    : `(?:\\${c}|${c === ' ' ? '\\+|' : ''}${encodeURIComponent(c).replace(/[!'()*]/, hex)})`
+    : `(?:\\${c}|${c === ' ' ? '\\+|' : ''}${encodeURIComponent(c).replace(/[!'().*~]/, hex)})`
 const hex = (c: string) => `%${c.charCodeAt(0).toString(16)}`
 
 /**
@@ -72,10 +73,10 @@ export function oauth2Refresh(options: OAuth2RefreshOptions): (context: RefreshC
     try {
       data = await res.json()
       if (typeof data !== 'object' || !data) throw 0
-    } catch (e) {
+    } catch {
       // Aborted while the body was read (the client gave up on it, or the app's signal): the abort, as
-      // the fetch itself would have rejected with it.
-      if (signal?.aborted) throw e
+      // the fetch itself would have rejected with it. Not the parser's error, which quotes the body.
+      if (signal?.aborted) throw signal.reason
       // No `cause`: a JSON.parse message quotes the body, which may hold a token.
       // Permanent for 400, 401 and 403, as RefreshError decides from the status.
       throw new RefreshError(`Token endpoint answered ${status} without JSON`, { status, retryAfter })

@@ -68,18 +68,24 @@ type Guarded = {
   data?: unknown
 }
 
-type Interceptor = { fulfilled?: (config: any) => unknown } | null
+type Interceptor = { fulfilled?: (config: any) => unknown } | null | undefined
 /** axios's `interceptors.request`, as much of it as `use` needs. */
 type Interceptors = {
   handlers?: Interceptor[]
-  use(f: (config: any) => any): number
+  use(...args: unknown[]): number
   eject(id: number): void
 }
+/** What runs after each of an axios instance's request interceptors: given the config, and its list before. */
+type Follow = (config: any, before: unknown) => void
+/** axios's request interceptor lists followed (see `use`), with what follows each interceptor there. */
+const following = new WeakMap<object, Set<Follow>>()
+/** The adapters' own request interceptors, which need no following. */
+const adapters = new WeakSet<object>()
 
 /**
  * What `guardConfig` returns: `(config, header?, record?)` readies a config; `sentWith` reads the
  * record; `use(interceptors, onRequest)` adds the adapter's request interceptor to axios's
- * `interceptors.request` and follows each one there before with the check; it returns what undoes both.
+ * `interceptors.request`, follows the others there, and returns what ejects it.
  */
 export type ConfigGuard<S> = ((config: Guarded, header?: string, record?: [S, unknown]) => void) & {
   sentWith(config: Guarded): [S, unknown] | undefined
@@ -97,7 +103,8 @@ export type ConfigGuard<S> = ((config: Guarded, header?: string, record?: [S, un
  * Given `sentTo` (the URL a config will be sent to) and the `header` put on a config, the header is
  * checked once more when axios transforms the request, after every request interceptor: one added
  * before the adapter's runs after it, and may point the request elsewhere (a `baseURL` per tenant).
- * The adapter adds its own through `use`, which checks after each of those too.
+ * The adapter adds its own through `use`: an interceptor there that replaces the config's
+ * `transformRequest` (and so the check) gets the check put back on the list it leaves.
  * The header is removed there if `allowed` refuses the URL and the header is one put on (one of the
  * last eight); one the app's own interceptor set since is left alone.
  *
@@ -131,12 +138,6 @@ export function guardConfig<S>(
   const recheck: Transform = function (data, headers) {
     if (!allowed(sentTo!(this)) && put.has(headers?.Authorization)) headers.delete('Authorization')
     return data
-  }
-  // After an interceptor, the headers may be plain (one that spread them): the key is the one put on.
-  const check = (config: any) => {
-    const headers = config?.headers
-    if (put.has(headers?.Authorization) && !allowed(sentTo!(config))) delete headers.Authorization
-    return config
   }
   // One symbol per guard: with two clients on one axios instance, each reads only its own records.
   const RECORD = Symbol()
@@ -173,6 +174,10 @@ export function guardConfig<S>(
       put.set(header, firstSent)
       if (put.size > 8) put.delete(put.keys().next().value)
     }
+    ready(config, record)
+  }
+  /** Puts the check first on the config's `transformRequest` list, and `record` on it. */
+  const ready = (config: Guarded, record?: [S, unknown]) => {
     let list = config.transformRequest
     // A config readied before (a replay, sent again) keeps its wrapper, in axios's copy of its list.
     if (!readied(list)) {
@@ -191,27 +196,49 @@ export function guardConfig<S>(
     }
     if (record) (list as List)[RECORD] = record
   }
-  // The check on the transform is gone where the interceptor that points the request elsewhere also
-  // replaces the config's `transformRequest`: each interceptor that runs after the adapter's is
-  // followed by it too. What one answers with a promise, once that settles.
+  // An interceptor that runs after the adapter's and replaces the config's `transformRequest` takes the
+  // check with it: the list it leaves gets the check back, and the record the list before held. Judged
+  // where axios transforms the request, on the URL the last interceptor left, as before.
+  const follow: Follow = (config, before) => {
+    if (put.has(config?.headers?.Authorization)) ready(config, readied(before) ? before[RECORD] : undefined)
+  }
   guard.use = (interceptors: object, onRequest: (config: any) => any) => {
-    const { handlers, use, eject } = interceptors as Interceptors
-    const undo: Array<() => void> = []
-    for (const h of handlers ?? []) {
-      const f = h?.fulfilled
-      if (!f) continue
-      const g = (h!.fulfilled = (config) => {
-        const next = f(config) as any
-        return typeof next?.then === 'function' ? next.then(check) : check(next)
-      })
-      undo.push(() => {
-        if (h!.fulfilled === g) h!.fulfilled = f
-      })
+    const m = interceptors as Interceptors
+    let follows = following.get(m)
+    if (!follows) {
+      // Each interceptor is wrapped once, for every guard on the list, so attaching and detaching in any
+      // order never wraps one twice. What one answers with a promise is followed once that settles.
+      const all = (follows = new Set())
+      following.set(m, all)
+      const wrap = (h: Interceptor) => {
+        const f = h?.fulfilled
+        if (!f || adapters.has(f)) return
+        h!.fulfilled = (config) => {
+          const before = config?.transformRequest
+          const after = (c: unknown) => {
+            for (const follow of all) follow(c, before)
+            return c
+          }
+          const next = f(config) as any
+          return typeof next?.then === 'function' ? next.then(after) : after(next)
+        }
+      }
+      m.handlers?.forEach(wrap)
+      // Those added later too: axios 1.21 with `transitional.legacyInterceptorReqResOrdering: false` runs
+      // them after the adapter's.
+      const { use } = m
+      m.use = function (this: Interceptors, ...args) {
+        const id = use.apply(this, args)
+        wrap(this.handlers?.[this.handlers.length - 1])
+        return id
+      }
     }
-    const id = use.call(interceptors, onRequest)
+    follows.add(follow)
+    adapters.add(onRequest)
+    const id = m.use(onRequest)
     return () => {
-      for (const u of undo) u()
-      eject.call(interceptors, id)
+      follows.delete(follow)
+      m.eject(id)
     }
   }
   guard.sentWith = ({ transformRequest: list, headers, data }: Guarded): [S, unknown] | undefined => {
@@ -235,13 +262,14 @@ export function createOriginMatcher(
 ): (url: string) => boolean {
   const list = Array.isArray(origins)
     ? origins.map((o) => {
-        // A RegExp without `g`/`y`, whose `test` is stateless.
-        if (o instanceof RegExp) return new RegExp(o.source, o.flags.replace(/[gy]/g, ''))
+        // A RegExp without `g`/`y`, whose `test` is stateless (also one of another realm: an iframe's).
+        if (typeof (o as RegExp)?.source === 'string')
+          return new RegExp((o as RegExp).source, `${(o as RegExp).flags}`.replace(/[gy]/g, ''))
         // A string, or a URL object. A `*` in the host is no wildcard there, and would match nothing.
         const origin = originOf(String(o))
         return origin && !origin.includes('*')
           ? origin
-          : bad(caller, `origins entry "${o}" is not an origin (write a pattern as a RegExp)`)
+          : bad(caller, `origins entry "${String(o)}" is not an origin (write a pattern as a RegExp)`)
       })
     : origins && typeof origins !== 'function'
       ? bad(caller, 'origins is an array or a function')

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { createAuthFetch, createOriginMatcher, type OriginRule } from '../src'
@@ -155,6 +156,19 @@ describe('createAuthFetch origins', () => {
       expect(() => createAuthFetch(client(), { origins: [entry as never] })).toThrow(
         /^\[latchkey\] createAuthFetch: origins entry ".*" is not an origin/,
       )
+  })
+
+  it("takes a RegExp made in another realm (an iframe's, a vm context's)", async () => {
+    const foreign = runInNewContext(String.raw`/^https:\/\/api\.example\.com$/g`) as RegExp
+    expect(foreign).not.toBeInstanceOf(RegExp)
+    const rows = [row(`${API}/v1/me`, true), row(`${API}/v1/again`, true), row('https://evil.com/', false)]
+    expect(await verdicts([foreign], rows)).toEqual(expected(rows))
+  })
+
+  it('names a Symbol entry in the same message', () => {
+    expect(() => createAuthFetch(client(), { origins: [Symbol('x') as never] })).toThrow(
+      '[latchkey] createAuthFetch: origins entry "Symbol(x)" is not an origin',
+    )
   })
 
   it('takes a URL object as an entry, for its origin', async () => {

@@ -248,11 +248,13 @@ describe('oauth2Refresh', () => {
 
   it('a refresh token quoted back encoded, as the form carried it or a URL would, passes none of it on', async () => {
     // A server that echoes the raw form parameter, or a URL holding the token, quotes it encoded.
-    const rt = 'rt+SECRET/Q7xK2s== (x)!'
+    const rt = 'rt+SECRET/Q7xK2s== (x)!~.*'
     const quoted = [
       encodeURIComponent(rt),
+      // URLSearchParams, as Java's URLEncoder, also encodes `!'()~` and leaves `*`.
       new URLSearchParams({ refresh_token: rt }).toString().slice('refresh_token='.length),
       encodeURIComponent(rt).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+      rt.replace('.', '%2E'),
     ]
     for (const q of quoted) {
       answer(400, { error: `invalid_grant:${q}`, error_description: `Invalid refresh token: ${q}.` })
@@ -265,6 +267,33 @@ describe('oauth2Refresh', () => {
         error_description: 'Invalid refresh token: [redacted].',
       })
     }
+  })
+
+  it('redacts the token alone: a `.` in it stands for a `.`, not any character', async () => {
+    // (A `.` matching anything made 24 of them take 0.1 s, each two more 4 to 5 times that.)
+    const rt = `${'a.'.repeat(24)}b`
+    const near = `${'aX'.repeat(24)}b ${'a.'.repeat(23)}ab`
+    answer(400, { error: 'invalid_grant', error_description: `${near} / ${rt}` })
+    const e = (await refresh(context(rt)).catch((x) => x)) as RefreshError
+    expect((e.cause as { error_description: string }).error_description).toBe(`${near} / [redacted]`)
+  })
+
+  it('an abort while the body is read rejects with the abort, also from a fetch that ignores the signal', async () => {
+    // That fetch's parser then fails on what it got, with a message that quotes it.
+    const controller = new AbortController()
+    const fetch = async () =>
+      ({
+        status: 200,
+        ok: true,
+        headers: new Headers(),
+        json: async () => {
+          controller.abort()
+          return JSON.parse('{"access_token":"at-SECRET')
+        },
+      }) as unknown as Response
+    const refresh = oauth2Refresh({ tokenEndpoint: endpoint, clientId: 'spa', fetch })
+    const e = await refresh({ ...context(), signal: controller.signal }).catch((x: unknown) => x)
+    expect(e).toBe(controller.signal.reason)
   })
 
   it('an abort while the body is read rejects with the abort, not as a body without JSON', async () => {

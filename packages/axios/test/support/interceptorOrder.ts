@@ -17,9 +17,19 @@ export function interceptorOrderSuite(version: string): void {
 
   /**
    * `own`: the app's interceptor also gives the request a `transformRequest` of its own; `later`: it
-   * answers with a promise.
+   * answers with a promise; `fifo`: it is added after attachAuth, on an instance that runs request
+   * interceptors in the order they were added (axios 1.21's `legacyInterceptorReqResOrdering: false`;
+   * older versions know no such option, and run it before attachAuth's).
    */
-  async function setup(own?: (data: unknown) => unknown, later?: boolean) {
+  async function setup({
+    own,
+    later,
+    fifo,
+  }: {
+    own?: (data: unknown) => unknown
+    later?: boolean | undefined
+    fifo?: boolean | undefined
+  } = {}) {
     const { default: axios, AxiosError } = await import('axios')
     expect(axios.VERSION).toBe(version)
     const { attachAuth } = await import('../../src/index')
@@ -47,14 +57,22 @@ export function interceptorOrderSuite(version: string): void {
       return response
     }
     let base = API
-    const api = axios.create({ adapter, baseURL: API })
+    const api = axios.create({
+      adapter,
+      baseURL: API,
+      ...(fifo &&
+        'legacyInterceptorReqResOrdering' in (axios.defaults.transitional ?? {}) && {
+          transitional: { legacyInterceptorReqResOrdering: false } as never,
+        }),
+    })
     const tenant = (c: InternalAxiosRequestConfig) => {
       c.baseURL = base
       if (own) c.transformRequest = own
       return c
     }
+    if (fifo) attachAuth(api, auth, { origins: [API] })
     api.interceptors.request.use(later ? async (c) => tenant(c) : tenant)
-    attachAuth(api, auth, { origins: [API] })
+    if (!fifo) attachAuth(api, auth, { origins: [API] })
     return { api, wire, answer, to: (next: string) => (base = next) }
   }
 
@@ -66,16 +84,48 @@ export function interceptorOrderSuite(version: string): void {
     expect(wire).toEqual([['https://tenant-b.example/items', null]])
   })
 
-  // The check after the interceptors is not only the one on the config's transformRequest, which the
-  // interceptor may replace; an async one too.
-  for (const async of [false, true])
-    it(`axios ${version}: a baseURL changed with the transformRequest replaced gets no token${async ? ' (async)' : ''}`, async () => {
-      const { api, wire, to, answer } = await setup((data) => data, async)
+  // The check sits on the config's transformRequest, which the interceptor may replace: the list it
+  // leaves gets the check back. An async interceptor too, and one added after attachAuth that runs after.
+  for (const [later, fifo] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])
+    it(`axios ${version}: a baseURL changed with the transformRequest replaced gets no token${later ? ' (async)' : ''}${fifo ? ' (added after attachAuth)' : ''}`, async () => {
+      const { api, wire, to, answer } = await setup({ own: (data) => data, later, fifo })
       to('https://tenant-b.example')
       answer()
       await api.get('/items')
       expect(wire).toEqual([['https://tenant-b.example/items', null]])
     })
+
+  it(`axios ${version}: a URL that another interceptor points elsewhere and a later one points back keeps the token`, async () => {
+    const { default: axios } = await import('axios')
+    const { attachAuth } = await import('../../src/index')
+    const auth = createAuthClient({ syncTabs: false })
+    clients.push(auth)
+    auth.setTokens({ accessToken: fresh(), refreshToken: 'r' })
+    const wire: Array<[string, unknown]> = []
+    const adapter = async (c: InternalAxiosRequestConfig) => {
+      wire.push([new URL(String(c.url), c.baseURL).href, c.headers.get('Authorization') ?? null])
+      return { data: null, status: 200, statusText: '', headers: {}, config: c }
+    }
+    const api = axios.create({ adapter, baseURL: API })
+    // Added first, runs last: the internal alias back to the API.
+    api.interceptors.request.use((c) => {
+      if (c.baseURL === 'https://api.internal') c.baseURL = API
+      c.transformRequest = [(data: unknown) => data]
+      return c
+    })
+    api.interceptors.request.use((c) => {
+      c.baseURL = 'https://api.internal'
+      return c
+    })
+    attachAuth(api, auth, { origins: [API] })
+    await api.get('/items')
+    expect(wire).toEqual([[`${API}/items`, expect.stringMatching(/^Bearer /)]])
+  })
 
   it(`axios ${version}: a baseURL changed between the send and the 401 replay gets no new token`, async () => {
     const { api, wire, to, answer } = await setup()
