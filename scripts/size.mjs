@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 11990],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12078],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    11997,
+    12086,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13406],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13496],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

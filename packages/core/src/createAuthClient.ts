@@ -40,23 +40,29 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   // ---- start-up ----
   const unavailable = (cause: unknown) => k.report(k.fallBack(cause))
   let ready: Promise<unknown> = Promise.resolve()
+  // Garbage found in storage and removed, once that landed: the tabs that hold a session write it back,
+  // as that is no sign-out (see tabFollower). Told once the channel is open.
+  const cleaned = (removal: unknown) =>
+    removal && Promise.resolve(removal).then(() => k.destroyed || k.sync?.post(2))
+  let removal: unknown
   try {
     const raw = k.storage?.get(k.key) ?? null
     if ((k.later = isPromise(raw)))
       ready = raw.then((read) => {
         // `undefined` (idb-keyval's answer for a missing key) is no entry, as for a sync storage.
         const r = read ?? null
-        k.load(r)
+        cleaned(k.load(r))
         // Storage may have changed while it was read (a sign-out in another tab, whose news came before
         // there was a session here to end): read again once, unless this tab has changed it since (a
         // setTokens() before the read ended, or a corrupt entry removed).
         if (k.lastRaw === r) k.reread()
       }, unavailable)
-    else k.load(raw)
+    else removal = k.load(raw)
   } catch (cause) {
     unavailable(cause)
   }
   const stopSubscription = k.follow()
+  cleaned(removal)
   // Events held while the client was created (errors, expired) go out after a microtask, so listeners
   // attached right after creation get them.
   ready = ready.then(() => {

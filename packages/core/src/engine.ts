@@ -144,7 +144,8 @@ export interface Engine {
   entry(raw?: Stored): Session | undefined
   reread(follow?: (raw: Stored) => void): void
   over(raw: Stored, store: () => unknown, unreadable?: boolean): void
-  load(raw: string | null): void
+  /** Takes what storage held at start-up. Truthy when that was garbage it removed (a promise: the removal). */
+  load(raw: string | null): unknown
 
   // ---- tabFollower.ts ----
   relink(): void

@@ -151,7 +151,7 @@ export function entryStore(k: Engine): void {
       // Corrupt or tampered: start signed out (committed before it is told), and remove it, unless a
       // listener told of it has stored a session since.
       k.report(e as AuthError)
-      if (k.lastRaw === raw) write(null)
+      if (k.lastRaw === raw) return write(null) ?? true
     }
   }
 }

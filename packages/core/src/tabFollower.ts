@@ -56,13 +56,14 @@ export function tabFollower(k: Engine): void {
 
   /**
    * A message from another tab (see `Message`): `0` asks for the session held here, `1` is a user's logout
-   * there (which outranks a login() still pending here, as one made here would), then the sign-ins a
-   * logout ended, a failure, or news of an entry stored or removed.
+   * there (which outranks a login() still pending here, as one made here would), `2` garbage it removed,
+   * then the sign-ins a logout ended, a failure, or news of an entry stored or removed.
    */
   const onMessage = (raw: Message) => {
     if (raw === 0) {
       if (k.session) k.sync!.post(k.lastRaw)
     } else if (raw === 1) k.logins++
+    else if (raw === 2) keep()
     else if (Array.isArray(raw) && raw[0] !== -1) {
       if (raw[0]) k.heard(raw as Failure)
       // The sign-ins a logout there ended: news of one that comes later (from a third tab, slower)
@@ -188,6 +189,20 @@ export function tabFollower(k: Engine): void {
    * since, told late).
    */
   const passed = (raw: string, stored: Stored) => stored !== undefined && stored !== raw
+
+  /**
+   * Garbage another tab found as it started, over an entry this one had not seen replaced (a cookie, which
+   * has no change events; a script of this tab, which makes no storage event here), and removed: no
+   * sign-out, which names what it removed. The session held here is written back where storage, read at
+   * once, holds none (or the garbage still), and told: a reload there would take it, and that tab does.
+   */
+  const keep = () => {
+    const stored = k.readNow()
+    if (k.session && stored !== undefined && stored !== k.lastRaw && !k.entry(stored)) {
+      k.write(k.lastRaw)
+      k.sync?.post(k.lastRaw)
+    }
+  }
 
   /** Garbage from another script: keeps the session held, writes it back, and reports the garbage. */
   const refuse = (e: unknown) => {
@@ -340,6 +355,9 @@ export function tabFollower(k: Engine): void {
             // A removal reported while storage still holds this tab's entry is old news: a logout and a
             // sign-in in quick succession there, whose messages (faster than storage events in Chromium)
             // came first. So is one of another entry than the one held (the value it replaced, when told).
+            // Garbage removed (another tab's start-up, which says so on the channel, or a script): no
+            // sign-out, which names what it removed. Nor is this tab's entry there now.
+            else if (old && !k.entry(old)) k.confirmed = null
             else if (removes(old ? k.entry(old) : undefined))
               k.reread((now) => {
                 if (now === k.lastRaw) k.confirmed = now

@@ -32,9 +32,10 @@ export type Ended = [0, ...ids: unknown[]]
 export type Removal = [-1, g: number, id?: unknown]
 /**
  * What tabs tell each other: a stored entry or its removal (`null` from versions before removals were
- * named), `0` (ask), `1` (a user's logout), the sign-ins it ended, a failure.
+ * named), `0` (ask), `1` (a user's logout), `2` (garbage found at start-up removed: no sign-out; versions
+ * before this one drop it), the sign-ins a logout ended, a failure.
  */
-export type Message = string | null | 0 | 1 | Ended | Removal | Failure
+export type Message = string | null | 0 | 1 | 2 | Ended | Removal | Failure
 
 export interface TabSync {
   /** Tells other tabs about a new stored entry (or its removal); `0` asks them for theirs. */
@@ -86,6 +87,7 @@ export function createTabSync(
         (data === null && !(named && named--)) ||
         data === 0 ||
         data === 1 ||
+        data === 2 ||
         (Array.isArray(data) && (data[0] >= 0 || (data[0] === -1 && ++named)))
       )
         onMessage(data)

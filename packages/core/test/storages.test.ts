@@ -225,6 +225,41 @@ describe('web storage faults', () => {
     },
   )
 
+  it.each([
+    ['localStorage', (v: string) => localStorage.setItem('seen', v), () => localStorage.getItem('seen')],
+    [
+      'cookie',
+      (v: string) => {
+        document.cookie = `seen=${v}; Path=/`
+      },
+      () => decodeURIComponent(document.cookie.replace(/^(?:.*; )?seen=([^;]*).*$/, '$1')),
+    ],
+  ] as const)(
+    '%s: a new tab that removes garbage the open tab has not seen signs nobody out; both keep the session',
+    async (storage, put, held) => {
+      // Two clients in one window stand in for two tabs: they share storage and a BroadcastChannel name.
+      const one = createAuthClient({ storage, storageKey: 'seen' })
+      const t = token(600, { sub: 'alice' })
+      one.setTokens({ accessToken: t, refreshToken: 'rt-0' })
+      const events: string[] = []
+      one.on('logout', (e) => events.push(`one: logout ${e.reason}`))
+      // Written by a script of tab one: no storage event there (a cookie has none anywhere).
+      put('garbage')
+      const two = createAuthClient({ storage, storageKey: 'seen' })
+      two.on('login', () => events.push('two: login'))
+      expect(two.getState()).toMatchObject({ status: 'unauthenticated', error: { code: 'storage_corrupt' } })
+      await vi.waitFor(() => expect(two.getState().accessToken).toBe(t))
+      // Tab one wakes up and reads storage: its session is there, written back.
+      window.dispatchEvent(new Event('focus'))
+      await flush()
+      expect(one.getState()).toMatchObject({ status: 'authenticated', accessToken: t, error: null })
+      expect(events).toEqual(['two: login'])
+      expect(JSON.parse(held()!)).toMatchObject({ at: t, rt: 'rt-0' })
+      one.destroy()
+      two.destroy()
+    },
+  )
+
   it('a listener told of that garbage signs out: the refresh spends nothing and nothing comes back', async () => {
     const refresh = vi.fn(async () => ({ accessToken: token(600), refreshToken: 'rt-1' }))
     const auth = createAuthClient({ storage: 'localStorage', storageKey: 'mine', refresh })
