@@ -278,41 +278,35 @@ describe('oauth2Refresh', () => {
     expect((e.cause as { error_description: string }).error_description).toBe(`${near} / [redacted]`)
   })
 
-  it('an abort while the body is read rejects with the abort, also from a fetch that ignores the signal', async () => {
-    // That fetch's parser then fails on what it got, with a message that quotes it.
-    const controller = new AbortController()
-    const fetch = async () =>
-      ({
-        status: 200,
-        ok: true,
-        headers: new Headers(),
-        json: async () => {
-          controller.abort()
-          return JSON.parse('{"access_token":"at-SECRET')
-        },
-      }) as unknown as Response
-    const refresh = oauth2Refresh({ tokenEndpoint: endpoint, clientId: 'spa', fetch })
-    const e = await refresh({ ...context(), signal: controller.signal }).catch((x: unknown) => x)
-    expect(e).toBe(controller.signal.reason)
-  })
-
-  it('an abort while the body is read rejects with the abort, not as a body without JSON', async () => {
-    const controller = new AbortController()
-    const fetch = async () =>
-      ({
-        status: 400,
-        ok: false,
-        headers: new Headers(),
-        json: async () => {
-          controller.abort()
-          throw controller.signal.reason
-        },
-      }) as unknown as Response
-    const refresh = oauth2Refresh({ tokenEndpoint: endpoint, clientId: 'spa', fetch })
-    const e = await refresh({ ...context(), signal: controller.signal }).catch((x: unknown) => x)
-    expect(e).toBe(controller.signal.reason)
-    expect(e).toMatchObject({ name: 'AbortError' })
-  })
+  // A fetch that honours the signal rejects the body read with the abort; one that ignores it hands
+  // its parser what it got, which fails with a message that quotes it.
+  it.each([
+    ['a fetch that honours the signal', 400, (signal: AbortSignal) => Promise.reject(signal.reason)],
+    [
+      'a fetch that ignores it',
+      200,
+      () => Promise.resolve().then(() => JSON.parse('{"access_token":"at-SECRET')),
+    ],
+  ])(
+    'an abort while the body is read rejects with the abort, not a body without JSON: %s',
+    async (_, status, read) => {
+      const controller = new AbortController()
+      const fetch = async () =>
+        ({
+          status,
+          ok: status < 300,
+          headers: new Headers(),
+          json: () => {
+            controller.abort()
+            return read(controller.signal)
+          },
+        }) as unknown as Response
+      const refresh = oauth2Refresh({ tokenEndpoint: endpoint, clientId: 'spa', fetch })
+      const e = await refresh({ ...context(), signal: controller.signal }).catch((x: unknown) => x)
+      expect(e).toBe(controller.signal.reason)
+      expect(e).toMatchObject({ name: 'AbortError' })
+    },
+  )
 
   it('a body that is not JSON leaves no trace of itself in the error (it may hold a token)', async () => {
     for (const body of ['at-Q7xK2s', '{"access_token":opaqueSECRET}']) {
