@@ -74,11 +74,11 @@ it('a stuck lock two tabs wait for is taken over by one of them: the refresh tok
   const tabs: Page[] = []
   for (const [title, refreshTimeout, hang] of [
     ['a', 3_600_000, true], // A's refresh neither returns nor times out: it keeps the lock
-    // B and C wait for the lock at most 8 s + 5 s. The one that takes over must get its answer within
-    // its own 8 s, or it times out and the other spends the token again: under CI load, 3 s was too
-    // short for the checks below to see both decisions and release the answers.
-    ['b', 8_000, false],
-    ['c', 8_000, false],
+    // B and C wait for the lock at most 15 s + 5 s. The one that takes over must get its answer within
+    // its own 15 s, or it times out and the other spends the token again: under CI load, 3 s and then
+    // 8 s were too short for the checks below to see both decisions and release the answers.
+    ['b', 15_000, false],
+    ['c', 15_000, false],
   ] as const) {
     const page = await context.newPage()
     page.on('pageerror', (e) => pageErrors.push(`${title}: ${e}`))
@@ -110,8 +110,8 @@ it('a stuck lock two tabs wait for is taken over by one of them: the refresh tok
       const tab = window as unknown as Tab
       tab.pending = tab.auth.refresh().catch((e: { code: string }) => e.code)
     })
-  // Both waits run out (about 13 s) while the refresh endpoint holds its answers back.
-  await expect.poll(async () => (await decided(b)) && (await decided(c)), { timeout: 40_000 }).toBe(true)
+  // Both waits run out (about 20 s) while the refresh endpoint holds its answers back.
+  await expect.poll(async () => (await decided(b)) && (await decided(c)), { timeout: 60_000 }).toBe(true)
   const spentBeforeAnswers = [...spends]
   for (const answer of release.splice(0)) answer()
   const results = [
@@ -146,4 +146,4 @@ it('a stuck lock two tabs wait for is taken over by one of them: the refresh tok
   // The tab that took over spent the token; the other adopted its result without a spend.
   expect(spends, diagnostics).toHaveLength(1)
   await context.close()
-})
+}, 120_000)
