@@ -76,8 +76,9 @@ export function createAuthPlugin<C = RegisteredClaims, Credentials = RegisteredC
   return {
     install(app: App) {
       // One ref per field over one snapshot: a component reading `status` re-renders only when `status`
-      // changes (a computed per field would notify on every change in Vue 3.3), and every read, also
-      // a sync watcher's in the middle of an update, sees the same snapshot.
+      // changes (a computed per field would notify on every change in Vue 3.3), and every read of a field,
+      // also a sync watcher's in the middle of an update, sees the same snapshot. Not a computed of the
+      // app's over a field that is yet to be triggered there: it keeps its value until that trigger.
       let snapshot: AuthState<C> = ssr ? (serverState ?? loadingState) : client.getState()
       const changed: Record<string, () => void> = {}
       const fields: Record<string, Ref<unknown>> = {}
@@ -110,9 +111,11 @@ export function createAuthPlugin<C = RegisteredClaims, Credentials = RegisteredC
         // that matched. A server render never mounts, so it never subscribes.
         const mount = app.mount
         app.mount = (...args) => {
-          const vm = mount(...args)
           // Nothing mounted (no such element, mounted already): nothing to follow, nothing to stop later.
-          if (vm) follow()
+          // Told by the container Vue keeps, not by what mount() returns: null for a functional root.
+          const mounted = app._container
+          const vm = mount(...args)
+          if (!mounted && app._container) follow()
           return vm
         }
       } else follow()

@@ -76,6 +76,23 @@ describe('createAuthPlugin({ ssr: true })', () => {
     expect(el.textContent).toBe('Sign in')
   })
 
+  it('follows the browser client after hydrating a functional root, whose mount() returns null', async () => {
+    const Root = () => h(Page)
+    const html = await renderToString(createSSRApp(Root).use(createAuthPlugin(client(), { ssr: true })))
+    const auth = returningUser()
+    const el = document.createElement('div')
+    el.innerHTML = html
+    document.body.append(el)
+    const app = createSSRApp(Root).use(createAuthPlugin(auth, { ssr: true }))
+    apps.push(app)
+    expect(app.mount(el)).toBe(null)
+    await nextTick()
+    expect(el.textContent).toBe('Signed in as ada')
+    await auth.logout()
+    await nextTick()
+    expect(el.textContent).toBe('Sign in')
+  })
+
   it('hydrates without mismatch when the same serverState is given on both sides', async () => {
     const token = makeToken({ sub: 'ada' })
     const server = client()
