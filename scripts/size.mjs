@@ -26,9 +26,9 @@ export const LATCHKEY = [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12086,
+    12084,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13496],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13516],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -1,6 +1,5 @@
 import {
   type AuthClient,
-  copyBody,
   createOriginMatcher,
   createTokenRenewer,
   crossedOrigin,
@@ -66,8 +65,8 @@ export function attachAuth(
   // A predicate may look at the path; origin lists need only the origin.
   const originOnly = typeof options.origins !== 'function'
   // Checks the URL again after the request interceptors added before this one, which run after it, and
-  // keeps what a request was sent with for its 401: the token, and the body as the request interceptors
-  // left it (before axios's `transformRequest` rewrote it).
+  // keeps what a request was sent with for its 401: the token, and the body as the last request
+  // interceptor left it (before axios's `transformRequest` rewrote it).
   const guard = guardConfig<SentToken>(allowed, (config: Config) => fullPath(config, originOnly))
 
   /** Puts the token on the request and remembers which one it was, for a 401. */
@@ -77,9 +76,8 @@ export function attachAuth(
       const header = (config.headers.Authorization = `Bearer ${sent.token}`)
       // Authorization stays out of a failed request's `error.toJSON()`, in Node off a redirect to an
       // origin that may not have it, and off a URL that a later interceptor changed to such an origin.
-      // For the replay (none without retryOn401), a copy of the body: the app may reuse its
-      // URLSearchParams, FormData or buffer meanwhile.
-      guard(config, header, retryOn401 ? [sent, copyBody(config.data, true)] : undefined)
+      // For the replay (none without retryOn401), the token sent, and a copy of the body as sent.
+      guard(config, header, retryOn401 ? [sent] : undefined)
     }
     return config
   }
@@ -87,20 +85,16 @@ export function attachAuth(
   const onRequest = (config: Config): Config | Promise<Config> => {
     // Another interceptor may have left plain headers behind; `from` returns an AxiosHeaders as it is.
     const headers = (config.headers = AxiosHeaders.from(config.headers))
-    // Our replay carries the token replay() set: checked again once the request interceptors have run
-    // (guardConfig), as one of them (or a URL object changed since) may send it elsewhere now. Another
-    // attachAuth's replay (another client's, on the same instance) carries its token, which the checks
-    // below leave alone.
-    if (config._latchkeyRetry === allowed) {
-      guard(config, headers.get('Authorization') as string)
-      return config
-    }
     // Left as it is: a request with the caller's credentials (`auth`, or an Authorization header under
     // any spelling axios would send, padded with spaces as axios trims, also one set to `null`/`false`
-    // to remove it), or to an origin that may not have the token.
+    // to remove it; `undefined` is unset there), or to an origin that may not have the token. A config
+    // sent again (by axios-retry) with the token carries it: the check where axios transforms it looks
+    // at its URL.
     if (
       config.auth ||
-      Object.keys(headers).some((name) => /^\s*authorization\s*$/i.test(name)) ||
+      Object.keys(headers).some(
+        (name) => headers[name] !== undefined && /^\s*authorization\s*$/i.test(name),
+      ) ||
       !allowed(fullPath(config, originOnly))
     )
       return config
@@ -144,14 +138,15 @@ export function attachAuth(
     // interceptor may set `auth` instead: axios's browser adapters (xhr, fetch) then send Basic in
     // place of the header, which stays in the config as it was. A response interceptor added before this
     // one may have left plain headers behind, as a request interceptor may (see onRequest).
+    const header = sent && `Bearer ${sent.token}`
     if (
-      sent &&
+      header &&
       !config.auth &&
       response?.status === 401 &&
-      (config.headers = AxiosHeaders.from(config.headers)).get('Authorization') === `Bearer ${sent.token}` &&
+      (config.headers = AxiosHeaders.from(config.headers)).get('Authorization') === header &&
       !isOneShot(data) &&
       (request?.getHeader
-        ? request.getHeader('Authorization') === `Bearer ${sent.token}`
+        ? request.getHeader('Authorization') === header
         : !crossedOrigin(request?.responseURL, fullPath(config)))
     ) {
       const next = await tokens.renew(sent, config.signal as AbortSignal).catch(() => {
@@ -166,11 +161,15 @@ export function attachAuth(
         // axios transforms the body again on the replay: start from the body as it was first sent.
         config.data = data
         // axios made the headers an AxiosHeaders; the token's key is the one attach() wrote.
-        config.headers.Authorization = `Bearer ${next}`
-        // Not instance.request: its response interceptors would run twice on the replay (once inside,
-        // once in the chain this handler belongs to). The request interceptors run again, as before.
+        // The length Node's adapter wrote for the first body: a transform may make the next one longer.
+        config.headers.delete('Content-Length')
+        guard(config, (config.headers.Authorization = `Bearer ${next}`))
+        // The same request, with the next token: the config carries what the request interceptors did
+        // (run again, they would prefix a URL twice, or encode a body they encoded already), and the
+        // check where axios transforms it looks at the URL again. Not instance.request: its response
+        // interceptors would run twice on the replay (once inside, once in the chain this handler
+        // belongs to).
         const axios = new Axios(instance.defaults as AxiosRequestConfig)
-        axios.interceptors.request = instance.interceptors.request
         // Those added before this one: on the replay's answer they run here, as they did on the first.
         ;(axios.interceptors.response as unknown as Handlers).handlers = (
           instance.interceptors.response as unknown as Handlers

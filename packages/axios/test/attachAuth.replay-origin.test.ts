@@ -5,9 +5,8 @@ import { liveToken as fresh, waitingClient } from '../../core/test/support/clien
 import { attachAuth } from '../src'
 
 /**
- * The 401 replay goes through the request interceptors again, and its URL is checked again there:
- * anything that changed where it goes since the first send (a reused URL object, an app interceptor
- * that picks the baseURL per request) gets no token if it now points elsewhere.
+ * Where the token goes out later than the call, the URL is checked again: a reused URL object changed
+ * before the 401 replay, an app interceptor that picks the baseURL per request.
  */
 const API = 'https://api.example.com'
 const clients: AuthClient[] = []

@@ -70,6 +70,50 @@ describe('the replay on axios versions inside the peer range (^1.2.0)', () => {
   })
 })
 
+describe('the replay sends the request as first sent (API.md: "the same method, headers and body")', () => {
+  // The app's request interceptors are not run again: they did their work on the config it replays.
+  const interceptors = (api: ReturnType<typeof axios.create>) => {
+    const runs: string[] = []
+    // Added before attachAuth, it runs after it (axios runs request interceptors last-added first).
+    api.interceptors.request.use((c) => {
+      runs.push('prefix')
+      c.url = `/v2${c.url}`
+      return c
+    })
+    return runs
+  }
+
+  it('a URL an interceptor prefixed, and a body one encoded (added after attachAuth, run before)', async () => {
+    const { api, refresh } = setup({ refused: true })
+    const runs = interceptors(api)
+    api.interceptors.request.use((c) => {
+      runs.push('encode')
+      c.data = JSON.stringify({ envelope: c.data })
+      return c
+    })
+    const res = await api.post('/items', { a: 1 }).catch((e: AxiosError) => e.response!)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(res.status).toBe(200)
+    expect(runs).toEqual(['encode', 'prefix'])
+    expect(hits.map((h) => [h.url, h.text, h.headers['content-length']])).toEqual(
+      Array(2).fill(['/v2/items', '{"envelope":{"a":1}}', '20']),
+    )
+  })
+
+  it('a body a transform makes longer on the replay is sent whole: the first length is not kept', async () => {
+    const { api } = setup({ refused: true })
+    let sends = 0
+    const res = await api
+      .post('/items', 'x', { transformRequest: (data: string) => data.repeat(++sends * 10) })
+      .catch((e: AxiosError) => e.response!)
+    expect(res.status).toBe(200)
+    expect(hits.map((h) => [h.text.length, h.headers['content-length']])).toEqual([
+      [10, '10'],
+      [20, '20'],
+    ])
+  })
+})
+
 describe('replayed bodies', () => {
   it('replays a Node Buffer body byte for byte, and nothing else from the process memory', async () => {
     const { api, refresh } = setup({ refused: true })
@@ -89,31 +133,21 @@ describe('replayed bodies', () => {
 })
 
 describe('the token the replay carries', () => {
-  it("never carries another user's token: a sign-in as bob while the replay is on its way", async () => {
-    const { api, auth, refresh } = setup({ refused: true })
-    let replaying!: () => void
-    const replayStarted = new Promise<void>((r) => (replaying = r))
-    let proceed!: () => void
-    const proceedGate = new Promise<void>((r) => (proceed = r))
+  it("never carries another user's token: a sign-in as bob while alice's refresh is on its way", async () => {
+    const { api, auth, refresh, release } = setup({ refused: true, gated: true })
     // An app interceptor added after attachAuth runs before it and awaits something (a CSRF token, say).
-    api.interceptors.request.use(async (config) => {
-      if ((config as { _latchkeyRetry?: boolean })._latchkeyRetry) {
-        replaying()
-        await proceedGate
-      }
-      return config
-    })
+    api.interceptors.request.use(async (config) => config)
     const pending = api.get('/transfer').catch((e: AxiosError) => e.response!)
-    await replayStarted
-    expect(refresh).toHaveBeenCalledTimes(1)
+    await vi.waitUntil(() => refresh.mock.calls.length === 1)
     // Meanwhile alice signs out and bob signs in on this device.
     const bob = liveToken('bob')
     valid.add(bob)
     await auth.logout()
     auth.setTokens({ accessToken: bob, refreshToken: 'rb' })
-    proceed()
-    await pending
+    release()
     // The request was alice's: the renewer replays a 401 only within the same session and user.
+    expect((await pending).status).toBe(401)
+    expect(hits.map((h) => h.url)).toEqual(['/transfer'])
     expect(hits.map((h) => h.authorization)).not.toContain(`Bearer ${bob}`)
   })
 })

@@ -163,6 +163,11 @@ const headers: Row[] = (
       { headers: { Authorization: false } },
       'not attached',
     ],
+    [
+      '{ Authorization: undefined } (axios: not set, sends none)',
+      { headers: { Authorization: undefined } },
+      'attached',
+    ],
     ['{ "Proxy-Authorization": "Basic x" }', { headers: { 'Proxy-Authorization': 'Basic x' } }, 'attached'],
     ['a signal-like without addEventListener', { signal: { aborted: false } as never }, 'attached'],
     ['an already-aborted AbortSignal', { signal: AbortSignal.abort() }, 'canceled'],

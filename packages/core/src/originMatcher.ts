@@ -1,3 +1,5 @@
+import { copyBody } from './tokenRenewer'
+
 /** Which origins get the token: origin strings, RegExps tested against the origin, or a predicate. */
 export type OriginRule = Array<string | RegExp> | ((url: URL) => boolean)
 
@@ -87,8 +89,8 @@ const adapters = new WeakSet<object>()
  * record; `use(interceptors, onRequest)` adds the adapter's request interceptor to axios's
  * `interceptors.request`, follows the others there, and returns what ejects it.
  */
-export type ConfigGuard<S> = ((config: Guarded, header?: string, record?: [S, unknown]) => void) & {
-  sentWith(config: Guarded): [S, unknown] | undefined
+export type ConfigGuard<S> = ((config: Guarded, header?: string, record?: [S, unknown?]) => void) & {
+  sentWith(config: Guarded): [S, unknown?] | undefined
   use(interceptors: object, onRequest: (config: any) => any): () => void
 }
 
@@ -108,8 +110,9 @@ export type ConfigGuard<S> = ((config: Guarded, header?: string, record?: [S, un
  * The header is removed there if `allowed` refuses the URL and the header is one put on (one of the
  * last eight); one the app's own interceptor set since is left alone.
  *
- * A `record` (what the request was sent with, and its body) is kept for a replay on the config's own
- * `transformRequest` list, not on the config: axios's config is a dictionary that axios adds a key to
+ * A `record` (what the request was sent with) is kept for a replay on the config's own `transformRequest`
+ * list, with the body as it was sent: as the last request interceptor left it, read by the check (axios's
+ * own transforms come next). Not on the config: axios's config is a dictionary that axios adds a key to
  * and deletes again for every response, and a default config with one key more than `redact` and
  * `beforeRedirect` outgrew its table there, which V8 then doubled and rehashed on every request: 3 to
  * 4% of a request (bench/overhead.mjs). `sentWith(config)` reads it back; for a config sent again
@@ -137,11 +140,14 @@ export function guardConfig<S>(
   let recorded = false
   const recheck: Transform = function (data, headers) {
     if (!allowed(sentTo!(this)) && put.has(headers?.Authorization)) headers.delete('Authorization')
+    // A copy: the app may reuse its URLSearchParams, FormData or buffer meanwhile.
+    const record = (this.transformRequest as List)[RECORD]
+    if (record && record.length < 2) record[1] = copyBody(data, true)
     return data
   }
   // One symbol per guard: with two clients on one axios instance, each reads only its own records.
   const RECORD = Symbol()
-  type List = unknown[] & { [RECORD]?: [S, unknown] }
+  type List = unknown[] & { [RECORD]?: [S, unknown?] }
   // recheck takes the place of the first transform, calling it: axios normalizes the headers before
   // each transform it calls, which made one more in the list cost attachAuth 5% of a request. axios
   // gives each request a copy of its defaults' list, so the wrapper is made once per first transform,
@@ -154,7 +160,7 @@ export function guardConfig<S>(
   /** A list this guard made, or axios's copy of one (a config readied before, sent again). */
   const readied = (list: unknown): list is List =>
     Array.isArray(list) && !!list[0] && (list[0] === outer || (list[0] !== from && made.has(list[0])))
-  const guard = (config: Guarded, header?: string, record?: [S, unknown]) => {
+  const guard = (config: Guarded, header?: string, record?: [S, unknown?]) => {
     const next = config.beforeRedirect
     const redact = Array.isArray(config.redact) ? config.redact : []
     if (!redact.includes('Authorization')) config.redact = [...redact, 'Authorization']
@@ -177,7 +183,7 @@ export function guardConfig<S>(
     ready(config, record)
   }
   /** Puts the check first on the config's `transformRequest` list, and `record` on it. */
-  const ready = (config: Guarded, record?: [S, unknown]) => {
+  const ready = (config: Guarded, record?: [S, unknown?]) => {
     let list = config.transformRequest
     // A config readied before (a replay, sent again) keeps its wrapper, in axios's copy of its list.
     if (!readied(list)) {
@@ -241,7 +247,7 @@ export function guardConfig<S>(
       m.eject(id)
     }
   }
-  guard.sentWith = ({ transformRequest: list, headers, data }: Guarded): [S, unknown] | undefined => {
+  guard.sentWith = ({ transformRequest: list, headers, data }: Guarded): [S, unknown?] | undefined => {
     if (!readied(list)) return
     const sent = put.get(headers?.Authorization)
     return list[RECORD] ?? (sent === undefined ? undefined : [sent, data])
