@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12078],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12106],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12084,
+    12113,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13516],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13547],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -86,16 +86,16 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   /** Stores tokens given here (setTokens, login); the ones held already change nothing. */
   function take(tokens: Parameters<AuthClient['setTokens']>[0]): boolean {
     if (k.destroyed) throw destroyedError()
-    const next = createSession(tokens, k.now(), null, k.nextGeneration())
+    let next = createSession(tokens, k.now(), null, k.nextGeneration())
     const { session } = k
-    // The same tokens again (an app mirroring its own store): a refresh in flight goes on, and a JWT's
-    // expiry stays as first measured. (Given an expiresIn, a token without exp claim is set anew.)
-    if (
-      next.at === session?.at &&
-      next.rt === session.rt &&
-      (next.claims?.exp !== undefined || next.exp === session.exp)
-    )
-      return false
+    const held = next.at === session?.at
+    // The JWT held, set again: its expiry stays as first measured (measuring its skew again would
+    // stretch it past exp), and its claims stay the object decoded once.
+    if (held && next.claims?.exp !== undefined)
+      next = { ...next, claims: session.claims, skew: session.skew, exp: session.exp, life: session.life }
+    // The same tokens again (an app mirroring its own store): a refresh in flight goes on. (Given an
+    // expiresIn, a token without exp claim is set anew.)
+    if (held && next.rt === session.rt && next.exp === session.exp) return false
     // The same user's tokens (a JWT's sub; else the same token) are no new session for the 401 rules,
     // here or (keeping the sign-in's id) in the other tabs.
     const same = (next.claims?.sub ?? next.at) === (session?.claims?.sub ?? session?.at)

@@ -48,7 +48,8 @@ export function decodeToken(token: unknown, expiresIn?: unknown): JwtClaims | nu
   if (token.includes('.')) {
     if (!JWT.test(token)) bad('not three base64url segments')
     part(token, true)
-    claims = part(token, false)
+    // Frozen: the state hands them out, and the same-user rules read them.
+    claims = Object.freeze(part(token, false))
     for (const name of ['exp', 'iat', 'nbf']) seconds(name, claims[name])
     // `expiresIn` is used only without `exp`: then, and only then, it must be valid.
     if (claims.exp !== undefined) return claims

@@ -432,6 +432,34 @@ describe('contract: tokens', () => {
     // Issuer clock 1 h behind: expiresAt = exp·1000 + skew = T0 + 300 s.
     expect(auth.setTokens({ accessToken: t }).expiresAt).toBe(T0 + 300_000)
   })
+
+  // "authenticated: there is an access token that has not expired"; claims "decoded once per token".
+  type Client = ReturnType<typeof createAuthClient>
+  it.each([
+    [
+      'with another refresh token',
+      (c: Client, at: string) => c.setTokens({ accessToken: at, refreshToken: 'r2' }),
+    ],
+    ['without its refresh token', (c: Client, at: string) => c.setTokens({ accessToken: at })],
+    ['from login(), without its refresh token', (c: Client) => c.login({})],
+  ])('the JWT held, set again later %s: its skew is not measured again', async (_, again) => {
+    const at = token(300)
+    const client = createAuthClient({ login: async () => ({ accessToken: at }) })
+    const first = client.setTokens({ accessToken: at, refreshToken: 'rt-1' })
+    const changes = vi.fn()
+    client.on('change', changes)
+    await vi.advanceTimersByTimeAsync(200_000)
+    await again(client, at)
+    const state = client.getState()
+    expect({ expiresAt: state.expiresAt, sameClaims: state.claims === first.claims }).toEqual({
+      expiresAt: T0 + 300_000,
+      sameClaims: true,
+    })
+    expect(changes).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(200_000)
+    expect(client.getState()).toMatchObject({ status: 'unauthenticated', accessToken: null })
+    client.destroy()
+  })
 })
 
 describe('contract: state', () => {

@@ -25,6 +25,13 @@ describe('createAuthClient', () => {
     expect(Object.isFrozen(auth.getState())).toBe(true)
   })
 
+  it("freezes the claims too: they are the session's own, which the same-user rules read", () => {
+    const auth = createAuthClient()
+    const { claims } = auth.setTokens({ accessToken: token(300, { sub: 'alice' }) })
+    expect(Object.isFrozen(claims)).toBe(true)
+    auth.destroy()
+  })
+
   it('types claims from the generic', () => {
     const auth = createAuthClient<{ sub: string; roles: string[] }>()
     expectTypeOf(auth.getState().claims).toEqualTypeOf<{ sub: string; roles: string[] } | null>()
