@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12106],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12148],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12113,
+    12155,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13547],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13589],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -107,7 +107,9 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     await guard()
     const s = k.session
     if (!s) return null
-    if (fresh(s, minValidity)) return s.at
+    // Also the held token a refresh got back (its lifetime set to 0): the server wants no other before
+    // its expiry, and asking again costs a call per caller.
+    if (fresh(s, minValidity) || (s.life === 0 && k.live(s))) return s.at
     if (k.inflight || (k.canRefresh() && !k.waiting())) await k.start().catch(noop)
     if (k.destroyed) throw destroyedError()
     return k.session && k.live(k.session) ? k.session.at : null

@@ -93,9 +93,11 @@ export class RefreshError extends AuthError {
       retryAfter?: number | undefined
     } = {},
   ) {
-    // Unless said otherwise, 400, 401 and 403 are permanent, as for any error a refresh throws.
-    const permanent = options.permanent ?? isRejection(options.status)
-    super(options.code ?? (permanent ? 'refresh_rejected' : 'refresh_failed'), message, options)
+    // Unless said otherwise (by `permanent`, or a code), 400, 401 and 403 are permanent, as for any error
+    // a refresh throws.
+    const { code } = options
+    const permanent = options.permanent ?? (code ? code === 'refresh_rejected' : isRejection(options.status))
+    super(code ?? (permanent ? 'refresh_rejected' : 'refresh_failed'), message, options)
     this.name = 'RefreshError'
     this.permanent = permanent
     this.status = options.status

@@ -5,7 +5,9 @@ import type { TokenSet } from './types'
 
 type Thrown = {
   status?: unknown
+  permanent?: unknown
   error?: unknown
+  headers?: unknown
   response?: { status?: unknown; data?: { error?: unknown }; headers?: unknown }
 }
 
@@ -19,15 +21,21 @@ export function toRefreshError(error: unknown): RefreshError {
   let status: number | undefined
   let retryAfter: number | undefined
   try {
-    // A RefreshError, also from another copy of latchkey, is taken as it is.
-    if (isAuthError(error) && 'permanent' in error) return error as RefreshError
+    // A RefreshError, also from another copy of latchkey, is taken as it is. Not a `no_refresh` one: the
+    // client's word for "nothing to refresh", which ends a call, not the session's retries.
+    if (isAuthError(error) && 'permanent' in error && error.code !== 'no_refresh')
+      return error as RefreshError
     const e = error as Thrown
     // Number.isFinite is false for anything that is not a number.
     status = [e?.status, e?.response?.status].find(Number.isFinite) as number | undefined
     permanent =
-      isRejection(status) || e?.error === 'invalid_grant' || e?.response?.data?.error === 'invalid_grant'
-    // axios, ky and ofetch errors carry the response: a 429's `Retry-After` is honoured.
-    retryAfter = retryAfterOf(e?.response?.headers)
+      e?.permanent === true ||
+      isRejection(status) ||
+      e?.error === 'invalid_grant' ||
+      e?.response?.data?.error === 'invalid_grant'
+    // axios, ky and ofetch errors carry the response, and a fetch Response may be thrown as it is: a
+    // 429's `Retry-After` is honoured.
+    retryAfter = retryAfterOf(e?.response?.headers ?? e?.headers)
   } catch {
     // A hostile error object (a getter or a Proxy that throws): a plain transient failure.
   }

@@ -156,6 +156,19 @@ describe('single flight', () => {
     expect(late).toEqual([])
   })
 
+  it('getAccessToken({ minValidity }) calls no refresh again once the server sent back the token held', async () => {
+    const held = token(300)
+    const refresh = vi.fn(async () => ({ accessToken: held }))
+    const auth = client({ refresh })
+    auth.setTokens({ accessToken: held, refreshToken: 'rt' })
+    // The refresh at expiresAt − 60 s returns the token held: the server wants no other before exp.
+    await vi.advanceTimersByTimeAsync(240_000)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    for (let i = 0; i < 10; i++) expect(await auth.getAccessToken({ minValidity: 60 })).toBe(held)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    auth.destroy()
+  })
+
   it('getAccessToken({ minValidity }) refreshes first when the token expires sooner', async () => {
     const { refresh } = issuer()
     const auth = client({ refresh })
@@ -366,6 +379,10 @@ describe('Retry-After', () => {
         response: new Response(null, { status: 503, headers: { 'Retry-After': '20' } }),
       }),
     ],
+    [
+      'a fetch Response thrown as it is (`if (!res.ok) throw res`)',
+      new Response(null, { status: 429, headers: { 'Retry-After': '20' } }),
+    ],
   ])("%s: the retry waits the server's seconds, then its jitter; nothing tries sooner", async (_, error) => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5)
     const { refresh, at } = failOnce(error)
@@ -552,6 +569,8 @@ describe('permanent failures', () => {
       Object.assign(new Error('x'), { response: { status: 418, data: { error: 'invalid_grant' } } }),
     ],
     ['RefreshError { permanent: true }', new RefreshError('no', { permanent: true })],
+    ['an error with permanent: true', Object.assign(new Error('revoked'), { permanent: true })],
+    ["RefreshError { code: 'refresh_rejected' }", new RefreshError('no', { code: 'refresh_rejected' })],
   ])('%s ends the session with logout { reason: refresh_rejected }', async (_, error) => {
     const auth = client({
       refresh: async () => {
@@ -612,6 +631,26 @@ describe('rotation', () => {
 })
 
 describe('no_refresh', () => {
+  it('thrown by the refresh function, it is a failure like any other: told, retried, never stuck', async () => {
+    const refresh = vi.fn(async (): Promise<TokenSet> => {
+      throw new RefreshError('nothing', { code: 'no_refresh' })
+    })
+    const auth = client({ refresh, retry: { attempts: 2, baseDelay: 1_000, maxDelay: 1_000 } })
+    const failures: unknown[] = []
+    auth.on('refreshError', (e) => failures.push([e.error.code, e.willRetry]))
+    auth.setTokens({ accessToken: 'opaque', expiresIn: 0, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(failures).toEqual([
+      ['refresh_failed', true],
+      ['refresh_failed', false],
+    ])
+    expect(auth.getState()).toMatchObject({ status: 'expired', error: { code: 'refresh_failed' } })
+    // Waiting for `online` now: asking for a token calls nothing.
+    expect(await auth.getAccessToken()).toBeNull()
+    expect(refresh).toHaveBeenCalledTimes(2)
+    auth.destroy()
+  })
+
   it('rejects refresh() without a refresh function or a refresh token', async () => {
     const a = client()
     a.setTokens({ accessToken: token(), refreshToken: 'rt' })
