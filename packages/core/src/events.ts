@@ -9,20 +9,30 @@ export interface Emitter<E extends Record<string, unknown>> {
 
 export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
   const bus = mitt<E>()
+  let cleared = 0
   return {
     on(type, handler) {
-      // A throwing listener must stop neither the others (mitt would) nor the client's own work.
+      // A throwing listener must stop neither the others (mitt would) nor the client's own work. One
+      // removed while an event is delivered (by an earlier listener, or destroy()) gets it no more, as a
+      // DOM listener would not: mitt calls a copy of the list.
+      let on = cleared
       const safe = (payload: E[typeof type]) => {
         try {
-          handler(payload)
+          if (on === cleared) handler(payload)
         } catch (error) {
           console.error('[latchkey] listener threw', error)
         }
       }
       bus.on(type, safe)
-      return () => bus.off(type, safe)
+      return () => {
+        on = -1
+        bus.off(type, safe)
+      }
     },
     emit: bus.emit,
-    clear: () => bus.all.clear(),
+    clear: () => {
+      cleared++
+      bus.all.clear()
+    },
   }
 }
