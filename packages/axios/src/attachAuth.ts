@@ -87,14 +87,12 @@ export function attachAuth(
     const headers = (config.headers = AxiosHeaders.from(config.headers))
     // Left as it is: a request with the caller's credentials (`auth`, or an Authorization header under
     // any spelling axios would send, padded with spaces as axios trims, also one set to `null`/`false`
-    // to remove it; `undefined` is unset there), or to an origin that may not have the token. A config
+    // to remove it, or to `undefined`), or to an origin that may not have the token. A config
     // sent again (by axios-retry) with the token carries it: the check where axios transforms it looks
     // at its URL.
     if (
       config.auth ||
-      Object.keys(headers).some(
-        (name) => headers[name] !== undefined && /^\s*authorization\s*$/i.test(name),
-      ) ||
+      Object.keys(headers).some((name) => /^\s*authorization\s*$/i.test(name)) ||
       !allowed(fullPath(config, originOnly))
     )
       return config

@@ -1,4 +1,4 @@
-import axios, { Axios, type AxiosError, type InternalAxiosRequestConfig } from 'axios'
+import axios, { Axios, AxiosError, type InternalAxiosRequestConfig } from 'axios'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { liveToken } from '../../core/test/support/clients'
 import { useTokenApi } from '../../core/test/support/http'
@@ -98,6 +98,21 @@ describe('the replay sends the request as first sent (API.md: "the same method, 
     expect(hits.map((h) => [h.url, h.text, h.headers['content-length']])).toEqual(
       Array(2).fill(['/v2/items', '{"envelope":{"a":1}}', '20']),
     )
+  })
+
+  it('a 401 an interceptor answers before anything went out is not replayed (with no body or otherwise)', async () => {
+    const { auth, refresh } = server.client({ refused: true })
+    const api = axios.create({ baseURL: server.origin })
+    let gate = true
+    // Added before attachAuth, it runs after it: a client-side gate that answers the first try itself.
+    api.interceptors.request.use((c) => {
+      if (!gate) return c
+      gate = false
+      throw new AxiosError('401', 'ERR_BAD_REQUEST', c, null, { status: 401, config: c } as never)
+    })
+    attachAuth(api, auth, { origins: [server.origin] })
+    await expect(api.post('/items', { a: 1 })).rejects.toMatchObject({ response: { status: 401 } })
+    expect({ hits: hits.length, refreshes: refresh.mock.calls.length }).toEqual({ hits: 0, refreshes: 0 })
   })
 
   it('a body a transform makes longer on the replay is sent whole: the first length is not kept', async () => {

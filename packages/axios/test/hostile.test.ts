@@ -164,9 +164,9 @@ const headers: Row[] = (
       'not attached',
     ],
     [
-      '{ Authorization: undefined } (axios: not set, sends none)',
-      { headers: { Authorization: undefined } },
-      'attached',
+      "{ authorization: undefined } (the caller's key, though axios sends none)",
+      { headers: { authorization: undefined } },
+      'not attached',
     ],
     ['{ "Proxy-Authorization": "Basic x" }', { headers: { 'Proxy-Authorization': 'Basic x' } }, 'attached'],
     ['a signal-like without addEventListener', { signal: { aborted: false } as never }, 'attached'],

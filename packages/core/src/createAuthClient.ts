@@ -90,9 +90,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     const { session } = k
     const held = next.at === session?.at
     // The JWT held, set again: its expiry stays as first measured (measuring its skew again would
-    // stretch it past exp), and its claims stay the object decoded once.
+    // stretch it past exp), and its claims stay the object decoded once. Its lifetime is read anew: a
+    // refresh may have marked it as sent back (0, refreshed at exp).
     if (held && next.claims?.exp !== undefined)
-      next = { ...next, claims: session.claims, skew: session.skew, exp: session.exp, life: session.life }
+      next = { ...next, claims: session.claims, skew: session.skew, exp: session.exp }
     // The same tokens again (an app mirroring its own store): a refresh in flight goes on. (Given an
     // expiresIn, a token without exp claim is set anew.)
     if (held && next.rt === session.rt && next.exp === session.exp) return false

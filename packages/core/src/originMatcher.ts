@@ -249,8 +249,12 @@ export function guardConfig<S>(
   }
   guard.sentWith = ({ transformRequest: list, headers, data }: Guarded): [S, unknown?] | undefined => {
     if (!readied(list)) return
+    const record = list[RECORD]
     const sent = put.get(headers?.Authorization)
-    return list[RECORD] ?? (sent === undefined ? undefined : [sent, data])
+    // A record without its body: the request never reached axios's transforms (an interceptor after the
+    // adapter's failed it), so nothing went out, and there is nothing to send again.
+    if (record) return record.length > 1 ? record : undefined
+    return sent === undefined ? undefined : [sent, data]
   }
   return guard
 }

@@ -169,6 +169,25 @@ describe('single flight', () => {
     auth.destroy()
   })
 
+  it('the held token sent back, then set again with a new refresh token, is refreshed at its leeway again', async () => {
+    const held = token(300)
+    const next = token(300, { n: 2 })
+    const refresh = vi.fn(async () => ({ accessToken: refresh.mock.calls.length === 1 ? held : next }))
+    const auth = client({ refresh })
+    auth.setTokens({ accessToken: held, refreshToken: 'rt' })
+    await vi.advanceTimersByTimeAsync(250_000)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    const statuses: string[] = []
+    auth.subscribe((s) => statuses.push(s.status))
+    // Past expiresAt − 60 s: due at once, not at exp.
+    auth.setTokens({ accessToken: held, refreshToken: 'rt-new' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(refresh).toHaveBeenCalledTimes(2)
+    expect(auth.getState().accessToken).toBe(next)
+    expect(statuses).not.toContain('expired')
+    auth.destroy()
+  })
+
   it('getAccessToken({ minValidity }) refreshes first when the token expires sooner', async () => {
     const { refresh } = issuer()
     const auth = client({ refresh })
