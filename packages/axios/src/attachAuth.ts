@@ -158,9 +158,9 @@ export function attachAuth(
         config._latchkeyRetry = allowed
         // axios transforms the body again on the replay: start from the body as it was first sent.
         config.data = data
-        // axios made the headers an AxiosHeaders; the token's key is the one attach() wrote.
         // The length Node's adapter wrote for the first body: a transform may make the next one longer.
         config.headers.delete('Content-Length')
+        // axios made the headers an AxiosHeaders; the token's key is the one attach() wrote.
         guard(config, (config.headers.Authorization = `Bearer ${next}`))
         // The same request, with the next token: the config carries what the request interceptors did
         // (run again, they would prefix a URL twice, or encode a body they encoded already), and the

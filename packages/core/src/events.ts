@@ -15,17 +15,17 @@ export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
       // A throwing listener must stop neither the others (mitt would) nor the client's own work. One
       // removed while an event is delivered (by an earlier listener, or destroy()) gets it no more, as a
       // DOM listener would not: mitt calls a copy of the list.
-      let on = cleared
+      let round = cleared
       const safe = (payload: E[typeof type]) => {
         try {
-          if (on === cleared) handler(payload)
+          if (round === cleared) handler(payload)
         } catch (error) {
           console.error('[latchkey] listener threw', error)
         }
       }
       bus.on(type, safe)
       return () => {
-        on = -1
+        round = -1
         bus.off(type, safe)
       }
     },
