@@ -115,12 +115,14 @@ export function decodeSession(raw: string): Session {
   try {
     const e = JSON.parse(raw)
     const x = e?.x
+    // Milliseconds within Date's range; a digit string would pass `/ 1000` and be taken as the expiry.
+    const ms = (v: unknown) => typeof v === 'number' && isTime(v / 1000)
     // Number.isFinite is false for anything that is not a number.
     if (
       e?.v !== 1 ||
       !Number.isFinite(e.sk) ||
       !Number.isFinite(e.g) ||
-      (x !== undefined && !(isTime(x[0] / 1000) && isTime(x[1] / 1000)))
+      (x !== undefined && !(Array.isArray(x) && ms(x[0]) && ms(x[1])))
     ) {
       throw 0
     }

@@ -84,6 +84,22 @@ describe.each(modes)('%s storage', (storage) => {
     ['a wrong-typed refresh token', JSON.stringify({ v: 1, at: token(), rt: 5, sk: 0, g: 1 })],
     ['a non-numeric skew', JSON.stringify({ v: 1, at: token(), rt: null, sk: 'x', g: 1 })],
     ['JSON null', 'null'],
+    // An opaque token's expiry and lifetime (`x`) as digit strings: taken, they made `expiresAt` a string.
+    [
+      'an expiry of digit strings',
+      JSON.stringify({
+        v: 1,
+        at: 'opaque',
+        rt: null,
+        sk: 0,
+        g: 1,
+        x: [String(Date.now() + 300_000), '300000'],
+      }),
+    ],
+    [
+      'an expiry that is one digit string',
+      JSON.stringify({ v: 1, at: 'opaque', rt: null, sk: 0, g: 1, x: '99' }),
+    ],
   ])('removes corrupt data (%s) and starts unauthenticated with storage_corrupt', async (_, raw) => {
     if (storage === 'cookie') document.cookie = `bad=${encodeURIComponent(raw)}; Path=/`
     else (storage === 'localStorage' ? localStorage : sessionStorage).setItem('bad', raw)
