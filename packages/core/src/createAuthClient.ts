@@ -72,6 +72,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   })
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
   const stopWake = listenForWake((online) => {
+    // Still reading storage at start-up: that read is followed by one of its own (see above). One made
+    // now would be taken as news of another tab: a `login` for the session storage held all along, or
+    // the garbage found there reported (and removed) a second time.
+    if (!k.loaded) return
     k.reread()
     k.mend()
     k.wake(online)

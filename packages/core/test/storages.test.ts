@@ -520,4 +520,67 @@ describe('custom TokenStorage', () => {
     expect(shared.getState()).toMatchObject({ status: 'unauthenticated', error: null })
     for (const c of [auth, sync, shared]) c.destroy()
   })
+
+  describe('a page that wakes (focus) while a shared async storage is still read at start-up', () => {
+    /** A shared async storage whose reads answer only when released: all in order, or the last first. */
+    function held(value: string) {
+      const reads: Array<() => void> = []
+      const data = new Map([['latchkey', value]])
+      const storage: TokenStorage = {
+        // The first two reads (the start-up one and the wake's) wait; later ones answer at once.
+        get: (k) =>
+          new Promise((resolve) => {
+            const answer = () => resolve(data.get(k) ?? null)
+            if (reads.length < 2) reads.push(answer)
+            else answer()
+          }),
+        set: async (k, v) => {
+          data.set(k, v)
+        },
+        remove: async (k) => {
+          data.delete(k)
+        },
+        subscribe: () => () => {},
+      }
+      return { storage, data, reads }
+    }
+    const record = (auth: ReturnType<typeof createAuthClient>) => {
+      const events: string[] = []
+      for (const type of ['login', 'refresh', 'logout', 'expired', 'error'] as const)
+        auth.on(type, (e) => events.push(type === 'error' ? `error:${(e as AuthError).code}` : type))
+      return events
+    }
+
+    it('reports corrupt data found at start-up once', async () => {
+      const { storage, data, reads } = held('{"v":2}')
+      const auth = createAuthClient({ storage })
+      const events = record(auth)
+      window.dispatchEvent(new Event('focus'))
+      for (const read of [...reads]) read()
+      await auth.ready
+      await flush()
+      expect(auth.getState()).toMatchObject({ status: 'unauthenticated', error: { code: 'storage_corrupt' } })
+      expect(events).toEqual(['error:storage_corrupt'])
+      expect(data.size).toBe(0)
+      auth.destroy()
+    })
+
+    it('announces no sign-in for the session storage held all along (the wake read answering first)', async () => {
+      const t = token()
+      const { storage, reads } = held(JSON.stringify({ v: 1, at: t, rt: 'rt', sk: 0, g: 1, id: 'sign-in' }))
+      const auth = createAuthClient({ storage })
+      const events = record(auth)
+      window.dispatchEvent(new Event('focus'))
+      // The wake's read, if it makes one, answers first (a storage whose first read opens it, say), then
+      // the start-up one.
+      reads[1]?.()
+      await flush()
+      reads[0]!()
+      await auth.ready
+      await flush()
+      expect(auth.getState()).toMatchObject({ status: 'authenticated', accessToken: t })
+      expect(events).toEqual([])
+      auth.destroy()
+    })
+  })
 })
