@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12163],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12222],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12170,
+    12229,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13616],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13663],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

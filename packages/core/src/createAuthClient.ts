@@ -3,7 +3,7 @@ import { createEngine, destroyedError, type Engine, isPromise, noop, noRefresh, 
 import { entryStore } from './entryStore'
 import { AuthError } from './errors'
 import { refresher } from './refresher'
-import { createSession, type Session } from './session'
+import { createSession, decodeSession, type Session } from './session'
 import { tabFollower } from './tabFollower'
 import { abortable, abortWith, SESSIONS } from './tokenRenewer'
 import type {
@@ -45,12 +45,14 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   const cleaned = (removal: unknown) =>
     removal && Promise.resolve(removal).then(() => k.destroyed || k.sync?.post(2))
   let removal: unknown
+  // What the start-up read of an async storage found: a logout() made before it ended revokes that.
+  let found: string | null = null
   try {
     const raw = k.storage?.get(k.key) ?? null
     if ((k.later = isPromise(raw)))
       ready = raw.then((read) => {
         // `undefined` (idb-keyval's answer for a missing key) is no entry, as for a sync storage.
-        const r = read ?? null
+        const r = (found = read ?? null)
         cleaned(k.load(r))
         // Storage may have changed while it was read (a sign-out in another tab, whose news came before
         // there was a session here to end): read again once, unless this tab has changed it since (a
@@ -187,7 +189,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       // Told before the removal, so a tab that hears of the removal by message knows what it ended when
       // news of one of those sign-ins comes after it (from the tab that made it, slower).
       k.sync?.post([0, ...k.ended])
-      const tokens = { accessToken: k.session?.at ?? null, refreshToken: k.session?.rt ?? null }
+      let tokens = { accessToken: k.session?.at ?? null, refreshToken: k.session?.rt ?? null }
+      // Storage is still read at start-up: the session it holds is ended unseen (removed, and the read
+      // ignored), so it is the one to revoke once the read ends.
+      const unread = !k.loaded
       k.replace(null)
       k.signedOut = k.epoch
       if (!k.storage) k.drop(k.chosen)
@@ -206,6 +211,13 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
         .bounded(
           (async () => {
             try {
+              if (unread && options.logout) {
+                await ready
+                try {
+                  const s = found && decodeSession(found)
+                  if (s) tokens = { accessToken: s.at, refreshToken: s.rt }
+                } catch {}
+              }
               await options.logout?.({ ...tokens, signal: revoke.signal })
             } catch (cause) {
               if (!late) failed(new AuthError('logout_failed', 'Logout failed', { cause }))

@@ -452,6 +452,30 @@ describe('custom TokenStorage', () => {
     expect(states).toEqual(['authenticated'])
   })
 
+  it('a logout() made while storage is still read revokes the session stored there, and removes it', async () => {
+    const { storage, data } = asyncStorage()
+    const t = token()
+    createAuthClient({ storage }).setTokens({ accessToken: t, refreshToken: 'stored-rt' })
+    await flush()
+    const revoked: unknown[] = []
+    const b = createAuthClient({
+      storage,
+      logout: async ({ accessToken, refreshToken }) => {
+        revoked.push({ accessToken, refreshToken })
+      },
+    })
+    expect(b.getState().status).toBe('loading')
+    await b.logout()
+    expect(revoked).toEqual([{ accessToken: t, refreshToken: 'stored-rt' }])
+    expect(b.getState()).toMatchObject({ status: 'unauthenticated', accessToken: null })
+    expect(data.size).toBe(0)
+    // Nothing stored, or garbage: there is nothing to revoke.
+    data.set('latchkey', '{"v":1')
+    const c = createAuthClient({ storage, logout: async (t) => void revoked.push(t.refreshToken) })
+    await c.logout()
+    expect(revoked.slice(1)).toEqual([null])
+  })
+
   it('getAccessToken waits for the storage to be read', async () => {
     const { storage } = asyncStorage()
     const t = token()
