@@ -328,6 +328,7 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
 
   function build(): AuthState<unknown> {
     const s = k.session
+    const prev = k.snapshot as AuthState<unknown> | undefined
     const status = !k.loaded ? 'loading' : !s ? 'unauthenticated' : k.live(s) ? 'authenticated' : 'expired'
     return {
       status,
@@ -335,7 +336,9 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
       isRefreshing: !!k.inflight,
       accessToken: s?.at ?? null,
       canRefresh: k.canRefresh(),
-      claims: s?.claims ?? null,
+      // One token, one claims object: a session built again for the token shown (sent back by a refresh,
+      // stored again by another tab with a new refresh token) keeps the claims the state shows already.
+      claims: s && prev?.accessToken === s.at ? prev.claims : (s?.claims ?? null),
       expiresAt: s?.exp ?? null,
       error: k.error,
     }
