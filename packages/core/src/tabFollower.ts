@@ -274,9 +274,11 @@ export function tabFollower(k: Engine): void {
     k.lastRaw = raw
     const had = k.session
     if (!had && !next) return
-    // The same token stored again (by a tab that adopted it, say): nothing to announce.
+    // The same token stored again (by a tab that adopted it, say): nothing to announce. What came with it
+    // (a refresh token added or removed) is shown, and the schedule follows it.
     if (next && had?.at === next.at) {
       k.session = next
+      k.check()
       return
     }
     const last = k.error
