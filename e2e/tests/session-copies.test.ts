@@ -257,3 +257,23 @@ it('each copy holds a lock while open, which a copy opened later finds, and whic
   expect(await copiesHeld(a)).toEqual([line])
   expect((await view(a)).status).toBe('authenticated')
 })
+
+it('a copy told of the token held stored again with a new refresh token keeps that one in its own storage', async () => {
+  const context = await newContext()
+  const a = await signedInTab(context, 'A')
+  const family = `f${families}`
+  const b = await openCopy(context, a, 'B')
+  const stored = (page: PwPage) => page.evaluate(() => JSON.parse(sessionStorage.getItem('latchkey')!).rt)
+  // A server that sends the access token held back with a rotated refresh token: the copies keep that
+  // one, or a reload of B spends the token rotated away, and the server revokes the whole sign-in.
+  const held = await a.evaluate(() => (window as unknown as Page).auth.getState().accessToken)
+  expect(held).toBe(`${family}-at-0`)
+  await a.evaluate(
+    ({ at, rt }) =>
+      (window as unknown as Page).auth.setTokens({ accessToken: at, refreshToken: rt, expiresIn: 3 }),
+    { at: held, rt: `${family}-rt-new` },
+  )
+  expect(await stored(a)).toBe(`${family}-rt-new`)
+  await expect.poll(() => stored(b)).toBe(`${family}-rt-new`)
+  expect((await view(b)).events).toEqual([])
+})

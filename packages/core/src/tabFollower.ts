@@ -275,9 +275,11 @@ export function tabFollower(k: Engine): void {
     const had = k.session
     if (!had && !next) return
     // The same token stored again (by a tab that adopted it, say): nothing to announce. What came with it
-    // (a refresh token added or removed) is shown, and the schedule follows it.
+    // (a refresh token added, removed or rotated) is shown, kept by a copy (below), and the schedule
+    // follows it.
     if (next && had?.at === next.at) {
       k.session = next
+      if (!k.shared) k.write(raw)
       k.check()
       return
     }
