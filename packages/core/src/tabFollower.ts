@@ -204,9 +204,22 @@ export function tabFollower(k: Engine): void {
     }
   }
 
-  /** Garbage from another script: keeps the session held, writes it back, and reports the garbage. */
-  const refuse = (e: unknown) => {
-    k.write(k.session && encodeSession(k.session))
+  /**
+   * Garbage from another script: keeps the session held, writes it back, and reports the garbage. News of
+   * it (`told`) may be old: another tab may have stored an entry over it since, whose own news is on its
+   * way. Written back only over the garbage, so that entry is not replaced by an older session (or, in a
+   * tab signed out, removed).
+   */
+  const refuse = (e: unknown, told?: string) => {
+    const back = () => {
+      const done = k.write(k.session && encodeSession(k.session))
+      // Removed by a tab that holds no session: no sign-out. The tabs that hold one write it back (see
+      // keep()), as after garbage removed at start-up.
+      if (!k.session) Promise.resolve(done).then(() => k.destroyed || k.sync?.post(2))
+      return done
+    }
+    if (told === undefined) back()
+    else k.over(told, back, true)
     k.report(e as AuthError)
   }
 
@@ -242,7 +255,7 @@ export function tabFollower(k: Engine): void {
       try {
         next = decodeSession(raw)
       } catch (e) {
-        return refuse(e)
+        return refuse(e, raw)
       }
       // Of another sign-in than the one held, while storage holds one of the two: storage tells which is
       // newer, as a reload would. Generations may not: a sign-in made by a tab that had not heard of a
