@@ -110,7 +110,10 @@ export function refresher(k: Engine): void {
     // A listener told of it, or of garbage there, may have replaced the session, or destroyed the client.
     if (k.destroyed || at !== k.epoch) throw noRefresh()
     let { session } = k
-    if (session && base && session.at !== base.at && k.live(session, k.leeway(session))) return stored ?? null
+    // Or, for a try from no session (refreshWithoutToken), one another tab stored meanwhile (its own
+    // restore, say): the cookie's refresh token is not spent again for it.
+    if (session && (base ? session.at !== base.at : stored) && k.live(session, k.leeway(session)))
+      return stored ?? null
     // The session ended (logout, another tab) while waiting: there is nothing to refresh.
     if (base && !session) throw noRefresh()
     // Another tab failed to renew this token while this try waited for the lock, or waits to try again:
@@ -200,7 +203,8 @@ export function refresher(k: Engine): void {
     /** The session was replaced since this run started (`replace()` detached it). */
     const detached = () => {
       // Only renewals came meanwhile (from another tab, adopted, nothing spent here): this refresh's result.
-      if (k.cut <= at && k.session && k.live(k.session)) return k.session.at
+      // So does any session, for a try from none (refreshWithoutToken): what it was to restore is there.
+      if ((k.cut <= at || !base) && k.session && k.live(k.session)) return k.session.at
       // A new session, or none: nothing here is ours.
       throw failure ?? noRefresh()
     }
