@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12245],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12286],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12251,
+    12292,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13693],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13728],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 
