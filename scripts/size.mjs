@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12286],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12304],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12292,
+    12310,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13728],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13747],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

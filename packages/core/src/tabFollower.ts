@@ -219,6 +219,9 @@ export function tabFollower(k: Engine): void {
       return done
     }
     if (told === undefined) back()
+    // Also over nothing: a read may remove what it finds (a cookie read that found two cookies of the
+    // name expires both), and the tab's session is then the only one left.
+    else if (!k.later) k.reread((r) => (r === told || r === null) && back())
     else k.over(told, back, true)
     k.report(e as AuthError)
   }
