@@ -271,8 +271,14 @@ export function createTabSync(
       watch(sleep(HOLD).then(holder))
     })
 
+  // This tab's lease holds so far: each names its own (see withLease).
+  let leases = 0
   const withLease = async <T>(fn: () => Promise<T>, store: Storage): Promise<T> => {
     const lockKey = `${name}:lock`
+    // Each call's own owner, as each Web Lock request is one: two calls of this tab (a refresh, and a write
+    // over a found entry, or a run detached while it waited) must not share the lease, or the first to
+    // end removes it while the other still refreshes, and a waiting tab spends the same refresh token.
+    const me = `${id}.${++leases}`
     const owner = () => {
       try {
         const lease = JSON.parse(store.getItem(lockKey)!)
@@ -295,17 +301,17 @@ export function createTabSync(
         seen = current
         deadline = Date.now() + waitMs
       }
-      if (current === null || current === id || Date.now() > deadline) {
+      if (current === null || current === me || Date.now() > deadline) {
         // The lease lasts as long as others wait (longer than a refresh may take), so it never expires
         // under a live holder. A storage that takes no writes (quota) cannot hold one: go on alone.
         try {
-          store.setItem(lockKey, JSON.stringify({ o: id, x: Date.now() + waitMs }))
+          store.setItem(lockKey, JSON.stringify({ o: me, x: Date.now() + waitMs }))
         } catch {
           break
         }
         // Another tab may have written in the same instant: keep the lease only if ours survived.
         await sleep(60)
-        if (owner() === id) break
+        if (owner() === me) break
       }
       await sleep(40 + Math.random() * 40)
     }
@@ -313,7 +319,7 @@ export function createTabSync(
       return await fn()
     } finally {
       await sleep(HOLD)
-      if (owner() === id) store.removeItem(lockKey)
+      if (owner() === me) store.removeItem(lockKey)
     }
   }
 
