@@ -227,6 +227,9 @@ export function refresher(k: Engine): void {
     // A failure taken from a tab that waits for `online` waits for it here too.
     const willRetry = !failure.permanent && (n < attempts || back) && adopted < Infinity
     const had = k.session
+    // A session another tab stored, taken in the lock (see exchange()) and announced by nothing else: this
+    // try, which was to announce it, failed. Not when it ends the session (the logout tells that).
+    const taken = had?.at !== base?.at && !failure.permanent
     if (failure.permanent) k.replace(null)
     else {
       if (willRetry) {
@@ -255,6 +258,7 @@ export function refresher(k: Engine): void {
     failedNow(failure)
     const mark = k.epoch
     check()
+    if (taken && k.epoch === mark) k.emit(base ? 'refresh' : 'login', k.snapshot)
     // A listener that replaced the session as it was committed (a new sign-in) ended the retry, and the
     // logout came before that sign-in: it is not announced after it.
     k.emit('refreshError', { error: failure, attempt: n, willRetry: willRetry && k.epoch === mark })
