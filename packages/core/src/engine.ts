@@ -122,8 +122,11 @@ export interface Engine {
 
   // ---- this file ----
   emit: Emitter<AuthEvents<unknown>>['emit']
-  /** Waits for `p` up to refreshTimeout (and no longer after destroy()); undefined when it did not settle. */
-  bounded<T>(p: Promise<T>): Promise<T | undefined>
+  /**
+   * Waits for `p` up to refreshTimeout (and, unless `landing`, no longer after destroy()); undefined when it
+   * did not settle. `landing`: a write made in the refresh lock, which holds the lock until it lands.
+   */
+  bounded<T>(p: Promise<T>, landing?: boolean): Promise<T | undefined>
   canRefresh(s?: Session | null): boolean
   live(s: Session, margin?: number): boolean
   leeway(s: Session): number
@@ -253,13 +256,16 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
         )
       else k.events.emit(type, payload)
     },
-    bounded<T>(p: Promise<T>): Promise<T | undefined> {
+    bounded<T>(p: Promise<T>, landing?: boolean): Promise<T | undefined> {
       let t: unknown
       const timeout = new Promise<undefined>((resolve) => {
         t = setTimeout(resolve, longestWait)
       })
-      // destroy() ends the wait at once (its timer would keep a Node process alive).
-      return abortable(Promise.race([p, timeout]), k.life.signal)
+      // destroy() ends the wait at once (its timer would keep a Node process alive). Not a write's in the
+      // refresh lock: let go before it landed, the next tab would read the entry it replaces, and spend its
+      // refresh token again. (The write itself keeps the process busy as long.)
+      const both = Promise.race([p, timeout])
+      return (landing ? both : abortable(both, k.life.signal))
         .catch(() => undefined)
         .finally(() => clearTimeout(t as number))
     },

@@ -135,7 +135,7 @@ export function entryStore(k: Engine): void {
         const r = await k.bounded(Promise.resolve(read()))
         // What store() wrote lands before the lock is let go, as a renewal does.
         if (at === k.epoch && was === k.lastRaw && holds(r) && !k.destroyed && store())
-          await k.bounded(k.landing)
+          await k.bounded(k.landing, true)
       })
       .catch(noop)
   })

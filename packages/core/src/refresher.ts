@@ -177,7 +177,7 @@ export function refresher(k: Engine): void {
     k.session = next
     const written = k.persist()
     // Other tabs read it after the lock is released: a shared async storage must have it by then.
-    if (written && k.shared) await k.bounded(written)
+    if (written && k.shared) await k.bounded(written, true)
     return next
   }
 

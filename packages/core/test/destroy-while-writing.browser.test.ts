@@ -1,0 +1,93 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { type AuthClient, createAuthClient, type TokenSet, type TokenStorage } from '../src'
+import { flush, T0, token } from './helpers'
+import { createLocks } from './support/locks'
+
+/**
+ * A tab's renewal is written to a shared async storage inside the refresh lock, and the lock is let go
+ * once the write landed, so the next holder reads it. A tab closed (`destroy()`) while that write was
+ * landing used to let go at once: the tab waiting for the lock read the entry before the renewal and
+ * spent the rotated refresh token again (Auth0/Okta then revoke the sign-in).
+ */
+
+afterEach(() => {
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+})
+
+describe('a tab destroyed while its renewal is being written', () => {
+  it.each([
+    ['Web Locks', () => createLocks()],
+    ['the localStorage lease', () => undefined],
+  ])('holds the refresh lock (%s) until the write landed: the next tab adopts it', async (_, locks) => {
+    vi.useFakeTimers({ now: T0 })
+    let seed = 7
+    vi.spyOn(Math, 'random').mockImplementation(
+      () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647,
+    )
+    vi.stubGlobal('navigator', { ...navigator, locks: locks() })
+    vi.stubGlobal('BroadcastChannel', undefined)
+    localStorage.clear()
+    // A shared async storage whose writes land 100 ms after they are made (an encrypting store, say);
+    // reads answer what is there at once. Changes are told to the others once landed.
+    const area = new Map<string, string>()
+    const listeners: Array<(v: string | null) => void> = []
+    const storageOf = (tab: number): TokenStorage => ({
+      get: async (k) => area.get(k) ?? null,
+      set: (k, v) =>
+        new Promise((r) =>
+          setTimeout(() => {
+            area.set(k, v)
+            listeners.forEach((on, to) => {
+              if (to !== tab) on(v)
+            })
+            r()
+          }, 100),
+        ),
+      remove: async (k) => void area.delete(k),
+      subscribe: (_k, on) => {
+        listeners[tab] = on
+        return () => {
+          delete listeners[tab]
+        }
+      },
+    })
+    const spent: string[] = []
+    const answers: Array<() => void> = []
+    let n = 1
+    const refresh = ({ refreshToken }: { refreshToken: string | null }) => {
+      spent.push(refreshToken!)
+      return new Promise<TokenSet>((r) =>
+        answers.push(() => r({ accessToken: token(300, { n: ++n }), refreshToken: `rt-${n}` })),
+      )
+    }
+    const tab = (i: number): AuthClient =>
+      createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })
+
+    const a = tab(0)
+    a.setTokens({ accessToken: token(300), refreshToken: 'rt-1' })
+    await vi.advanceTimersByTimeAsync(200)
+    const b = tab(1)
+    await vi.advanceTimersByTimeAsync(10)
+    expect(b.getState().accessToken).toBe(a.getState().accessToken)
+
+    // A refreshes; B's refresh waits for the lock.
+    a.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(300)
+    expect(spent).toEqual(['rt-1'])
+    b.refresh().catch(() => {})
+    await vi.advanceTimersByTimeAsync(300)
+    // The server answers A, whose renewal is being written when A's tab closes.
+    answers.shift()!()
+    await flush()
+    a.destroy()
+    await vi.advanceTimersByTimeAsync(1_000)
+    // B read the renewal, and spent nothing.
+    expect(spent).toEqual(['rt-1'])
+    expect(JSON.parse(area.get('k')!).rt).toBe('rt-2')
+    expect(b.getState().accessToken).toBe(JSON.parse(area.get('k')!).at)
+    b.destroy()
+  })
+})
