@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12304],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12295],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12310,
+    12301,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13747],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13737],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

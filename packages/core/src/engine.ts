@@ -146,7 +146,7 @@ export interface Engine {
   by<T>(raw: Stored, judge: () => T): T
   entry(raw?: Stored): Session | undefined
   reread(follow?: (raw: Stored) => void): void
-  over(raw: Stored, store: () => unknown, unreadable?: boolean): void
+  over(raw: Stored, store: () => unknown, unreadable?: boolean, none?: boolean): void
   /** Takes what storage held at start-up. Truthy when that was garbage it removed (a promise: the removal). */
   load(raw: string | null): unknown
 

@@ -120,12 +120,12 @@ export function entryStore(k: Engine): void {
 
   /**
    * Stores what `store()` writes over `raw`, if shared storage holds that still (or, `unreadable`, cannot
-   * tell). An async storage's read and write are apart: another tab's renewal landing between them would
-   * be replaced by an older session, whose refresh token is then spent again. Renewals land inside the
-   * refresh lock (see exchange()), so such a storage is read, and written, there.
+   * tell; or, `none`, holds nothing). An async storage's read and write are apart: another tab's renewal
+   * landing between them would be replaced by an older session, whose refresh token is then spent again.
+   * Renewals land inside the refresh lock (see exchange()), so such a storage is read, and written, there.
    */
-  const over = (k.over = (raw, store, unreadable) => {
-    const holds = (r: Stored) => r === raw || (unreadable && r === undefined)
+  const over = (k.over = (raw, store, unreadable, none?) => {
+    const holds = (r: Stored) => r === raw || (unreadable && r === undefined) || (none && r === null)
     if (!k.later || !k.sync) return k.reread((r) => holds(r) && store())
     // As in reread(): a change made here meanwhile (a sign-in, or an entry taken) outranks what was found.
     const at = k.epoch

@@ -220,9 +220,10 @@ export function tabFollower(k: Engine): void {
     }
     if (told === undefined) back()
     // Also over nothing: a read may remove what it finds (a cookie read that found two cookies of the
-    // name expires both), and the tab's session is then the only one left.
-    else if (!k.later) k.reread((r) => (r === told || r === null) && back())
-    else k.over(told, back, true)
+    // name expires both), or another tab removed the garbage (found at its start-up, or holding no
+    // session), and the tab's session is then the only one left. An async storage's tabs cannot write it
+    // back when told so (keep() reads at once), so this is theirs to do too.
+    else k.over(told, back, k.later, true)
     k.report(e as AuthError)
   }
 

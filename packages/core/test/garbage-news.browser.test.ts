@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { createAuthClient, type RefreshContext, type TokenSet } from '../src'
 import { token } from './helpers'
 import { createLocks } from './support/locks'
+import { slowStore } from './support/storages'
 import { logEvents, useTabs, wait } from './support/tabs'
 
 /**
@@ -91,5 +92,36 @@ describe('news of garbage that another tab has stored over since', () => {
     expect(a.getState()).toMatchObject({ status: 'authenticated', accessToken: t })
     expect(stored()).toBe(entry)
     expect(events).toEqual(['b: login'])
+  })
+})
+
+describe('news of garbage in a shared async storage', () => {
+  it('that a new tab removed at start-up: the tab holding a session still writes it back', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const data = new Map<string, string>()
+    const heard: Array<(value: string | null) => void> = []
+    const b = track(
+      createAuthClient({ storage: slowStore(data, { readMs: 1, listeners: heard }), storageKey: KEY }),
+    )
+    await b.ready
+    const t = token(300, { sub: 'alice' })
+    b.setTokens({ accessToken: t, refreshToken: 'rt-0' })
+    await wait()
+    const entry = data.get(KEY)
+    expect(entry).toBeDefined()
+    // A script writes garbage; a new tab finds it as it starts, reports it and removes it.
+    data.set(KEY, 'garbage')
+    const a = track(createAuthClient({ storage: slowStore(data, { readMs: 1 }), storageKey: KEY }))
+    await a.ready
+    expect(a.getState().error?.code).toBe('storage_corrupt')
+    await wait()
+    expect(data.has(KEY)).toBe(false)
+    // B hears of the garbage now (the storage's change event): reported, and its session kept. Written
+    // back only over the garbage, it found nothing there and wrote nothing: a reload signed out.
+    heard[0]!('garbage')
+    await vi.waitFor(() => expect(b.getState().error?.code).toBe('storage_corrupt'))
+    await wait(100)
+    expect(b.getState()).toMatchObject({ status: 'authenticated', accessToken: t })
+    expect(data.get(KEY)).toBe(entry)
   })
 })
