@@ -107,9 +107,15 @@ export function entryStore(k: Engine): void {
     } catch {}
   })
 
-  /** Follows what shared storage holds now (by default: adopts it). */
+  /**
+   * Follows what shared storage holds now (by default: adopts it). To adopt what it finds, an async
+   * storage is read once this tab's own writes landed, as for news of an entry (see onNews()): a read made
+   * before may not find them, and an entry it finds then is older than the session held here (a wake
+   * while a setTokens() was landing took back the entry it replaced, and spent that refresh token again).
+   * Not to check a removal: a sign-out there outranks a write still landing here.
+   */
   k.reread = (follow = k.adoptRead) => {
-    const raw = read()
+    const raw = follow === k.adoptRead && k.writing ? k.landing.then(read) : read()
     const at = k.epoch
     const was = k.lastRaw
     // A value read before a change made here (a logout, or a refresh stored while it was read) is older
