@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, type TokenSet, type TokenStorage } from '../src'
+import { type AuthClient, createAuthClient, type TokenStorage } from '../src'
 import { flush, T0, token } from './helpers'
 import { createLocks } from './support/locks'
+import { heldRotatingRefresh, seedRandom } from './support/rotating'
 
 /**
  * A tab's renewal is written to a shared async storage inside the refresh lock, and the lock is let go
@@ -23,10 +24,7 @@ describe('a tab destroyed while its renewal is being written', () => {
     ['the localStorage lease', () => undefined],
   ])('holds the refresh lock (%s) until the write landed: the next tab adopts it', async (_, locks) => {
     vi.useFakeTimers({ now: T0 })
-    let seed = 7
-    vi.spyOn(Math, 'random').mockImplementation(
-      () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647,
-    )
+    seedRandom()
     vi.stubGlobal('navigator', { ...navigator, locks: locks() })
     vi.stubGlobal('BroadcastChannel', undefined)
     localStorage.clear()
@@ -54,15 +52,7 @@ describe('a tab destroyed while its renewal is being written', () => {
         }
       },
     })
-    const spent: string[] = []
-    const answers: Array<() => void> = []
-    let n = 1
-    const refresh = ({ refreshToken }: { refreshToken: string | null }) => {
-      spent.push(refreshToken!)
-      return new Promise<TokenSet>((r) =>
-        answers.push(() => r({ accessToken: token(300, { n: ++n }), refreshToken: `rt-${n}` })),
-      )
-    }
+    const { spent, answers, refresh } = heldRotatingRefresh()
     const tab = (i: number): AuthClient =>
       createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })
 

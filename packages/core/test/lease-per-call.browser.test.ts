@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, type TokenSet, type TokenStorage } from '../src'
+import { type AuthClient, createAuthClient, type TokenStorage } from '../src'
 import { T0, token } from './helpers'
+import { heldRotatingRefresh, seedRandom } from './support/rotating'
 
 /**
  * No Web Locks (older browsers): one refresh at a time rests on the lease in localStorage. Two lock()
@@ -19,10 +20,7 @@ afterEach(() => {
 describe('the localStorage lease (no Web Locks)', () => {
   it("is one hold per lock() call: a tab's second call ending does not let another tab refresh alongside", async () => {
     vi.useFakeTimers({ now: T0 })
-    let seed = 7
-    vi.spyOn(Math, 'random').mockImplementation(
-      () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647,
-    )
+    seedRandom()
     vi.stubGlobal('navigator', { ...navigator, locks: undefined })
     vi.stubGlobal('BroadcastChannel', undefined)
     localStorage.clear()
@@ -54,15 +52,7 @@ describe('the localStorage lease (no Web Locks)', () => {
       },
     })
     // The server rotates the refresh token; its answers wait for the test.
-    const spent: string[] = []
-    const answers: Array<() => void> = []
-    let n = 1
-    const refresh = async ({ refreshToken }: { refreshToken: string | null }) => {
-      spent.push(refreshToken!)
-      return new Promise<TokenSet>((r) =>
-        answers.push(() => r({ accessToken: token(300, { n: ++n }), refreshToken: `rt-${n}` })),
-      )
-    }
+    const { spent, answers, refresh } = heldRotatingRefresh()
     const tab = (i: number): AuthClient =>
       createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })
 
