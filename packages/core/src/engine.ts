@@ -145,7 +145,7 @@ export interface Engine {
   readNow(): Stored
   by<T>(raw: Stored, judge: () => T): T
   entry(raw?: Stored): Session | undefined
-  reread(follow?: (raw: Stored) => void): void
+  reread(follow?: (raw: Stored) => void, adopts?: boolean): void
   over(raw: Stored, store: () => unknown, unreadable?: boolean, none?: boolean): void
   /** Takes what storage held at start-up. Truthy when that was garbage it removed (a promise: the removal). */
   load(raw: string | null): unknown

@@ -112,10 +112,11 @@ export function entryStore(k: Engine): void {
    * storage is read once this tab's own writes landed, as for news of an entry (see onNews()): a read made
    * before may not find them, and an entry it finds then is older than the session held here (a wake
    * while a setTokens() was landing took back the entry it replaced, and spent that refresh token again).
-   * Not to check a removal: a sign-out there outranks a write still landing here.
+   * Not to check a removal: a sign-out there outranks a write still landing here. A follow of its own that
+   * may adopt an entry says so (`adopts`).
    */
-  k.reread = (follow = k.adoptRead) => {
-    const raw = follow === k.adoptRead && k.writing ? k.landing.then(read) : read()
+  k.reread = (follow = k.adoptRead, adopts = follow === k.adoptRead) => {
+    const raw = adopts && k.writing ? k.landing.then(read) : read()
     const at = k.epoch
     const was = k.lastRaw
     // A value read before a change made here (a logout, or a refresh stored while it was read) is older

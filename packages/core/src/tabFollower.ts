@@ -86,9 +86,10 @@ export function tabFollower(k: Engine): void {
           // Not followed, as storage read here did not hold it: that read may be behind the message. A
           // cookie written in another tab reaches this one's document.cookie a few ms after the
           // message (in Chromium), and no event follows. Read again shortly: if storage holds it then,
-          // it is followed, as a reload would.
+          // it is followed, as a reload would. An entry is read for once this tab's own writes landed (a
+          // setTokens() since, still landing: the read would find the entry it replaces, and take it back).
           if (said !== k.lastRaw)
-            k.recheck.at(k.clock() + 100, () => k.reread((r) => r === said && adoptRead(r)))
+            k.recheck.at(k.clock() + 100, () => k.reread((r) => r === said && adoptRead(r), said !== null))
         },
         typeof raw === 'string',
       )
