@@ -176,8 +176,17 @@ export function refresher(k: Engine): void {
     // Store and broadcast while still holding the lock, so the next holder finds the new tokens.
     k.session = next
     const written = k.persist()
+    const mine = k.lastRaw
     // Other tabs read it after the lock is released: a shared async storage must have it by then.
-    if (written && k.shared) await k.bounded(written, true)
+    if (written && k.shared) {
+      await k.bounded(written, true)
+      // Closed meanwhile, after this tab took something else (a sign-out there, told before this landed):
+      // write() writes that back only while the tab is open, and nobody else may be left to (their
+      // tabs closed too), so a reload would take this renewal of a sign-in that ended. Written back here,
+      // in the lock still, over this renewal only (a read after destroy() is not cut short).
+      if (k.destroyed && mine !== k.lastRaw && (await k.bounded(Promise.resolve(k.read()), true)) === mine)
+        await k.bounded(Promise.resolve(k.write(k.lastRaw)), true)
+    }
     return next
   }
 

@@ -1,0 +1,105 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { type AuthClient, createAuthClient, type TokenSet, type TokenStorage } from '../src'
+import { flush, T0, token } from './helpers'
+
+afterEach(() => {
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+})
+
+/**
+ * No Web Locks (the localStorage lease) and no BroadcastChannel: tabs hear of each other through the
+ * storage's own change events only, once a change landed. Tab A's renewal is being written (inside the
+ * lease, which it holds until the write landed) when tab B logs out; B's removal lands first, and A takes
+ * the sign-out. Then both tabs close. A live A writes its sign-out back over its renewal once that landed
+ * (see write()); a closed one did not, nor could B (closed too, or told of the renewal only after): storage
+ * kept the renewal of a sign-in the logout ended, and a reload signed the user back in.
+ */
+type Step = 'logout' | 'destroyA' | 'destroyB'
+const cases: Step[][] = [
+  ['logout', 'destroyA', 'destroyB'],
+  ['logout', 'destroyB', 'destroyA'],
+]
+
+describe('a logout while another tab’s renewal lands, then both tabs closed', () => {
+  const removeLag = 0
+  for (const setLag of [30, 100])
+    it.each(cases.map((c) => [c.join(', '), c]))(
+      `leaves no entry (writes land in ${setLag} ms): %s`,
+      async (_, steps) => {
+        vi.useFakeTimers({ now: T0 })
+        vi.stubGlobal('navigator', { ...navigator, locks: undefined })
+        vi.stubGlobal('BroadcastChannel', undefined)
+        localStorage.clear()
+        const area = new Map<string, string>()
+        const listeners: Array<(v: string | null) => void> = []
+        const tell = (tab: number, v: string | null) =>
+          listeners.forEach((on, to) => {
+            if (to !== tab) on(v)
+          })
+        const storageOf = (tab: number): TokenStorage => ({
+          get: async (k) => area.get(k) ?? null,
+          set: (k, v) =>
+            new Promise((r) =>
+              setTimeout(() => {
+                area.set(k, v)
+                tell(tab, v)
+                r()
+              }, setLag),
+            ),
+          remove: (k) =>
+            new Promise((r) =>
+              setTimeout(() => {
+                area.delete(k)
+                tell(tab, null)
+                r()
+              }, removeLag),
+            ),
+          subscribe: (_k, on) => {
+            listeners[tab] = on
+            return () => {
+              delete listeners[tab]
+            }
+          },
+        })
+        const answers: Array<() => void> = []
+        let n = 1
+        const refresh = () =>
+          new Promise<TokenSet>((r) =>
+            answers.push(() => r({ accessToken: token(300, { n: ++n }), refreshToken: `rt-${n}` })),
+          )
+        const tab = (i: number): AuthClient =>
+          createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })
+        const a = tab(0)
+        a.setTokens({ accessToken: token(300), refreshToken: 'rt-1' })
+        await vi.advanceTimersByTimeAsync(200)
+        const b = tab(1)
+        await vi.advanceTimersByTimeAsync(10)
+        expect(b.getState().accessToken).toBe(a.getState().accessToken)
+        a.refresh().catch(() => {})
+        await vi.advanceTimersByTimeAsync(300)
+        // The server answers A: its renewal is being written.
+        answers.shift()!()
+        await flush()
+        await vi.advanceTimersByTimeAsync(1)
+        for (const s of steps) {
+          if (s === 'logout') void b.logout()
+          if (s === 'destroyA') {
+            // A took the sign-out (B's removal landed, and was told) before it closed.
+            expect(a.getState().status).toBe('unauthenticated')
+            a.destroy()
+          }
+          if (s === 'destroyB') b.destroy()
+          await flush()
+          await vi.advanceTimersByTimeAsync(1)
+        }
+        await vi.advanceTimersByTimeAsync(10_000)
+        // What a reload finds.
+        expect(area.get('k') ?? null).toBe(null)
+        a.destroy()
+        b.destroy()
+      },
+    )
+})
