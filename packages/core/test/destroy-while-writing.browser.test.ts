@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, type TokenStorage } from '../src'
+import { type AuthClient, createAuthClient } from '../src'
 import { flush, T0, token } from './helpers'
 import { createLocks } from './support/locks'
-import { heldRotatingRefresh, seedRandom } from './support/rotating'
+import { heldRotatingRefresh, lateStorage, seedRandom } from './support/rotating'
 
 /**
  * A tab's renewal is written to a shared async storage inside the refresh lock, and the lock is let go
@@ -28,30 +28,8 @@ describe('a tab destroyed while its renewal is being written', () => {
     vi.stubGlobal('navigator', { ...navigator, locks: locks() })
     vi.stubGlobal('BroadcastChannel', undefined)
     localStorage.clear()
-    // A shared async storage whose writes land 100 ms after they are made (an encrypting store, say);
-    // reads answer what is there at once. Changes are told to the others once landed.
-    const area = new Map<string, string>()
-    const listeners: Array<(v: string | null) => void> = []
-    const storageOf = (tab: number): TokenStorage => ({
-      get: async (k) => area.get(k) ?? null,
-      set: (k, v) =>
-        new Promise((r) =>
-          setTimeout(() => {
-            area.set(k, v)
-            listeners.forEach((on, to) => {
-              if (to !== tab) on(v)
-            })
-            r()
-          }, 100),
-        ),
-      remove: async (k) => void area.delete(k),
-      subscribe: (_k, on) => {
-        listeners[tab] = on
-        return () => {
-          delete listeners[tab]
-        }
-      },
-    })
+    // A shared async storage whose writes land 100 ms after they are made (an encrypting store, say).
+    const { area, storageOf } = lateStorage(100)
     const { spent, answers, refresh } = heldRotatingRefresh()
     const tab = (i: number): AuthClient =>
       createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })

@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient, type TokenSet, type TokenStorage } from '../src'
+import { type AuthClient, createAuthClient } from '../src'
 import { flush, T0, token } from './helpers'
+import { heldRotatingRefresh, lateStorage } from './support/rotating'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -33,43 +34,8 @@ describe('a logout while another tab’s renewal lands, then both tabs closed', 
         vi.stubGlobal('navigator', { ...navigator, locks: undefined })
         vi.stubGlobal('BroadcastChannel', undefined)
         localStorage.clear()
-        const area = new Map<string, string>()
-        const listeners: Array<(v: string | null) => void> = []
-        const tell = (tab: number, v: string | null) =>
-          listeners.forEach((on, to) => {
-            if (to !== tab) on(v)
-          })
-        const storageOf = (tab: number): TokenStorage => ({
-          get: async (k) => area.get(k) ?? null,
-          set: (k, v) =>
-            new Promise((r) =>
-              setTimeout(() => {
-                area.set(k, v)
-                tell(tab, v)
-                r()
-              }, setLag),
-            ),
-          remove: (k) =>
-            new Promise((r) =>
-              setTimeout(() => {
-                area.delete(k)
-                tell(tab, null)
-                r()
-              }, removeLag),
-            ),
-          subscribe: (_k, on) => {
-            listeners[tab] = on
-            return () => {
-              delete listeners[tab]
-            }
-          },
-        })
-        const answers: Array<() => void> = []
-        let n = 1
-        const refresh = () =>
-          new Promise<TokenSet>((r) =>
-            answers.push(() => r({ accessToken: token(300, { n: ++n }), refreshToken: `rt-${n}` })),
-          )
+        const { area, storageOf } = lateStorage(setLag, removeLag)
+        const { answers, refresh } = heldRotatingRefresh()
         const tab = (i: number): AuthClient =>
           createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })
         const a = tab(0)

@@ -1,5 +1,5 @@
 import { vi } from 'vitest'
-import type { TokenSet } from '../../src'
+import type { TokenSet, TokenStorage } from '../../src'
 import { token } from '../helpers'
 
 /** Math.random made repeatable (a Lehmer generator), so lock waits and backoff jitter replay the same. */
@@ -21,4 +21,36 @@ export function heldRotatingRefresh() {
     )
   }
   return { spent, answers, refresh }
+}
+
+/**
+ * A custom async storage shared by tabs whose writes land late (an encrypting store, say): `set()` lands
+ * `setLag` ms after it is made, `remove()` `removeLag` ms after; reads answer what is there at once. Each
+ * change is told to the other tabs once it landed. `storageOf(tab)` is that tab's view of `area`.
+ */
+export function lateStorage(setLag: number, removeLag = 0) {
+  const area = new Map<string, string>()
+  const listeners: Array<(v: string | null) => void> = []
+  const land = (tab: number, lag: number, change: () => void, v: string | null) =>
+    new Promise<void>((r) =>
+      setTimeout(() => {
+        change()
+        listeners.forEach((on, to) => {
+          if (to !== tab) on(v)
+        })
+        r()
+      }, lag),
+    )
+  const storageOf = (tab: number): TokenStorage => ({
+    get: async (k) => area.get(k) ?? null,
+    set: (k, v) => land(tab, setLag, () => area.set(k, v), v),
+    remove: (k) => land(tab, removeLag, () => area.delete(k), null),
+    subscribe: (_k, on) => {
+      listeners[tab] = on
+      return () => {
+        delete listeners[tab]
+      }
+    },
+  })
+  return { area, storageOf }
 }
