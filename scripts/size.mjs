@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12389],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12392],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12395,
+    12399,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13829],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13833],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

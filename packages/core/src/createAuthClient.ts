@@ -3,7 +3,7 @@ import { createEngine, destroyedError, type Engine, isPromise, noop, noRefresh, 
 import { entryStore } from './entryStore'
 import { AuthError } from './errors'
 import { refresher } from './refresher'
-import { createSession, decodeSession, type Session } from './session'
+import { createSession, decodeSession, type Session, tokensOf } from './session'
 import { tabFollower } from './tabFollower'
 import { abortable, abortWith, SESSIONS } from './tokenRenewer'
 import type {
@@ -40,10 +40,6 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   // ---- start-up ----
   const unavailable = (cause: unknown) => k.report(k.fallBack(cause))
   let ready: Promise<unknown> = Promise.resolve()
-  // Garbage found in storage and removed, once that landed: the tabs that hold a session write it back,
-  // as that is no sign-out (see tabFollower). Told once the channel is open.
-  const cleaned = (removal: unknown) =>
-    removal && Promise.resolve(removal).then(() => k.destroyed || k.sync?.post(2))
   let removal: unknown
   // What the start-up read of an async storage found: a logout() made before it ended revokes that.
   let found: string | null = null
@@ -53,7 +49,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       ready = raw.then((read) => {
         // `undefined` (idb-keyval's answer for a missing key) is no entry, as for a sync storage.
         const r = (found = read ?? null)
-        cleaned(k.load(r))
+        k.cleaned(k.load(r))
         // Storage may have changed while it was read (a sign-out in another tab, whose news came before
         // there was a session here to end): read again once, unless this tab has changed it since (a
         // setTokens() before the read ended, or a corrupt entry removed).
@@ -64,7 +60,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     unavailable(cause)
   }
   const stopSubscription = k.follow()
-  cleaned(removal)
+  k.cleaned(removal)
   // Events held while the client was created (errors, expired) go out after a microtask, so listeners
   // attached right after creation get them.
   ready = ready.then(() => {
@@ -189,7 +185,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       // Told before the removal, so a tab that hears of the removal by message knows what it ended when
       // news of one of those sign-ins comes after it (from the tab that made it, slower).
       k.sync?.post([0, ...k.ended])
-      let tokens = { accessToken: k.session?.at ?? null, refreshToken: k.session?.rt ?? null }
+      let tokens = tokensOf(k.session)
       // Storage is still read at start-up: the session it holds is ended unseen (removed, and the read
       // ignored), so it is the one to revoke once the read ends.
       const unread = !k.loaded
@@ -214,8 +210,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
               if (unread && options.logout) {
                 await ready
                 try {
-                  const s = found && decodeSession(found)
-                  if (s) tokens = { accessToken: s.at, refreshToken: s.rt }
+                  if (found) tokens = tokensOf(decodeSession(found))
                 } catch {}
               }
               await options.logout?.({ ...tokens, signal: revoke.signal })

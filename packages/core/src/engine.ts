@@ -155,6 +155,8 @@ export interface Engine {
   adoptRead(raw: Stored): void
   /** Reports garbage written over the entry of a storage no other tab shares, and writes the session back. */
   mend(): void
+  /** Tells the other tabs, once `removal` (of garbage found here) landed, that it was no sign-out. */
+  cleaned(removal: unknown): void
   peek(raw: Stored): Session | undefined
   /** Starts following other tabs; returns what stops the storage's change events. */
   follow(): unknown

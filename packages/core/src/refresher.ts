@@ -2,7 +2,7 @@ import { destroyedError, type Engine, isPromise, noop, noRefresh, numeric } from
 import { RefreshError } from './errors'
 import { callWithTimeout, timedOut, toRefreshError } from './refresh'
 import { backoff, createTimer, MAX_TIMEOUT } from './scheduler'
-import { createSession, type Session } from './session'
+import { createSession, type Session, tokensOf } from './session'
 import type { Failure } from './tabSync'
 import { abortWith, failedNow } from './tokenRenewer'
 import type { TokenSet } from './types'
@@ -137,8 +137,7 @@ export function refresher(k: Engine): void {
     let tokens: TokenSet
     try {
       tokens = await callWithTimeout(
-        (signal) =>
-          k.refreshFn!({ accessToken: k.session?.at ?? null, refreshToken: k.session?.rt ?? null, signal }),
+        (signal) => k.refreshFn!({ ...tokensOf(k.session), signal }),
         k.refreshTimeout,
         c,
       )

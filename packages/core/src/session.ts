@@ -98,6 +98,12 @@ export function createSession(
  * The stored entry: `{ v: 1, at, rt, sk, g, x?, l?, id }` (`l`: an observed lifetime, for tokens without
  * iat). An entry without `id` (stored by an earlier version) reads back as one sign-in.
  */
+/** What `refresh` and `logout` are given of a session. */
+export const tokensOf = (s: Session | null | undefined) => ({
+  accessToken: s?.at ?? null,
+  refreshToken: s?.rt ?? null,
+})
+
 export const encodeSession = (s: Session): string =>
   JSON.stringify({
     v: 1,

@@ -204,6 +204,11 @@ export function tabFollower(k: Engine): void {
       k.sync?.post(k.lastRaw)
     }
   }
+  // Garbage removed here is no sign-out: once the removal landed, the tabs holding a session write theirs
+  // back (keep()). Told once the channel is open.
+  k.cleaned = (removal) => {
+    if (removal) Promise.resolve(removal).then(() => k.destroyed || k.sync?.post(2))
+  }
 
   /**
    * Garbage from another script: keeps the session held, writes it back, and reports the garbage. News of
@@ -214,9 +219,8 @@ export function tabFollower(k: Engine): void {
   const refuse = (e: unknown, told?: string) => {
     const back = () => {
       const done = k.write(k.session && encodeSession(k.session))
-      // Removed by a tab that holds no session: no sign-out. The tabs that hold one write it back (see
-      // keep()), as after garbage removed at start-up.
-      if (!k.session) Promise.resolve(done).then(() => k.destroyed || k.sync?.post(2))
+      // Removed by a tab that holds no session: the tabs that hold one write it back.
+      if (!k.session) k.cleaned(done ?? true)
       return done
     }
     if (told === undefined) back()

@@ -1,9 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient } from '../src'
-import { flush, T0, token } from './helpers'
+import { flush, T0 } from './helpers'
 import { createLocks } from './support/locks'
-import { heldRotatingRefresh, lateStorage, seedRandom } from './support/rotating'
+import { heldRotatingRefresh, lateStorage, seedRandom, signedInPair } from './support/rotating'
 
 /**
  * A tab's renewal is written to a shared async storage inside the refresh lock, and the lock is let go
@@ -31,15 +30,7 @@ describe('a tab destroyed while its renewal is being written', () => {
     // A shared async storage whose writes land 100 ms after they are made (an encrypting store, say).
     const { area, storageOf } = lateStorage(100)
     const { spent, answers, refresh } = heldRotatingRefresh()
-    const tab = (i: number): AuthClient =>
-      createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })
-
-    const a = tab(0)
-    a.setTokens({ accessToken: token(300), refreshToken: 'rt-1' })
-    await vi.advanceTimersByTimeAsync(200)
-    const b = tab(1)
-    await vi.advanceTimersByTimeAsync(10)
-    expect(b.getState().accessToken).toBe(a.getState().accessToken)
+    const { a, b } = await signedInPair(storageOf, refresh)
 
     // A refreshes; B's refresh waits for the lock.
     a.refresh().catch(() => {})

@@ -1,8 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthClient, createAuthClient } from '../src'
-import { flush, T0, token } from './helpers'
-import { heldRotatingRefresh, lateStorage } from './support/rotating'
+import { flush, T0 } from './helpers'
+import { heldRotatingRefresh, lateStorage, signedInPair } from './support/rotating'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -36,14 +35,7 @@ describe('a logout while another tab’s renewal lands, then both tabs closed', 
         localStorage.clear()
         const { area, storageOf } = lateStorage(setLag, removeLag)
         const { answers, refresh } = heldRotatingRefresh()
-        const tab = (i: number): AuthClient =>
-          createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })
-        const a = tab(0)
-        a.setTokens({ accessToken: token(300), refreshToken: 'rt-1' })
-        await vi.advanceTimersByTimeAsync(200)
-        const b = tab(1)
-        await vi.advanceTimersByTimeAsync(10)
-        expect(b.getState().accessToken).toBe(a.getState().accessToken)
+        const { a, b } = await signedInPair(storageOf, refresh)
         a.refresh().catch(() => {})
         await vi.advanceTimersByTimeAsync(300)
         // The server answers A: its renewal is being written.

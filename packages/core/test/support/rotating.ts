@@ -1,5 +1,11 @@
-import { vi } from 'vitest'
-import type { TokenSet, TokenStorage } from '../../src'
+import { expect, vi } from 'vitest'
+import {
+  type AuthClient,
+  type AuthClientOptions,
+  createAuthClient,
+  type TokenSet,
+  type TokenStorage,
+} from '../../src'
 import { token } from '../helpers'
 
 /** Math.random made repeatable (a Lehmer generator), so lock waits and backoff jitter replay the same. */
@@ -53,4 +59,23 @@ export function lateStorage(setLag: number, removeLag = 0) {
     },
   })
   return { area, storageOf }
+}
+
+/**
+ * Two tabs on a `lateStorage()` (fake timers): A signs in with `rt-1`, then B opens and takes A's session
+ * from storage.
+ */
+export async function signedInPair(
+  storageOf: (tab: number) => TokenStorage,
+  refresh: AuthClientOptions['refresh'],
+) {
+  const tab = (i: number): AuthClient =>
+    createAuthClient({ storage: storageOf(i), storageKey: 'k', refresh, refreshTimeout: 5_000 })
+  const a = tab(0)
+  a.setTokens({ accessToken: token(300), refreshToken: 'rt-1' })
+  await vi.advanceTimersByTimeAsync(200)
+  const b = tab(1)
+  await vi.advanceTimersByTimeAsync(10)
+  expect(b.getState().accessToken).toBe(a.getState().accessToken)
+  return { a, b }
 }
