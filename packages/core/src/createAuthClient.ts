@@ -209,6 +209,8 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
             try {
               if (unread && options.logout) {
                 await ready
+                // Given up meanwhile, and reported as timed out: no call goes out behind that report.
+                if (late) return
                 try {
                   if (found) tokens = tokensOf(decodeSession(found))
                 } catch {}

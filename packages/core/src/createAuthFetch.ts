@@ -51,6 +51,16 @@ const copyWith = <T>(from: object | undefined, key: string, value: unknown, inhe
       // with one are copied by a spread, which keeps it a key.
       if (!inherited) return { ...from, [key]: value } as T
     } else if (inherited || hasOwn.call(from, k)) to[k] = (from as Record<string, unknown>)[k]
+  // An init made by a class: fetch reads each member by name, also a getter the class defines, which is
+  // not enumerable. (A plain object, the usual init, has no more to give.)
+  if (inherited)
+    for (
+      let p = from && Object.getPrototypeOf(from);
+      p && p !== Object.prototype;
+      p = Object.getPrototypeOf(p)
+    )
+      for (const k of Object.getOwnPropertyNames(p))
+        if (!(k in to) && k !== 'constructor') to[k] = (from as Record<string, unknown>)[k]
   to[key] = value
   return to as T
 }
@@ -173,7 +183,7 @@ export function createAuthFetch(client: AuthClient<any, any>, options: AuthFetch
       // check below and the copy would each use it up, and fetch would send none of them.
       if (headers && Symbol.iterator in headers && !Array.isArray(headers) && !('forEach' in headers)) {
         headers = Array.from(headers as Iterable<[string, string]>, ([k, v]) => [k, v] as [string, string])
-        init = { ...init, headers }
+        init = copyWith(init, 'headers', headers, true)
       }
       const url = urlOf(input, request)
       if (!allowed(url) || hasAuthorization(headers)) return send(input, init)

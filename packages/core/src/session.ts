@@ -94,16 +94,16 @@ export function createSession(
   return observed && s.life === null && s.exp !== null ? { ...s, life: s.exp - now } : s
 }
 
-/**
- * The stored entry: `{ v: 1, at, rt, sk, g, x?, l?, id }` (`l`: an observed lifetime, for tokens without
- * iat). An entry without `id` (stored by an earlier version) reads back as one sign-in.
- */
 /** What `refresh` and `logout` are given of a session. */
 export const tokensOf = (s: Session | null | undefined) => ({
   accessToken: s?.at ?? null,
   refreshToken: s?.rt ?? null,
 })
 
+/**
+ * The stored entry: `{ v: 1, at, rt, sk, g, x?, l?, id }` (`l`: an observed lifetime, for tokens without
+ * iat). An entry without `id` (stored by an earlier version) reads back as one sign-in.
+ */
 export const encodeSession = (s: Session): string =>
   JSON.stringify({
     v: 1,

@@ -129,6 +129,58 @@ describe('createAuthFetch copies of headers and init', () => {
     expect(asGiven!.method).toBe('DELETE')
   })
 
+  it('reads what fetch reads: members a class defines as getters, which for…in does not list', async () => {
+    class Init {
+      cache = 'no-store' as const
+      get method() {
+        return 'PATCH'
+      }
+      get body() {
+        return 'payload'
+      }
+      get headers() {
+        return { accept: 'b' }
+      }
+    }
+    const init = new Init() as RequestInit
+    const { init: out, token } = await sent(init)
+    expect(out).toEqual({
+      cache: 'no-store',
+      method: 'PATCH',
+      body: 'payload',
+      headers: { accept: 'b', Authorization: `Bearer ${token}` },
+    })
+    const [asSent, asGiven] = [out, init].map((i) => new Request(`${API}/me`, i))
+    expect(asSent!.method).toBe(asGiven!.method)
+    expect(await asSent!.text()).toBe(await asGiven!.text())
+  })
+
+  it('keeps a class-made init’s members when its headers are pairs read only once', async () => {
+    class Init {
+      get method() {
+        return 'POST'
+      }
+      get headers() {
+        return new Map([['accept', 'b']]).entries() as unknown as HeadersInit
+      }
+    }
+    const { init: out, token } = await sent(new Init() as RequestInit)
+    expect(out.method).toBe('POST')
+    expect(out.headers).toEqual([
+      ['accept', 'b'],
+      ['Authorization', `Bearer ${token}`],
+    ])
+  })
+
+  it('reads a Request given as the init as fetch does: its method, headers and mode', async () => {
+    const given = new Request(`${API}/elsewhere`, { method: 'PUT', headers: { accept: 'b' }, mode: 'cors' })
+    const { init: out, token } = await sent(given)
+    expect(out.method).toBe('PUT')
+    expect(out.mode).toBe('cors')
+    expect(new Headers(out.headers).get('accept')).toBe('b')
+    expect(new Headers(out.headers).get('authorization')).toBe(`Bearer ${token}`)
+  })
+
   it('leaves an Authorization the caller set, in any spelling', async () => {
     for (const name of ['authorization', 'AUTHORIZATION', 'Authorization']) {
       const { init: out } = await sent({ headers: { [name]: 'Basic mine', accept: 'b' } })

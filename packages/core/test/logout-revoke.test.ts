@@ -57,6 +57,35 @@ describe('logout() bounded by refreshTimeout', () => {
   })
 })
 
+describe('logout() during a start-up read that outlasts refreshTimeout', () => {
+  it('reports the timeout once and calls no revoke after it, when the read lands at last', async () => {
+    const stored = JSON.stringify({ v: 1, at: token(), rt: 'rt', sk: 0, g: 1 })
+    const revoke = vi.fn(async () => {})
+    const auth = createAuthClient({
+      refreshTimeout: 5_000,
+      storage: {
+        get: () => new Promise<string>((resolve) => setTimeout(() => resolve(stored), 8_000)),
+        set: async () => {},
+        remove: async () => {},
+      },
+      logout: revoke,
+    })
+    const errors: AuthError[] = []
+    auth.on('error', (e) => errors.push(e))
+    const done = auth.logout()
+    await vi.advanceTimersByTimeAsync(5_000)
+    await done
+    expect(errors.map((e) => e.message)).toEqual(['Logout timed out'])
+    // The read lands: the revoke it would have made was given up, and no call goes out behind the report.
+    await vi.advanceTimersByTimeAsync(3_000)
+    await auth.ready
+    expect(revoke).not.toHaveBeenCalled()
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(errors).toHaveLength(1)
+    auth.destroy()
+  })
+})
+
 describe('logout() called twice (a double click on "Sign out")', () => {
   it("keeps the first revoke's failure as state.error: no sign-in came in between", async () => {
     let calls = 0
