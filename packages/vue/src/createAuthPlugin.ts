@@ -7,13 +7,14 @@ import {
 } from '@latchkey/core'
 import {
   type App,
-  customRef,
   type InjectionKey,
   markRaw,
   type Plugin,
   type Ref,
   reactive,
   readonly,
+  shallowReactive,
+  toRef,
 } from 'vue'
 
 /** What {@link useAuth} returns: each state field, reactive and read-only, plus the client's methods. */
@@ -77,29 +78,27 @@ export function createAuthPlugin<C = RegisteredClaims, Credentials = RegisteredC
     install(app: App) {
       // One ref per field over one snapshot: a component reading `status` re-renders only when `status`
       // changes (a computed per field would notify on every change in Vue 3.3), and every read of a field,
-      // also a sync watcher's in the middle of an update, sees the same snapshot. Not a computed of the
-      // app's over a field that is yet to be triggered there: it keeps its value until that trigger.
+      // also a sync watcher's in the middle of an update, sees the same snapshot. The refs track one
+      // index each of a shallow reactive array, updated with one splice: Vue 3.5 batches an array
+      // mutation, so every changed field is marked before any sync watcher runs, and an app's computed
+      // over `claims` read in a watcher on `status` is not left holding the previous user. (Vue 3.3 has
+      // no batches: there such a computed still catches up only at its own field's trigger.)
       let snapshot: AuthState<C> = ssr ? (serverState ?? loadingState) : client.getState()
-      const changed: Record<string, () => void> = {}
+      const keys = Object.keys(snapshot) as (keyof AuthState<C>)[]
+      const values = shallowReactive(keys.map((key) => snapshot[key]))
       const fields: Record<string, Ref<unknown>> = {}
-      for (const key of Object.keys(snapshot) as (keyof AuthState<C>)[]) {
-        fields[key] = customRef((track, trigger) => {
-          changed[key] = trigger
-          return {
-            get: () => {
-              track()
-              return snapshot[key]
-            },
-            set: () => {},
-          }
+      keys.forEach((key, i) => {
+        fields[key] = toRef(() => {
+          // Tracks the field. The value comes from the snapshot: 3.3's unbatched splice runs a sync
+          // watcher at an early index, before it has set the later ones.
+          values[i]
+          return snapshot[key]
         })
-      }
+      })
       const show = (next: AuthState<C>) => {
-        const prev = snapshot
         snapshot = next
-        for (const key of Object.keys(changed) as (keyof AuthState<C>)[]) {
-          if (prev[key] !== next[key]) changed[key]!()
-        }
+        // An index whose value is the same (Object.is) triggers nothing.
+        values.splice(0, keys.length, ...keys.map((key) => next[key]))
       }
       let stop = () => {}
       const follow = () => {

@@ -52,3 +52,24 @@ it('installs with a frozen client, and gives it back as it is', async () => {
   expect(vue.isProxy(auth.client)).toBe(false)
   client.destroy()
 })
+
+it('gives a sync watcher on `status` the same snapshot’s token and claims, on 3.3 too', async () => {
+  const vue = await import('vue')
+  expect(vue.version).toMatch(/^3\.3\./)
+  const { createAuthPlugin, useAuth } = await import('../src/index')
+  const client = createAuthClient({ syncTabs: false })
+  const app = vue.createApp({ render: () => null }).use(createAuthPlugin(client))
+  const auth = app.runWithContext(() => useAuth<{ sub: string }>())
+  const seen: string[] = []
+  // 3.3 applies the fields one at a time: each read still comes from the snapshot being shown.
+  vue.watch(
+    () => auth.status,
+    (status) => seen.push(`${status}:${auth.claims?.sub}:${auth.accessToken !== null}`),
+    { flush: 'sync' },
+  )
+  client.setTokens({ accessToken: makeToken({ sub: 'ada' }) })
+  void client.logout()
+  expect(seen).toEqual(['authenticated:ada:true', 'unauthenticated:undefined:false'])
+  app.unmount()
+  client.destroy()
+})

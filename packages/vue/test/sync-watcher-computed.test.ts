@@ -1,0 +1,53 @@
+import { type AuthClient, createAuthClient } from '@latchkey/core'
+import { createTestToken } from '@latchkey/testing'
+import { afterEach, describe, expect, it } from 'vitest'
+import { computed, createApp, watch } from 'vue'
+import { createAuthPlugin, useAuth } from '../src/index'
+
+const clients: AuthClient[] = []
+afterEach(() => {
+  for (const auth of clients.splice(0)) auth.destroy()
+})
+
+function install() {
+  const client = createAuthClient({ syncTabs: false })
+  clients.push(client)
+  const app = createApp({ render: () => null }).use(createAuthPlugin(client))
+  return { client, app, auth: app.runWithContext(() => useAuth<{ sub: string }>()) }
+}
+
+describe('useAuth() read by an app computed inside a sync watcher', () => {
+  it('sees the claims of the snapshot whose status triggered the watcher', () => {
+    const { client, app, auth } = install()
+    // An app's derived value, read by a watcher on another field: the shape of a router guard
+    // (`watch(() => auth.status, () => router.push(home.value), { flush: 'sync' })`).
+    const user = computed(() => auth.claims?.sub ?? 'guest')
+    const seen: string[] = []
+    watch(
+      () => auth.status,
+      (status) => seen.push(`${status}:${user.value}`),
+      { flush: 'sync' },
+    )
+    user.value // evaluated once before the change, as a rendered template would
+    client.setTokens({ accessToken: createTestToken({ sub: 'ada' }) })
+    void client.logout()
+    app.unmount()
+    expect(seen).toEqual(['authenticated:ada', 'unauthenticated:guest'])
+  })
+
+  it('sees the status of the snapshot whose claims triggered the watcher', () => {
+    const { client, app, auth } = install()
+    const signedIn = computed(() => auth.status === 'authenticated')
+    const seen: string[] = []
+    watch(
+      () => auth.claims?.sub,
+      (sub) => seen.push(`${sub}:${signedIn.value}`),
+      { flush: 'sync' },
+    )
+    signedIn.value
+    client.setTokens({ accessToken: createTestToken({ sub: 'ada' }) })
+    void client.logout()
+    app.unmount()
+    expect(seen).toEqual(['ada:true', 'undefined:false'])
+  })
+})
