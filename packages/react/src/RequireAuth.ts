@@ -7,7 +7,11 @@ export interface RequireAuthProps {
   children?: ReactNode
   /** Rendered when there is no session (`unauthenticated`). Default `null`. */
   fallback?: ReactNode
-  /** Rendered while the client is `loading` its storage. Default: `fallback`. */
+  /**
+   * Rendered while the client is `loading` its storage, and on the server and while hydrating unless
+   * the provider has a `serverState`. Default `null`: not `fallback`, which for a stored session would
+   * flash a sign-in form, or run a redirecting fallback's navigation and lose the deep link.
+   */
   loading?: ReactNode
 }
 
@@ -24,11 +28,7 @@ export interface RequireAuthProps {
  * </RequireAuth>
  * ```
  */
-export function RequireAuth({
-  children,
-  fallback = null,
-  loading = fallback,
-}: RequireAuthProps): ReactElement {
+export function RequireAuth({ children, fallback = null, loading = null }: RequireAuthProps): ReactElement {
   const { client, getServerSnapshot } = useAuthContext('<RequireAuth>')
   // A string is compared by value, so a state change that keeps the status renders nothing.
   const status = useSyncExternalStore(

@@ -2,7 +2,7 @@
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { controlledRefresh, createTestToken as makeToken } from '@latchkey/testing'
 import { act, cleanup, render, screen } from '@testing-library/react'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AuthProvider, RequireAuth } from '../src/index'
 import { deferred } from './helpers'
@@ -21,6 +21,12 @@ function Draft({ onMount }: { onMount: () => void }) {
     return 'unsaved draft'
   })
   return <p>{text}</p>
+}
+
+/** Stands for a router's <Navigate to="/login" />, which navigates in an effect. */
+function Redirect({ onRedirect }: { onRedirect: () => void }) {
+  useEffect(onRedirect, [onRedirect])
+  return null
 }
 
 /** A client whose async storage has not answered yet, so it starts `loading`. */
@@ -73,16 +79,31 @@ describe('RequireAuth', () => {
     expect(screen.getByText('sign in')).toBeTruthy()
   })
 
-  it('renders the fallback while loading when no `loading` is given', () => {
-    const { auth } = loadingClient()
-    render(
+  it('renders nothing while loading when no `loading` is given, so a redirecting fallback never runs for a stored session', async () => {
+    const { auth, answer } = loadingClient()
+    // The fallback of a router's protected route: <Navigate to="/login" /> navigates in an effect.
+    const redirects = vi.fn()
+    // What a previous visit stored.
+    let entry: string | null = null
+    const previous = createAuthClient({
+      storage: { get: () => null, set: (_, v) => void (entry = v), remove() {} },
+    })
+    previous.setTokens({ accessToken: makeToken({ sub: 'ada' }) })
+    previous.destroy()
+    const { container } = render(
       <AuthProvider client={auth}>
-        <RequireAuth fallback={<p>sign in</p>}>
+        <RequireAuth fallback={<Redirect onRedirect={redirects} />}>
           <p>secret</p>
         </RequireAuth>
       </AuthProvider>,
     )
-    expect(screen.getByText('sign in')).toBeTruthy()
+    expect(container.innerHTML).toBe('')
+    await act(async () => {
+      answer(entry)
+      await auth.ready
+    })
+    expect(screen.getByText('secret')).toBeTruthy()
+    expect(redirects).not.toHaveBeenCalled()
   })
 
   it('renders nothing by default when not authenticated', () => {

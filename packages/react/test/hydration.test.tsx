@@ -2,17 +2,23 @@
 import { type AuthClient, type AuthState, createAuthClient } from '@latchkey/core'
 import { createTestToken as makeToken } from '@latchkey/testing'
 import { act } from '@testing-library/react'
-import type { ReactNode } from 'react'
+import { type ReactNode, useEffect } from 'react'
 import { hydrateRoot, type Root } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { AuthProvider, useAuth, useAuthSelector } from '../src/index'
+import { AuthProvider, RequireAuth, useAuth, useAuthSelector } from '../src/index'
 import { deferred } from './helpers'
 
 function Page() {
   const { status } = useAuth()
   const sub = useAuthSelector((s) => s.claims?.sub)
   return <p>{`${status}:${sub ?? '-'}`}</p>
+}
+
+/** Stands for a router's <Navigate to="/login" />, which navigates in an effect. */
+function Redirect({ onRedirect }: { onRedirect: () => void }) {
+  useEffect(onRedirect, [onRedirect])
+  return null
 }
 
 const app = (auth: AuthClient, serverState?: AuthState) => (
@@ -110,5 +116,27 @@ describe('hydration', () => {
     auth.setTokens({ accessToken: makeToken({ sub: 'ada' }) })
     const { errors } = await hydrate(html, app(auth, auth.getState()))
     expect(errors.length).toBeGreaterThan(0)
+  })
+
+  it('hydrates a <RequireAuth> whose fallback redirects without running the redirect for a stored session', async () => {
+    // A router's protected route: <Navigate to="/login" /> navigates in an effect, which hydration runs.
+    const redirects = vi.fn()
+    const guarded = (auth: AuthClient) => (
+      <AuthProvider client={auth}>
+        <RequireAuth fallback={<Redirect onRedirect={redirects} />}>
+          <p>secret</p>
+        </RequireAuth>
+      </AuthProvider>
+    )
+    const server = createAuthClient()
+    clients.push(server)
+    const html = renderToString(guarded(server))
+    const auth = createAuthClient()
+    clients.push(auth)
+    auth.setTokens({ accessToken: makeToken({ sub: 'ada' }) })
+    const { container, errors } = await hydrate(html, guarded(auth))
+    expect(errors).toEqual([])
+    expect(container.textContent).toBe('secret')
+    expect(redirects).not.toHaveBeenCalled()
   })
 })
