@@ -16,8 +16,12 @@ it('the README example renders, signs in and signs out as written', async () => 
   if (!code) throw new Error('no tsx example under "## Example" in README.md')
   // The example's server: /api/login answers the token set its comment shows.
   const calls: string[] = []
-  vi.stubGlobal('fetch', async (url: string) => {
+  // The first sign-in is refused.
+  const bodies: unknown[] = []
+  vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
     calls.push(url)
+    bodies.push(init.body)
+    if (calls.length === 1) return new Response(null, { status: 401 })
     return Response.json({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'rt' })
   })
   ;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
@@ -32,11 +36,18 @@ it('the README example renders, signs in and signs out as written', async () => 
 
   fireEvent.change(document.querySelector('input[name=email]')!, { target: { value: 'alice@example.com' } })
   fireEvent.change(document.querySelector('input[name=password]')!, { target: { value: 'wonderland' } })
-  await act(async () => {
-    fireEvent.submit(document.querySelector('form')!)
-  })
+  const submit = () =>
+    act(async () => {
+      fireEvent.submit(document.querySelector('form')!)
+    })
+  await submit()
+  await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('login_failed'))
+  await submit()
   await waitFor(() => expect(document.body.textContent).toContain('Signed in as alice'))
-  expect(calls).toEqual(['/api/login'])
+  expect(calls).toEqual(['/api/login', '/api/login'])
+  expect(bodies).toEqual(
+    Array(2).fill(JSON.stringify({ email: 'alice@example.com', password: 'wonderland' })),
+  )
 
   await act(async () => {
     fireEvent.click(screen.getByText('Sign out'))

@@ -18,9 +18,13 @@ it('the README example (auth.ts and App.svelte) signs in and out as written', as
   const auth = /```ts\n([\s\S]*?)```/.exec(example)?.[1]
   const app = /```svelte\n([\s\S]*?)```/.exec(example)?.[1]
   if (!auth || !app) throw new Error('no auth.ts and App.svelte under "## Example" in README.md')
-  vi.stubGlobal('fetch', async () =>
-    Response.json({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'rt' }),
-  )
+  // The example's server: the first sign-in is refused, the next answers what main.ts's comment shows.
+  const bodies: unknown[] = []
+  vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+    bodies.push(init.body)
+    if (bodies.length === 1) return new Response(null, { status: 401 })
+    return Response.json({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'rt' })
+  })
   // A folder of its own: App.svelte imports './auth'.
   const dir = join(import.meta.dirname, `.readme-${process.pid}-${Date.now()}`)
   mkdirSync(dir)
@@ -39,11 +43,21 @@ it('the README example (auth.ts and App.svelte) signs in and out as written', as
   email!.dispatchEvent(new Event('input'))
   password!.value = 'wonderland'
   password!.dispatchEvent(new Event('input'))
-  document.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }))
+  const submit = () =>
+    document.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }))
+  submit()
+  await vi.waitFor(() => {
+    flushSync()
+    expect(document.querySelector('[role=alert]')?.textContent).toBe('login_failed')
+  })
+  submit()
   await vi.waitFor(() => {
     flushSync()
     expect(document.body.textContent).toContain('Signed in as alice')
   })
+  expect(bodies).toEqual(
+    Array(2).fill(JSON.stringify({ email: 'alice@example.com', password: 'wonderland' })),
+  )
   document.querySelector('button')!.click()
   await vi.waitFor(() => {
     flushSync()

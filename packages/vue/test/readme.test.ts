@@ -24,9 +24,13 @@ it('the README example (main.ts and App.vue) signs in and out as written', async
   const { descriptor } = parse(sfc, { filename: 'App.vue' })
   const script = compileScript(descriptor, { id: 'readme-app', inlineTemplate: true })
   const { code: app } = await transform(script.content, { loader: 'ts', format: 'esm' })
-  vi.stubGlobal('fetch', async () =>
-    Response.json({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'rt' }),
-  )
+  // The example's server: the first sign-in is refused, the next answers what main.ts's comment shows.
+  const bodies: unknown[] = []
+  vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+    bodies.push(init.body)
+    if (bodies.length === 1) return new Response(null, { status: 401 })
+    return Response.json({ accessToken: createTestToken({ sub: 'alice' }), refreshToken: 'rt' })
+  })
   document.body.innerHTML = '<div id="app"></div>'
   const dir = join(import.meta.dirname, `.readme-${process.pid}-${Date.now()}`)
   mkdirSync(dir)
@@ -43,8 +47,16 @@ it('the README example (main.ts and App.vue) signs in and out as written', async
   email!.dispatchEvent(new Event('input'))
   password!.value = 'wonderland'
   password!.dispatchEvent(new Event('input'))
-  document.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }))
+  const submit = () =>
+    document.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }))
+  submit()
+  await vi.waitFor(() => expect(document.querySelector('[role=alert]')?.textContent).toBe('login_failed'))
+  submit()
   await vi.waitFor(() => expect(document.body.textContent).toContain('Signed in as alice'))
+  // The template's `{ email, password }` sends the refs' values.
+  expect(bodies).toEqual(
+    Array(2).fill(JSON.stringify({ email: 'alice@example.com', password: 'wonderland' })),
+  )
   document.querySelector('button')!.click()
   await vi.waitFor(() => expect(document.querySelector('form')).not.toBeNull())
 })
