@@ -1,7 +1,7 @@
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { computed, createApp, watch } from 'vue'
+import { computed, createApp, watch, watchSyncEffect } from 'vue'
 import { createAuthPlugin, useAuth } from '../src/index'
 
 const clients: AuthClient[] = []
@@ -49,5 +49,20 @@ describe('useAuth() read by an app computed inside a sync watcher', () => {
     void client.logout()
     app.unmount()
     expect(seen).toEqual(['ada:true', 'undefined:false'])
+  })
+
+  it('runs a sync watcher of several fields, or of the whole object, once per snapshot', () => {
+    const { client, app, auth } = install()
+    let whole = 0
+    let fields = 0
+    watch(auth, () => whole++, { flush: 'sync' })
+    watchSyncEffect(() => {
+      void [auth.status, auth.accessToken, auth.claims, auth.expiresAt]
+      fields++
+    })
+    client.setTokens({ accessToken: createTestToken({ sub: 'ada' }) })
+    app.unmount()
+    // One run per changed field before (five and four): all but the last saw computeds behind.
+    expect([whole, fields - 1]).toEqual([1, 1])
   })
 })
