@@ -99,6 +99,9 @@ export function createAuthPlugin<C = RegisteredClaims, Credentials = RegisteredC
         snapshot = next
         // An index whose value is the same (Object.is) triggers nothing.
         values.splice(0, keys.length, ...keys.map((key) => next[key]))
+        // On 3.3 a sync watcher run by that splice can show a newer snapshot (a guard calling logout()),
+        // whose fields the rest of the splice then overwrote with this one's.
+        if (snapshot !== next) show(snapshot)
       }
       let stop = () => {}
       const follow = () => {

@@ -65,4 +65,23 @@ describe('useAuth() read by an app computed inside a sync watcher', () => {
     // One run per changed field before (five and four): all but the last saw computeds behind.
     expect([whole, fields - 1]).toEqual([1, 1])
   })
+
+  it('keeps following the client after a sync watcher changes the state in the middle of an update', () => {
+    const { client, app, auth } = install()
+    let refuse = true
+    watch(
+      () => auth.status,
+      (status) => {
+        if (status === 'authenticated' && refuse) void client.logout()
+      },
+      { flush: 'sync' },
+    )
+    const shown: boolean[] = []
+    watchSyncEffect(() => shown.push(auth.isAuthenticated))
+    client.setTokens({ accessToken: createTestToken({ sub: 'mallory' }) })
+    refuse = false
+    client.setTokens({ accessToken: createTestToken({ sub: 'ada' }) })
+    app.unmount()
+    expect(shown.at(-1)).toBe(true)
+  })
 })

@@ -73,3 +73,32 @@ it('gives a sync watcher on `status` the same snapshot’s token and claims, on 
   app.unmount()
   client.destroy()
 })
+
+it('keeps following the client after a sync watcher changes the state in the middle of an update, on 3.3', async () => {
+  const vue = await import('vue')
+  expect(vue.version).toMatch(/^3\.3\./)
+  const { createAuthPlugin, useAuth } = await import('../src/index')
+  const client = createAuthClient({ syncTabs: false })
+  const app = vue.createApp({ render: () => null }).use(createAuthPlugin(client))
+  const auth = app.runWithContext(() => useAuth())
+  // A guard that signs out a session it refuses, the moment it appears.
+  let refuse = true
+  vue.watch(
+    () => auth.status,
+    (status) => {
+      if (status === 'authenticated' && refuse) void client.logout()
+    },
+    { flush: 'sync' },
+  )
+  const shown: boolean[] = []
+  vue.watchEffect(() => shown.push(auth.isAuthenticated), { flush: 'sync' })
+  client.setTokens({ accessToken: makeToken({ sub: 'mallory' }) })
+  expect(client.getState().isAuthenticated).toBe(false)
+  refuse = false
+  client.setTokens({ accessToken: makeToken({ sub: 'ada' }) })
+  expect(auth.isAuthenticated).toBe(true)
+  // The effect reading isAuthenticated heard of the sign-in that stayed.
+  expect(shown.at(-1)).toBe(true)
+  app.unmount()
+  client.destroy()
+})
