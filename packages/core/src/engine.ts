@@ -76,7 +76,6 @@ export interface Engine {
   loaded: boolean
   destroyed: boolean
   error: AuthError | null
-  expiredFor: Session | null
   /** Bumped whenever the session is replaced outside a refresh, so a late refresh result is dropped. */
   epoch: number
   /**
@@ -123,10 +122,10 @@ export interface Engine {
   // ---- this file ----
   emit: Emitter<AuthEvents<unknown>>['emit']
   /**
-   * Waits for `p` up to refreshTimeout (and, unless `landing`, no longer after destroy()); undefined when it
+   * Waits for `p` (a promise, or a value) up to refreshTimeout (and, unless `landing`, no longer after destroy()); undefined when it
    * did not settle. `landing`: a write made in the refresh lock, which holds the lock until it lands.
    */
-  bounded<T>(p: Promise<T>, landing?: boolean): Promise<T | undefined>
+  bounded<T>(p: T | Promise<T>, landing?: boolean): Promise<T | undefined>
   canRefresh(s?: Session | null): boolean
   live(s: Session, margin?: number): boolean
   leeway(s: Session): number
@@ -187,6 +186,8 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
   const clock = options.now ?? (() => Date.now())
   const { storageKey: key = 'latchkey' } = options
   const refreshLeeway = numeric(options.refreshLeeway, 60)
+  // The session whose `expired` went out (see commit()).
+  let expiredFor: Session | null = null
   const k: Engine = {
     options,
     key,
@@ -224,24 +225,21 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
     sync: null,
     writing: 0,
     landing: Promise.resolve(),
-    confirmed: undefined,
     later: false,
     loaded: !storage,
     destroyed: false,
     error: null,
-    expiredFor: null,
     epoch: 0,
     cut: 0,
     logins: 0,
     ended: new Set(),
     generation: 0,
     signedOut: -1,
-    asked: undefined,
     inflight: null,
     life: new AbortController(),
     timer: createTimer(clock),
     recheck: createTimer(clock),
-    snapshot: undefined as never,
+    // `confirmed`, `asked` and `snapshot` (set below) start undefined: left out.
 
     emit(type, payload) {
       // Events found while the client is created wait for a microtask, so listeners attached right after
@@ -258,7 +256,7 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
         )
       else k.events.emit(type, payload)
     },
-    bounded<T>(p: Promise<T>, landing?: boolean): Promise<T | undefined> {
+    bounded<T>(p: T | Promise<T>, landing?: boolean): Promise<T | undefined> {
       let t: unknown
       const timeout = new Promise<undefined>((resolve) => {
         t = setTimeout(resolve, longestWait)
@@ -285,8 +283,8 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
       k.emit('change', k.snapshot)
       // `expired` goes out once per session, when its token expired without a successful refresh. A
       // listener may have replaced the session meanwhile: then its own commit said what there was to say.
-      if (s === k.session && k.snapshot.status === 'expired' && k.expiredFor !== k.session) {
-        k.expiredFor = k.session
+      if (s === k.session && k.snapshot.status === 'expired' && expiredFor !== k.session) {
+        expiredFor = k.session
         k.emit('expired', k.snapshot)
       }
     },

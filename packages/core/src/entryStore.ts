@@ -139,7 +139,7 @@ export function entryStore(k: Engine): void {
     const was = k.lastRaw
     k.sync
       .lock(async () => {
-        const r = await k.bounded(Promise.resolve(read()))
+        const r = await k.bounded(read())
         // What store() wrote lands before the lock is let go, as a renewal does.
         if (at === k.epoch && was === k.lastRaw && holds(r) && !k.destroyed && store())
           await k.bounded(k.landing, true)

@@ -183,8 +183,8 @@ export function refresher(k: Engine): void {
       // write() writes that back only while the tab is open, and nobody else may be left to (their
       // tabs closed too), so a reload would take this renewal of a sign-in that ended. Written back here,
       // in the lock still, over this renewal only (a read after destroy() is not cut short).
-      if (k.destroyed && mine !== k.lastRaw && (await k.bounded(Promise.resolve(k.read()), true)) === mine)
-        await k.bounded(Promise.resolve(k.write(k.lastRaw)), true)
+      if (k.destroyed && mine !== k.lastRaw && (await k.bounded(k.read(), true)) === mine)
+        await k.bounded(k.write(k.lastRaw), true)
     }
     return next
   }

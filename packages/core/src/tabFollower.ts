@@ -148,7 +148,7 @@ export function tabFollower(k: Engine): void {
       // that hangs, leaves the generations to judge.) Not a removal: a sign-out there outranks this tab's
       // refresh still being written, which is removed once it lands (see write()).
       return k
-        .bounded(entry && k.writing ? k.landing.then(k.read) : Promise.resolve(k.read()))
+        .bounded(entry && k.writing ? k.landing.then(k.read) : k.read())
         .then((r) =>
           at !== k.epoch || was !== k.lastRaw ? take() : k.by(entry && k.writing ? undefined : r, judge),
         )
