@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12430],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12415],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12437,
+    12421,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13872],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13857],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -63,7 +63,7 @@ export function refresher(k: Engine): void {
     // Back online, every tab may try again, and the first failure is told anew.
     if (online) told = undefined
     if (online && k.inflight) back = true
-    if (online && paused === 'online') start().catch(noop)
+    if (online && paused === 'online') start()
     else check()
   }
 
@@ -89,26 +89,32 @@ export function refresher(k: Engine): void {
     // A listener may have replaced the session during commit(): the new one was checked then.
     if (k.destroyed || s?.exp == null || s !== k.session) return
     const due = s.exp - k.leeway(s)
-    if (t >= due && !k.inflight && !waiting() && k.canRefresh()) start().catch(noop)
+    if (t >= due && !k.inflight && !waiting() && k.canRefresh()) start()
     // Also while a refresh runs: should it outlast the token, the status turns `expired` at exp.
     if (t < s.exp) k.timer.at(t < due ? due : s.exp, check)
   })
 
   /** Runs under the refresh lock. Resolves the new session, or null for one already announced. */
   async function exchange(base: Session | null, at: number, heard: number): Promise<Session | null> {
+    /** Still open, and still in the session this try began in. */
+    const current = () => at === k.epoch && !k.destroyed
+    /** Ends this try, spending nothing, unless current(). */
+    const still = () => {
+      if (!current()) throw noRefresh()
+    }
     // A copy's first refresh: its copy of the session may be one the other copies renewed since.
     if (k.asked) await k.asked
     let raw = k.read()
     if (isPromise(raw)) raw = await k.bounded(raw)
     // Spend nothing when the client was destroyed while it waited for the lock (run() then rejects with
     // `destroyed`), or the session was replaced meanwhile (a logout, say): what was read is no longer news.
-    if (k.destroyed || at !== k.epoch) throw noRefresh()
+    still()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
     const stored = k.by(raw, () => k.peek(raw))
     // Shown now: the call that may follow (the renewal taken is due too) can take refreshTimeout.
     if (stored) k.commit()
     // A listener told of it, or of garbage there, may have replaced the session, or destroyed the client.
-    if (k.destroyed || at !== k.epoch) throw noRefresh()
+    still()
     let { session } = k
     // Or, for a try from no session (refreshWithoutToken), one another tab stored meanwhile (its own
     // restore, say): the cookie's refresh token is not spent again for it.
@@ -145,17 +151,17 @@ export function refresher(k: Engine): void {
       // Failed, while another tab stored a sign-in (the server may have revoked this refresh token for
       // it) or a renewal, not heard of yet: that session outranks the failure, whose sign-out would
       // remove it. Taken instead (a sign-in, or a sign-out, ends this try with no_refresh, see below).
-      const s = at === k.epoch && !k.destroyed ? k.peek(k.readNow()) : undefined
+      const s = current() ? k.peek(k.readNow()) : undefined
       if (s && k.live(s)) return s
       throw e
     }
-    if (at !== k.epoch || k.destroyed) throw noRefresh()
+    still()
     // A sign-in or a sign-out another tab stored during the call, not heard of yet: made last, it outranks
     // this renewal of the session it replaced, which is dropped (peek adopts it and ends this try).
     k.peek(k.readNow())
     // Ended by it (an entry of the sign-in held here, which a logout elsewhere ended), or by a listener told
     // of garbage found there: dropped too.
-    if (at !== k.epoch || k.destroyed) throw noRefresh()
+    still()
     session = k.session
     let next: Session
     try {
@@ -249,7 +255,7 @@ export function refresher(k: Engine): void {
           (adopted ||
             k.now() + Math.min(failure.retryAfter! > 0 ? failure.retryAfter! * 1000 : 0, MAX_TIMEOUT)) +
           backoff(n, baseDelay, maxDelay)
-        retryTimer.at(retryAt, () => start().catch(noop))
+        retryTimer.at(retryAt, start)
       } else paused = 'online'
       // Told inside the Web Lock's hold (right after a lease's, before the next tab's 60 ms claim ends),
       // so the tabs queued behind it take it instead of calling again.
@@ -281,6 +287,7 @@ export function refresher(k: Engine): void {
       paused = null
       back = false
       const running = (k.inflight = run(k.session, ++attempt, k.epoch, manual))
+      // Handled here, so a caller that does not wait for it (a timer, a wake) needs no catch of its own.
       running.catch(noop)
       k.commit()
       // A listener may have replaced the session during commit(), detaching this run: it still settles.
