@@ -35,7 +35,9 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   entryStore(k)
   tabFollower(k)
   refresher(k)
-  const { life } = k
+  // `chosen`: the storage chosen, kept after a fall-back to memory (none has happened yet): a logout
+  // still clears what another tab stored there since.
+  const { life, storage: chosen } = k
 
   // ---- start-up ----
   const unavailable = (cause: unknown) => k.report(k.fallBack(cause))
@@ -191,7 +193,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       const unread = !k.loaded
       k.replace(null)
       k.signedOut = k.epoch
-      if (!k.storage) k.drop(k.chosen)
+      if (!k.storage) k.drop(chosen)
       k.sync?.post(1)
       k.commit()
       // Not when a listener signed someone in as the sign-out was committed: that came after.

@@ -54,11 +54,6 @@ export interface Engine {
   storage: TokenStorage | null
   /** Other tabs see the storage. */
   shared: boolean
-  /**
-   * The storage chosen, kept after a fall-back to memory: a logout still clears what another tab stored
-   * there since.
-   */
-  readonly chosen: TokenStorage | null
   session: Session | null
   lastRaw: string | null
   sync: TabSync | null
@@ -219,7 +214,6 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
     constructing: true,
     storage,
     shared,
-    chosen: storage,
     session: null,
     lastRaw: null,
     sync: null,
