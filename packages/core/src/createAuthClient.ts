@@ -1,5 +1,23 @@
 import { createAuthFetch } from './createAuthFetch'
-import { createEngine, destroyedError, type Engine, isPromise, noop, noRefresh, numeric } from './engine'
+import {
+  bounded,
+  canRefresh,
+  createEngine,
+  destroyedError,
+  drop,
+  type Engine,
+  emit,
+  end,
+  fallBack,
+  isPromise,
+  live,
+  nextGeneration,
+  noop,
+  noRefresh,
+  numeric,
+  replace,
+  report,
+} from './engine'
 import { entryStore } from './entryStore'
 import { AuthError } from './errors'
 import { refresher } from './refresher'
@@ -40,7 +58,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   const { life, storage: chosen } = k
 
   // ---- start-up ----
-  const unavailable = (cause: unknown) => k.report(k.fallBack(cause))
+  const unavailable = (cause: unknown) => report(k, fallBack(k, cause))
   let ready: Promise<unknown> = Promise.resolve()
   let removal: unknown
   // What the start-up read of an async storage found: a logout() made before it ended revokes that.
@@ -85,12 +103,12 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
 
   /** Valid for at least `minValidity` seconds (default: the leeway); a negative one counts as 0. */
   const fresh = (s: Session, minValidity: unknown) =>
-    k.live(s, Math.max(0, numeric(minValidity, k.leeway(s) / 1000) * 1000))
+    live(k, s, Math.max(0, numeric(minValidity, k.leeway(s) / 1000) * 1000))
 
   /** Stores tokens given here (setTokens, login); the ones held already change nothing. */
   function take(tokens: Parameters<AuthClient['setTokens']>[0]): boolean {
     if (k.destroyed) throw destroyedError()
-    let next = createSession(tokens, k.now(), null, k.nextGeneration())
+    let next = createSession(tokens, k.now(), null, nextGeneration(k))
     const { session } = k
     const held = next.at === session?.at
     // The JWT held, set again: its expiry stays as first measured (measuring its skew again would
@@ -104,7 +122,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     // The same user's tokens (a JWT's sub; else the same token) are no new session for the 401 rules,
     // here or (keeping the sign-in's id) in the other tabs.
     const same = (next.claims?.sub ?? next.at) === (session?.claims?.sub ?? session?.at)
-    k.replace(same ? { ...next, id: session?.id } : next, true, same)
+    replace(k, same ? { ...next, id: session?.id } : next, true, same)
     return true
   }
 
@@ -114,10 +132,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     if (!s) return null
     // Also the held token a refresh got back (its lifetime set to 0): the server wants no other before
     // its expiry, and asking again costs a call per caller.
-    if (fresh(s, minValidity) || (s.life === 0 && k.live(s))) return s.at
-    if (k.inflight || (k.canRefresh() && !k.waiting())) await k.start().catch(noop)
+    if (fresh(s, minValidity) || (s.life === 0 && live(k, s))) return s.at
+    if (k.inflight || (canRefresh(k) && !k.waiting())) await k.start().catch(noop)
     if (k.destroyed) throw destroyedError()
-    return k.session && k.live(k.session) ? k.session.at : null
+    return k.session && live(k, k.session) ? k.session.at : null
   }
 
   // One wait shared by every call: one listener on `life`, however many calls are waiting.
@@ -172,7 +190,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       const mark = k.epoch
       k.check()
       // Not when a listener replaced the session as it was committed (a logout, say): it came after.
-      if (k.epoch === mark) k.emit('login', k.snapshot)
+      if (k.epoch === mark) emit(k, 'login', k.snapshot)
       return k.snapshot as AuthState<C>
     },
     logout() {
@@ -182,7 +200,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       // busy as that tab signed in): the removal is what storage, a reload and the other tabs keep, so
       // that sign-in's news, when it comes, signs nobody in here; nor does older news.
       const stored = k.entry()
-      k.end([k.session?.id, stored?.id])
+      end(k, [k.session?.id, stored?.id])
       k.generation = Math.max(k.generation, stored?.g ?? 0)
       // Told before the removal, so a tab that hears of the removal by message knows what it ended when
       // news of one of those sign-ins comes after it (from the tab that made it, slower).
@@ -191,45 +209,44 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       // Storage is still read at start-up: the session it holds is ended unseen (removed, and the read
       // ignored), so it is the one to revoke once the read ends.
       const unread = !k.loaded
-      k.replace(null)
+      replace(k, null)
       k.signedOut = k.epoch
-      if (!k.storage) k.drop(chosen)
+      if (!k.storage) drop(k, chosen)
       k.sync?.post(1)
       k.commit()
       // Not when a listener signed someone in as the sign-out was committed: that came after.
-      if (k.epoch === k.signedOut) k.emit('logout', { reason: 'user' })
+      if (k.epoch === k.signedOut) emit(k, 'logout', { reason: 'user' })
       // A failure is the state's last error while nobody is signed in; after a sign-in since (here or in
       // another tab) it is only an event: it says nothing about that session.
-      const failed = (e: AuthError) => k.destroyed || (k.session ? k.emit('error', e) : k.report(e))
+      const failed = (e: AuthError) => k.destroyed || (k.session ? emit(k, 'error', e) : report(k, e))
       const revoke = new AbortController()
       let late: AuthError | undefined
       // Waited for up to refreshTimeout (a hung revoke must not hang `await logout()`), and no longer
       // after destroy(); the revoke itself is aborted only when it timed out (reported once, as that).
-      return k
-        .bounded(
-          (async () => {
-            try {
-              if (unread && options.logout) {
-                await ready
-                // Given up meanwhile, and reported as timed out: no call goes out behind that report.
-                if (late) return
-                try {
-                  if (found) tokens = tokensOf(decodeSession(found))
-                } catch {}
-              }
-              await options.logout?.({ ...tokens, signal: revoke.signal })
-            } catch (cause) {
-              if (!late) failed(new AuthError('logout_failed', 'Logout failed', { cause }))
+      return bounded(
+        k,
+        (async () => {
+          try {
+            if (unread && options.logout) {
+              await ready
+              // Given up meanwhile, and reported as timed out: no call goes out behind that report.
+              if (late) return
+              try {
+                if (found) tokens = tokensOf(decodeSession(found))
+              } catch {}
             }
-            return true
-          })(),
-        )
-        .then((settled) => {
-          if (settled || k.destroyed) return
-          late = new AuthError('logout_failed', 'Logout timed out')
-          abortWith(revoke, late)
-          failed(late)
-        })
+            await options.logout?.({ ...tokens, signal: revoke.signal })
+          } catch (cause) {
+            if (!late) failed(new AuthError('logout_failed', 'Logout failed', { cause }))
+          }
+          return true
+        })(),
+      ).then((settled) => {
+        if (settled || k.destroyed) return
+        late = new AuthError('logout_failed', 'Logout timed out')
+        abortWith(revoke, late)
+        failed(late)
+      })
     },
     getAccessToken(options) {
       // The hot path (a loaded, valid token) answers without waiting on anything.
@@ -238,7 +255,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     },
     peekAccessToken() {
       const s = k.loaded && !k.destroyed ? k.session : undefined
-      return s && k.live(s, k.leeway(s)) ? s.at : null
+      return s && live(k, s, k.leeway(s)) ? s.at : null
     },
     async refresh() {
       // Join a refresh in flight before waiting on anything, or it may end meanwhile and a second start.

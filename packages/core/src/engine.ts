@@ -114,23 +114,11 @@ export interface Engine {
   readonly recheck: Timer
   snapshot: AuthState<unknown>
 
-  // ---- this file ----
-  emit: Emitter<AuthEvents<unknown>>['emit']
-  /**
-   * Waits for `p` (a promise, or a value) up to refreshTimeout (and, unless `landing`, no longer after destroy()); undefined when it
-   * did not settle. `landing`: a write made in the refresh lock, which holds the lock until it lands.
-   */
-  bounded<T>(p: T | Promise<T>, landing?: boolean): Promise<T | undefined>
-  canRefresh(s?: Session | null): boolean
-  live(s: Session, margin?: number): boolean
+  // ---- this file: the two with state of their own ----
+  // The others (emit, bounded, replace…) are functions of the engine, after createEngine: a module
+  // function minifies to a letter, where an engine key keeps its name.
   leeway(s: Session): number
   commit(): void
-  report(e: AuthError): void
-  fallBack(cause: unknown): AuthError
-  drop(from?: TokenStorage | null): void
-  replace(next: Session | null, store?: boolean, renewal?: boolean): void
-  end(ids: unknown[]): void
-  nextGeneration(): number
 
   // ---- entryStore.ts ----
   write(raw: string | null): Promise<void> | undefined
@@ -174,9 +162,6 @@ export interface Engine {
 export function createEngine(options: AuthClientOptions<unknown>): Engine {
   const { storage, shared } = resolveStorage(options.storage, options.cookie)
   const refreshTimeout = numeric(options.refreshTimeout, 10_000)
-  // How long an async storage (inside a refresh) or `options.logout` is waited for: a hung one must not
-  // hang the client.
-  const longestWait = Math.min(refreshTimeout, MAX_TIMEOUT)
   // Date.now read at each call, so fake timers installed after the client was created apply to it too.
   const clock = options.now ?? (() => Date.now())
   const { storageKey: key = 'latchkey' } = options
@@ -235,36 +220,6 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
     recheck: createTimer(clock),
     // `confirmed`, `asked` and `snapshot` (set below) start undefined: left out.
 
-    emit(type, payload) {
-      // Events found while the client is created wait for a microtask, so listeners attached right after
-      // creation get them (see `ready` in createAuthClient). Not `change`: the state itself can be read at
-      // once. An expiry found then is old news once a session was set or ended right after creation (a
-      // setTokens() on an OAuth callback page): told after that, it would sign the new session out. Told,
-      // it carries the state as it is now (a refresh started since).
-      const at = k.epoch
-      if (k.constructing && type !== 'change')
-        k.held.push(() =>
-          type !== 'expired'
-            ? k.events.emit(type, payload)
-            : at === k.epoch && k.events.emit(type, k.snapshot as typeof payload),
-        )
-      else k.events.emit(type, payload)
-    },
-    bounded<T>(p: T | Promise<T>, landing?: boolean): Promise<T | undefined> {
-      let t: unknown
-      const timeout = new Promise<undefined>((resolve) => {
-        t = setTimeout(resolve, longestWait)
-      })
-      // destroy() ends the wait at once (its timer would keep a Node process alive). Not a write's in the
-      // refresh lock: let go before it landed, the next tab would read the entry it replaces, and spend its
-      // refresh token again. (The write itself keeps the process busy as long.)
-      const both = Promise.race([p, timeout])
-      return (landing ? both : abortable(both, k.life.signal))
-        .catch(() => undefined)
-        .finally(() => clearTimeout(t as number))
-    },
-    canRefresh: (s = k.session) => !!(s && k.refreshFn && (s.rt || options.refreshWithoutToken)),
-    live: (s, margin = 0) => s.exp === null || k.now() + margin < s.exp,
     leeway: (s) => leewayMs(s, refreshLeeway),
 
     /** Publishes a new snapshot if anything changed, then tells listeners. */
@@ -274,68 +229,26 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
       const prev = k.snapshot
       if ((Object.keys(next) as Array<keyof AuthState>).every((key) => next[key] === prev[key])) return
       k.snapshot = Object.freeze(next)
-      k.emit('change', k.snapshot)
+      emit(k, 'change', k.snapshot)
       // `expired` goes out once per session, when its token expired without a successful refresh. A
       // listener may have replaced the session meanwhile: then its own commit said what there was to say.
       if (s === k.session && k.snapshot.status === 'expired' && expiredFor !== k.session) {
         expiredFor = k.session
-        k.emit('expired', k.snapshot)
+        emit(k, 'expired', k.snapshot)
       }
     },
-    report(e) {
-      k.error = e
-      k.commit()
-      k.emit('error', e)
-    },
-    /** The storage cannot be used: keep the session in memory and keep working. */
-    fallBack(cause) {
-      k.storage = null
-      k.shared = false
-      k.loaded = true
-      return new AuthError('storage_unavailable', 'Storage failed; using memory', { cause })
-    },
-    /** Removes the entry, ignoring failures (the storage is known to be failing). */
-    drop(from = k.storage) {
-      try {
-        const done = from?.remove(k.key)
-        if (isPromise(done)) done.catch(noop)
-      } catch {}
-    },
-    /** Takes a session from outside a refresh (setTokens, login, logout, expiry, another tab). */
-    replace(next, store = true, renewal = false) {
-      k.generation = Math.max(k.generation, k.session?.g ?? 0)
-      k.epoch++
-      if (!renewal) k.cut = k.epoch
-      // The refresh in flight belongs to the old session: end it, and let the new one start its own.
-      k.detach(noRefresh)
-      k.timer.cancel()
-      k.session = next
-      k.loaded = true
-      k.error = null
-      if (store) k.persist()
-    },
-    /**
-     * Adds to the sign-ins ended. The last 64 only: every logout tells them all, and tabs that kept what
-     * they heard twice grew it without end (two tabs taking turns to sign in and out doubled it every few
-     * rounds, until a message of 196,415 ids overflowed the stack). Late news is of the last sign-ins.
-     */
-    end(ids) {
-      for (const id of ids) id && k.ended.add(id)
-      for (const id of k.ended) k.ended.size > 64 && k.ended.delete(id)
-    },
-    nextGeneration: () => Math.max(k.generation, k.session?.g ?? 0, k.entry()?.g ?? 0) + 1,
   } as Partial<Engine> as Engine
 
   function build(): AuthState<unknown> {
     const s = k.session
     const prev = k.snapshot as AuthState<unknown> | undefined
-    const status = !k.loaded ? 'loading' : !s ? 'unauthenticated' : k.live(s) ? 'authenticated' : 'expired'
+    const status = !k.loaded ? 'loading' : !s ? 'unauthenticated' : live(k, s) ? 'authenticated' : 'expired'
     return {
       status,
       isAuthenticated: status === 'authenticated',
       isRefreshing: !!k.inflight,
       accessToken: s?.at ?? null,
-      canRefresh: k.canRefresh(),
+      canRefresh: canRefresh(k),
       // One token, one claims object: a session built again for the token shown (sent back by a refresh,
       // stored again by another tab with a new refresh token) keeps the claims the state shows already.
       claims: s && prev?.accessToken === s.at ? prev.claims : (s?.claims ?? null),
@@ -346,3 +259,100 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
   k.snapshot = Object.freeze(build())
   return k
 }
+
+/**
+ * Tells listeners. Events found while the client is created wait for a microtask, so listeners attached
+ * right after creation get them (see `ready` in createAuthClient). Not `change`: the state itself can be
+ * read at once. An expiry found then is old news once a session was set or ended right after creation (a
+ * setTokens() on an OAuth callback page): told after that, it would sign the new session out. Told, it
+ * carries the state as it is now (a refresh started since).
+ */
+export function emit<K extends keyof AuthEvents<unknown>>(
+  k: Engine,
+  type: K,
+  payload: AuthEvents<unknown>[K],
+): void {
+  const at = k.epoch
+  if (k.constructing && type !== 'change')
+    k.held.push(() =>
+      type !== 'expired'
+        ? k.events.emit(type, payload)
+        : at === k.epoch && k.events.emit(type, k.snapshot as typeof payload),
+    )
+  else k.events.emit(type, payload)
+}
+
+/**
+ * Waits for `p` (a promise, or a value) up to refreshTimeout (and, unless `landing`, no longer after
+ * destroy()); undefined when it did not settle. `landing`: a write made in the refresh lock, which holds
+ * the lock until it lands. A hung async storage (inside a refresh) or `options.logout` must not hang the
+ * client.
+ */
+export function bounded<T>(k: Engine, p: T | Promise<T>, landing?: boolean): Promise<T | undefined> {
+  let t: unknown
+  const timeout = new Promise<undefined>((resolve) => {
+    t = setTimeout(resolve, Math.min(k.refreshTimeout, MAX_TIMEOUT))
+  })
+  // destroy() ends the wait at once (its timer would keep a Node process alive). Not a write's in the
+  // refresh lock: let go before it landed, the next tab would read the entry it replaces, and spend its
+  // refresh token again. (The write itself keeps the process busy as long.)
+  const both = Promise.race([p, timeout])
+  return (landing ? both : abortable(both, k.life.signal))
+    .catch(() => undefined)
+    .finally(() => clearTimeout(t as number))
+}
+
+export const canRefresh = (k: Engine, s = k.session): boolean =>
+  !!(s && k.refreshFn && (s.rt || k.options.refreshWithoutToken))
+
+export const live = (k: Engine, s: Session, margin = 0): boolean => s.exp === null || k.now() + margin < s.exp
+
+/** Sets the state's error, and tells it. */
+export const report = (k: Engine, e: AuthError): void => {
+  k.error = e
+  k.commit()
+  emit(k, 'error', e)
+}
+
+/** The storage cannot be used: keep the session in memory and keep working. */
+export const fallBack = (k: Engine, cause: unknown): AuthError => {
+  k.storage = null
+  k.shared = false
+  k.loaded = true
+  return new AuthError('storage_unavailable', 'Storage failed; using memory', { cause })
+}
+
+/** Removes the entry, ignoring failures (the storage is known to be failing). */
+export const drop = (k: Engine, from = k.storage): void => {
+  try {
+    const done = from?.remove(k.key)
+    if (isPromise(done)) done.catch(noop)
+  } catch {}
+}
+
+/** Takes a session from outside a refresh (setTokens, login, logout, expiry, another tab). */
+export const replace = (k: Engine, next: Session | null, store = true, renewal = false): void => {
+  k.generation = Math.max(k.generation, k.session?.g ?? 0)
+  k.epoch++
+  if (!renewal) k.cut = k.epoch
+  // The refresh in flight belongs to the old session: end it, and let the new one start its own.
+  k.detach(noRefresh)
+  k.timer.cancel()
+  k.session = next
+  k.loaded = true
+  k.error = null
+  if (store) k.persist()
+}
+
+/**
+ * Adds to the sign-ins ended. The last 64 only: every logout tells them all, and tabs that kept what
+ * they heard twice grew it without end (two tabs taking turns to sign in and out doubled it every few
+ * rounds, until a message of 196,415 ids overflowed the stack). Late news is of the last sign-ins.
+ */
+export const end = (k: Engine, ids: unknown[]): void => {
+  for (const id of ids) id && k.ended.add(id)
+  for (const id of k.ended) k.ended.size > 64 && k.ended.delete(id)
+}
+
+export const nextGeneration = (k: Engine): number =>
+  Math.max(k.generation, k.session?.g ?? 0, k.entry()?.g ?? 0) + 1

@@ -1,4 +1,4 @@
-import { type Engine, isPromise, noop, type Stored } from './engine'
+import { bounded, drop, type Engine, fallBack, isPromise, noop, report, type Stored } from './engine'
 import type { AuthError } from './errors'
 import { decodeSession, encodeSession } from './session'
 
@@ -22,9 +22,9 @@ export function entryStore(k: Engine): void {
       if (!keep) {
         // What the storage still holds is older than the session in memory (its refresh token may be
         // spent): it must not come back on a reload.
-        k.drop()
+        drop(k)
       }
-      k.report(keep ? (cause as AuthError) : k.fallBack(cause))
+      report(k, keep ? (cause as AuthError) : fallBack(k, cause))
     }
     try {
       const { storage, key } = k
@@ -139,10 +139,10 @@ export function entryStore(k: Engine): void {
     const was = k.lastRaw
     k.sync
       .lock(async () => {
-        const r = await k.bounded(read())
+        const r = await bounded(k, read())
         // What store() wrote lands before the lock is let go, as a renewal does.
         if (at === k.epoch && was === k.lastRaw && holds(r) && !k.destroyed && store())
-          await k.bounded(k.landing, true)
+          await bounded(k, k.landing, true)
       })
       .catch(noop)
   })
@@ -157,7 +157,7 @@ export function entryStore(k: Engine): void {
     } catch (e) {
       // Corrupt or tampered: start signed out (committed before it is told), and remove it, unless a
       // listener told of it has stored a session since.
-      k.report(e as AuthError)
+      report(k, e as AuthError)
       if (k.lastRaw === raw) return write(null) ?? true
     }
   }

@@ -1,4 +1,17 @@
-import { destroyedError, type Engine, isPromise, noop, noRefresh, numeric } from './engine'
+import {
+  bounded,
+  canRefresh,
+  destroyedError,
+  type Engine,
+  emit,
+  isPromise,
+  live,
+  nextGeneration,
+  noop,
+  noRefresh,
+  numeric,
+  replace,
+} from './engine'
 import { RefreshError } from './errors'
 import { callWithTimeout, timedOut, toRefreshError } from './refresh'
 import { backoff, createTimer, MAX_TIMEOUT } from './scheduler'
@@ -73,23 +86,23 @@ export function refresher(k: Engine): void {
     overdue()
     const s = k.session
     const t = k.now()
-    if (!k.destroyed && s?.exp != null && t >= s.exp && !k.canRefresh()) {
+    if (!k.destroyed && s?.exp != null && t >= s.exp && !canRefresh(k)) {
       // Nothing can renew it: the session is over. Its last error stays (no login or refresh succeeded).
       const last = k.error
       const mark = k.epoch
-      k.replace(null)
+      replace(k, null)
       // …unless removing the entry failed just now: that error is newer.
       k.error ??= last
       k.commit()
       // Not when a listener replaced what replace() left (a sign-in, or a logout): that came after.
-      if (k.epoch === mark + 1) k.emit('expired', k.snapshot)
+      if (k.epoch === mark + 1) emit(k, 'expired', k.snapshot)
       return
     }
     k.commit()
     // A listener may have replaced the session during commit(): the new one was checked then.
     if (k.destroyed || s?.exp == null || s !== k.session) return
     const due = s.exp - k.leeway(s)
-    if (t >= due && !k.inflight && !waiting() && k.canRefresh()) start()
+    if (t >= due && !k.inflight && !waiting() && canRefresh(k)) start()
     // Also while a refresh runs: should it outlast the token, the status turns `expired` at exp.
     if (t < s.exp) k.timer.at(t < due ? due : s.exp, check)
   })
@@ -105,7 +118,7 @@ export function refresher(k: Engine): void {
     // A copy's first refresh: its copy of the session may be one the other copies renewed since.
     if (k.asked) await k.asked
     let raw = k.read()
-    if (isPromise(raw)) raw = await k.bounded(raw)
+    if (isPromise(raw)) raw = await bounded(k, raw)
     // Spend nothing when the client was destroyed while it waited for the lock (run() then rejects with
     // `destroyed`), or the session was replaced meanwhile (a logout, say): what was read is no longer news.
     still()
@@ -118,7 +131,7 @@ export function refresher(k: Engine): void {
     let { session } = k
     // Or, for a try from no session (refreshWithoutToken), one another tab stored meanwhile (its own
     // restore, say): the cookie's refresh token is not spent again for it.
-    if (session && (base ? session.at !== base.at : stored) && k.live(session, k.leeway(session)))
+    if (session && (base ? session.at !== base.at : stored) && live(k, session, k.leeway(session)))
       return stored ?? null
     // The session ended (logout, another tab) while waiting: there is nothing to refresh.
     if (base && !session) throw noRefresh()
@@ -152,7 +165,7 @@ export function refresher(k: Engine): void {
       // it) or a renewal, not heard of yet: that session outranks the failure, whose sign-out would
       // remove it. Taken instead (a sign-in, or a sign-out, ends this try with no_refresh, see below).
       const s = current() ? k.peek(k.readNow()) : undefined
-      if (s && k.live(s)) return s
+      if (s && live(k, s)) return s
       throw e
     }
     still()
@@ -165,7 +178,7 @@ export function refresher(k: Engine): void {
     session = k.session
     let next: Session
     try {
-      next = createSession(tokens, k.now(), session?.rt ?? null, k.nextGeneration(), true, session?.id)
+      next = createSession(tokens, k.now(), session?.rt ?? null, nextGeneration(k), true, session?.id)
     } catch (cause) {
       throw new RefreshError('Refresh returned a malformed token', { permanent: true, cause })
     }
@@ -184,13 +197,13 @@ export function refresher(k: Engine): void {
     const mine = k.lastRaw
     // Other tabs read it after the lock is released: a shared async storage must have it by then.
     if (written && k.shared) {
-      await k.bounded(written, true)
+      await bounded(k, written, true)
       // Closed meanwhile, after this tab took something else (a sign-out there, told before this landed):
       // write() writes that back only while the tab is open, and nobody else may be left to (their
       // tabs closed too), so a reload would take this renewal of a sign-in that ended. Written back here,
       // in the lock still, over this renewal only (a read after destroy() is not cut short).
-      if (k.destroyed && mine !== k.lastRaw && (await k.bounded(k.read(), true)) === mine)
-        await k.bounded(k.write(k.lastRaw), true)
+      if (k.destroyed && mine !== k.lastRaw && (await bounded(k, k.read(), true)) === mine)
+        await bounded(k, k.write(k.lastRaw), true)
     }
     return next
   }
@@ -218,7 +231,7 @@ export function refresher(k: Engine): void {
     const detached = () => {
       // Only renewals came meanwhile (from another tab, adopted, nothing spent here): this refresh's result.
       // So does any session, for a try from none (refreshWithoutToken): what it was to restore is there.
-      if ((k.cut <= at || !base) && k.session && k.live(k.session)) return k.session.at
+      if ((k.cut <= at || !base) && k.session && live(k, k.session)) return k.session.at
       // A new session, or none: nothing here is ours.
       throw failure ?? noRefresh()
     }
@@ -231,7 +244,7 @@ export function refresher(k: Engine): void {
       // A listener may have replaced the session as it was committed (a logout, say): then its own
       // events said what happened, and this refresh's come too late.
       if (at !== k.epoch) return detached()
-      if (result) k.emit(base ? 'refresh' : 'login', k.snapshot)
+      if (result) emit(k, base ? 'refresh' : 'login', k.snapshot)
       return k.session!.at
     }
     if (failure.code === 'no_refresh') {
@@ -244,7 +257,7 @@ export function refresher(k: Engine): void {
     // A session another tab stored, taken in the lock (see exchange()) and announced by nothing else: this
     // try, which was to announce it, failed. Not when it ends the session (the logout tells that).
     const taken = had?.at !== base?.at && !failure.permanent
-    if (failure.permanent) k.replace(null)
+    if (failure.permanent) replace(k, null)
     else {
       if (willRetry) {
         paused = 'retry'
@@ -272,11 +285,11 @@ export function refresher(k: Engine): void {
     failedNow(failure)
     const mark = k.epoch
     check()
-    if (taken && k.epoch === mark) k.emit(base ? 'refresh' : 'login', k.snapshot)
+    if (taken && k.epoch === mark) emit(k, base ? 'refresh' : 'login', k.snapshot)
     // A listener that replaced the session as it was committed (a new sign-in) ended the retry, and the
     // logout came before that sign-in: it is not announced after it.
-    k.emit('refreshError', { error: failure, attempt: n, willRetry: willRetry && k.epoch === mark })
-    if (failure.permanent && had && k.epoch === mark) k.emit('logout', { reason: 'refresh_rejected' })
+    emit(k, 'refreshError', { error: failure, attempt: n, willRetry: willRetry && k.epoch === mark })
+    if (failure.permanent && had && k.epoch === mark) emit(k, 'logout', { reason: 'refresh_rejected' })
     throw failure
   }
 

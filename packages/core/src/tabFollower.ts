@@ -1,4 +1,17 @@
-import { type Engine, noop, noRefresh, type Stored } from './engine'
+import {
+  bounded,
+  canRefresh,
+  type Engine,
+  emit,
+  end,
+  fallBack,
+  live,
+  noop,
+  noRefresh,
+  replace,
+  report,
+  type Stored,
+} from './engine'
 import type { AuthError } from './errors'
 import { MAX_TIMEOUT } from './scheduler'
 import { decodeSession, encodeSession, type Session } from './session'
@@ -68,7 +81,7 @@ export function tabFollower(k: Engine): void {
       if (raw[0]) k.heard(raw as Failure)
       // The sign-ins a logout there ended: news of one that comes later (from a third tab, slower)
       // signs nobody in here.
-      else k.end(raw.slice(1))
+      else end(k, raw.slice(1))
     } else
       onNews(
         () => {
@@ -147,11 +160,9 @@ export function tabFollower(k: Engine): void {
       // them, and they are newer than what it finds. (A write still pending when the answer comes, one
       // that hangs, leaves the generations to judge.) Not a removal: a sign-out there outranks this tab's
       // refresh still being written, which is removed once it lands (see write()).
-      return k
-        .bounded(entry && k.writing ? k.landing.then(k.read) : k.read())
-        .then((r) =>
-          at !== k.epoch || was !== k.lastRaw ? take() : k.by(entry && k.writing ? undefined : r, judge),
-        )
+      return bounded(k, entry && k.writing ? k.landing.then(k.read) : k.read()).then((r) =>
+        at !== k.epoch || was !== k.lastRaw ? take() : k.by(entry && k.writing ? undefined : r, judge),
+      )
     }
     take().catch(noop)
   }
@@ -229,7 +240,7 @@ export function tabFollower(k: Engine): void {
     // session), and the tab's session is then the only one left. An async storage's tabs cannot write it
     // back when told so (keep() reads at once), so this is theirs to do too.
     else k.over(told, back, k.later, true)
-    k.report(e as AuthError)
+    report(k, e as AuthError)
   }
 
   /**
@@ -308,10 +319,10 @@ export function tabFollower(k: Engine): void {
     const last = k.error
     // Removed by a tab whose timer saw the session end first: an expiry here too, not a logout, and
     // (as for an expiry seen here) the last error stays.
-    const expired = !next && !k.live(had!) && !k.canRefresh(had)
+    const expired = !next && !live(k, had!) && !canRefresh(k, had)
     // A renewal: the same sign-in's session renewed there, of the same user. Anything else that replaces
     // a session is a new one there, so the 401 rules replay nothing across it (as across a login here).
-    k.replace(next, false, !!(had && next) && renews(had!, next!))
+    replace(k, next, false, !!(had && next) && renews(had!, next!))
     // Heard from a copy of this sign-in (sessionStorage): stored in this tab's own storage too.
     if (!k.shared) k.write(raw)
     k.relink()
@@ -320,10 +331,10 @@ export function tabFollower(k: Engine): void {
     k.check()
     // Not when a listener replaced the session as it was committed (a logout, say): that came after.
     if (next || expired) {
-      if (k.epoch === mark) k.emit(next ? (had ? 'refresh' : 'login') : 'expired', k.snapshot)
+      if (k.epoch === mark) emit(k, next ? (had ? 'refresh' : 'login') : 'expired', k.snapshot)
     } else {
-      k.end([had?.id])
-      if (k.epoch === mark) k.emit('logout', { reason: 'other_tab' })
+      end(k, [had?.id])
+      if (k.epoch === mark) emit(k, 'logout', { reason: 'other_tab' })
       // This tab's refresh may have stored its result over the sign-out before the news came: remove it.
       // Another sign-in found there is newer than this news and has news of its own: taken now, it would
       // run ahead of the news still queued, and a logout among them would end it.
@@ -393,7 +404,7 @@ export function tabFollower(k: Engine): void {
         )
     } catch (cause) {
       // A storage that cannot report changes cannot be shared safely: keep the session in memory.
-      k.report(k.fallBack(cause))
+      report(k, fallBack(k, cause))
     }
     if ((k.shared && syncTabs) || (syncTabs === 'memory' && !k.storage)) k.sync = open(key)
     copies = k.storage && k.options.storage === 'sessionStorage' && syncTabs
