@@ -18,7 +18,7 @@ import {
   replace,
   report,
 } from './engine'
-import { entryStore } from './entryStore'
+import { entry, load, reread } from './entryStore'
 import { AuthError } from './errors'
 import { refresher } from './refresher'
 import { createSession, decodeSession, type Session, tokensOf } from './session'
@@ -48,9 +48,9 @@ import { listenForWake } from './wake'
 export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredCredentials>(
   options: AuthClientOptions<Credentials> = {},
 ): AuthClient<C, Credentials> {
-  // The parts share one engine (see engine.ts): its state, and the functions each lends the others.
+  // The parts share one engine (see engine.ts): its state, and the functions each lends the others
+  // (entryStore.ts keeps no state of its own: its functions take the engine).
   const k: Engine = createEngine(options as AuthClientOptions<unknown>)
-  entryStore(k)
   tabFollower(k)
   refresher(k)
   // `chosen`: the storage chosen, kept after a fall-back to memory (none has happened yet): a logout
@@ -69,13 +69,13 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       ready = raw.then((read) => {
         // `undefined` (idb-keyval's answer for a missing key) is no entry, as for a sync storage.
         const r = (found = read ?? null)
-        k.cleaned(k.load(r))
+        k.cleaned(load(k, r))
         // Storage may have changed while it was read (a sign-out in another tab, whose news came before
         // there was a session here to end): read again once, unless this tab has changed it since (a
         // setTokens() before the read ended, or a corrupt entry removed).
-        if (k.lastRaw === r) k.reread()
+        if (k.lastRaw === r) reread(k)
       }, unavailable)
-    else removal = k.load(raw)
+    else removal = load(k, raw)
   } catch (cause) {
     unavailable(cause)
   }
@@ -94,7 +94,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     // now would be taken as news of another tab: a `login` for the session storage held all along, or
     // the garbage found there reported (and removed) a second time.
     if (!k.loaded) return
-    k.reread()
+    reread(k)
     k.mend()
     k.wake(online)
   })
@@ -199,7 +199,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       // It also ends what another tab stored that this one has not heard of yet (signed out already, or
       // busy as that tab signed in): the removal is what storage, a reload and the other tabs keep, so
       // that sign-in's news, when it comes, signs nobody in here; nor does older news.
-      const stored = k.entry()
+      const stored = entry(k)
       end(k, [k.session?.id, stored?.id])
       k.generation = Math.max(k.generation, stored?.g ?? 0)
       // Told before the removal, so a tab that hears of the removal by message knows what it ended when

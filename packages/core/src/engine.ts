@@ -1,4 +1,5 @@
 import { wallClock } from './clock'
+import { entry, persist } from './entryStore'
 import { AuthError, RefreshError } from './errors'
 import { createEmitter, type Emitter } from './events'
 import { createTimer, leewayMs, MAX_TIMEOUT, type Timer } from './scheduler'
@@ -34,6 +35,9 @@ export const numeric = (value: unknown, fallback: number) =>
  * What the parts of a client share (see createAuthClient): its options, its state, and the functions
  * each part lends the others. The parts: this file (the state and its snapshot), `entryStore.ts` (the
  * stored entry), `tabFollower.ts` (news from other tabs), `refresher.ts` (the refresh and its schedule).
+ * A function that keeps state of its own in its part is a key here; the others (this file's and
+ * entryStore.ts's) are module functions taking the engine, which minify to a letter where a key keeps
+ * its name.
  */
 export interface Engine {
   // ---- options ----
@@ -66,6 +70,8 @@ export interface Engine {
    * finding storage empty then is no sign-out.
    */
   confirmed: Stored
+  /** What the read made for the news being judged found (see readNow() in entryStore.ts). */
+  known: Stored
   /** An async storage (its first read was). */
   later: boolean
   loaded: boolean
@@ -114,23 +120,11 @@ export interface Engine {
   readonly recheck: Timer
   snapshot: AuthState<unknown>
 
-  // ---- this file: the two with state of their own ----
-  // The others (emit, bounded, replace…) are functions of the engine, after createEngine: a module
-  // function minifies to a letter, where an engine key keeps its name.
+  // ---- this file: the two with state of their own (emit, bounded, replace… follow createEngine) ----
   leeway(s: Session): number
   commit(): void
 
-  // ---- entryStore.ts ----
-  write(raw: string | null): Promise<void> | undefined
-  persist(): Promise<void> | undefined
-  read(): Stored | Promise<Stored>
-  readNow(): Stored
-  by<T>(raw: Stored, judge: () => T): T
-  entry(raw?: Stored): Session | undefined
-  reread(follow?: (raw: Stored) => void, adopts?: boolean): void
-  over(raw: Stored, store: () => unknown, unreadable?: boolean, none?: boolean): void
-  /** Takes what storage held at start-up. Truthy when that was garbage it removed (a promise: the removal). */
-  load(raw: string | null): unknown
+  // (entryStore.ts keeps no state of its own: write(k), persist(k), read(k)… take the engine.)
 
   // ---- tabFollower.ts ----
   relink(): void
@@ -218,7 +212,7 @@ export function createEngine(options: AuthClientOptions<unknown>): Engine {
     life: new AbortController(),
     timer: createTimer(clock),
     recheck: createTimer(clock),
-    // `confirmed`, `asked` and `snapshot` (set below) start undefined: left out.
+    // `confirmed`, `known`, `asked` and `snapshot` (set below) start undefined: left out.
 
     leeway: (s) => leewayMs(s, refreshLeeway),
 
@@ -341,7 +335,7 @@ export const replace = (k: Engine, next: Session | null, store = true, renewal =
   k.session = next
   k.loaded = true
   k.error = null
-  if (store) k.persist()
+  if (store) persist(k)
 }
 
 /**
@@ -355,4 +349,4 @@ export const end = (k: Engine, ids: unknown[]): void => {
 }
 
 export const nextGeneration = (k: Engine): number =>
-  Math.max(k.generation, k.session?.g ?? 0, k.entry()?.g ?? 0) + 1
+  Math.max(k.generation, k.session?.g ?? 0, entry(k)?.g ?? 0) + 1

@@ -12,6 +12,7 @@ import {
   numeric,
   replace,
 } from './engine'
+import { by, persist, read, readNow, write } from './entryStore'
 import { RefreshError } from './errors'
 import { callWithTimeout, timedOut, toRefreshError } from './refresh'
 import { backoff, createTimer, MAX_TIMEOUT } from './scheduler'
@@ -117,13 +118,13 @@ export function refresher(k: Engine): void {
     }
     // A copy's first refresh: its copy of the session may be one the other copies renewed since.
     if (k.asked) await k.asked
-    let raw = k.read()
+    let raw = read(k)
     if (isPromise(raw)) raw = await bounded(k, raw)
     // Spend nothing when the client was destroyed while it waited for the lock (run() then rejects with
     // `destroyed`), or the session was replaced meanwhile (a logout, say): what was read is no longer news.
     still()
     // Another tab renewed the token while this one waited for the lock: adopt it, spend nothing.
-    const stored = k.by(raw, () => k.peek(raw))
+    const stored = by(k, raw, () => k.peek(raw))
     // Shown now: the call that may follow (the renewal taken is due too) can take refreshTimeout.
     if (stored) k.commit()
     // A listener told of it, or of garbage there, may have replaced the session, or destroyed the client.
@@ -164,14 +165,14 @@ export function refresher(k: Engine): void {
       // Failed, while another tab stored a sign-in (the server may have revoked this refresh token for
       // it) or a renewal, not heard of yet: that session outranks the failure, whose sign-out would
       // remove it. Taken instead (a sign-in, or a sign-out, ends this try with no_refresh, see below).
-      const s = current() ? k.peek(k.readNow()) : undefined
+      const s = current() ? k.peek(readNow(k)) : undefined
       if (s && live(k, s)) return s
       throw e
     }
     still()
     // A sign-in or a sign-out another tab stored during the call, not heard of yet: made last, it outranks
     // this renewal of the session it replaced, which is dropped (peek adopts it and ends this try).
-    k.peek(k.readNow())
+    k.peek(readNow(k))
     // Ended by it (an entry of the sign-in held here, which a logout elsewhere ended), or by a listener told
     // of garbage found there: dropped too.
     still()
@@ -193,7 +194,7 @@ export function refresher(k: Engine): void {
     }
     // Store and broadcast while still holding the lock, so the next holder finds the new tokens.
     k.session = next
-    const written = k.persist()
+    const written = persist(k)
     const mine = k.lastRaw
     // Other tabs read it after the lock is released: a shared async storage must have it by then.
     if (written && k.shared) {
@@ -202,8 +203,8 @@ export function refresher(k: Engine): void {
       // write() writes that back only while the tab is open, and nobody else may be left to (their
       // tabs closed too), so a reload would take this renewal of a sign-in that ended. Written back here,
       // in the lock still, over this renewal only (a read after destroy() is not cut short).
-      if (k.destroyed && mine !== k.lastRaw && (await bounded(k, k.read(), true)) === mine)
-        await bounded(k, k.write(k.lastRaw), true)
+      if (k.destroyed && mine !== k.lastRaw && (await bounded(k, read(k), true)) === mine)
+        await bounded(k, write(k, k.lastRaw), true)
     }
     return next
   }

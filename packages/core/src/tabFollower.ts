@@ -12,6 +12,7 @@ import {
   report,
   type Stored,
 } from './engine'
+import { by, entry, over, persist, read, readNow, reread, write } from './entryStore'
 import type { AuthError } from './errors'
 import { MAX_TIMEOUT } from './scheduler'
 import { decodeSession, encodeSession, type Session } from './session'
@@ -94,7 +95,7 @@ export function tabFollower(k: Engine): void {
             // is newer than this message and has a message of its own: taken now, it would run ahead of
             // the messages still queued, and a logout among them would end it (a sign-out and a sign-in
             // in quick succession there).
-            k.reread((r) => (!r || r === k.lastRaw) && adoptRead(r))
+            reread(k, (r) => (!r || r === k.lastRaw) && adoptRead(r))
           }
           // Not followed, as storage read here did not hold it: that read may be behind the message. A
           // cookie written in another tab reaches this one's document.cookie a few ms after the
@@ -102,7 +103,7 @@ export function tabFollower(k: Engine): void {
           // it is followed, as a reload would. An entry is read for once this tab's own writes landed (a
           // setTokens() since, still landing: the read would find the entry it replaces, and take it back).
           if (said !== k.lastRaw)
-            k.recheck.at(k.clock() + 100, () => k.reread((r) => r === said && adoptRead(r), said !== null))
+            k.recheck.at(k.clock() + 100, () => reread(k, (r) => r === said && adoptRead(r), said !== null))
         },
         typeof raw === 'string',
       )
@@ -118,7 +119,7 @@ export function tabFollower(k: Engine): void {
   const removes = (s?: { g: unknown; id?: unknown }) => {
     // Seen: news of it, told late, is old (see passed()).
     if (Number.isFinite(s?.g)) k.generation = Math.max(k.generation, s!.g as number)
-    const stored = k.readNow()
+    const stored = readNow(k)
     const { session } = k
     return (
       !s ||
@@ -142,16 +143,17 @@ export function tabFollower(k: Engine): void {
     const news = raw !== null || gone(raw)
     k.confirmed = raw
     // Judged by that read (an async storage's too: see readNow()).
-    if (news) k.by(raw, () => adopt(raw))
+    if (news) by(k, raw, () => adopt(raw))
   })
 
   /**
    * Judges news from another tab. An async shared storage cannot be read at once: the news waits for a
    * read made after it came, and is judged by what storage held then, as a sync one's is by what it holds
    * now. Such a read finds what a reload would, newer than anything this tab wrote or took before it
-   * (read again if this tab changed its session meanwhile), so storage decides (see adopt()).
+   * (read again if this tab changed its session meanwhile), so storage decides (see adopt()). `ofEntry`:
+   * the news is of an entry stored, not of a removal.
    */
-  const onNews = (judge: () => void, entry?: unknown) => {
+  const onNews = (judge: () => void, ofEntry?: unknown) => {
     if (!k.later) return judge()
     const take = (): Promise<void> => {
       const at = k.epoch
@@ -160,8 +162,8 @@ export function tabFollower(k: Engine): void {
       // them, and they are newer than what it finds. (A write still pending when the answer comes, one
       // that hangs, leaves the generations to judge.) Not a removal: a sign-out there outranks this tab's
       // refresh still being written, which is removed once it lands (see write()).
-      return bounded(k, entry && k.writing ? k.landing.then(k.read) : k.read()).then((r) =>
-        at !== k.epoch || was !== k.lastRaw ? take() : k.by(entry && k.writing ? undefined : r, judge),
+      return bounded(k, ofEntry && k.writing ? k.landing.then(() => read(k)) : read(k)).then((r) =>
+        at !== k.epoch || was !== k.lastRaw ? take() : by(k, ofEntry && k.writing ? undefined : r, judge),
       )
     }
     take().catch(noop)
@@ -176,14 +178,15 @@ export function tabFollower(k: Engine): void {
     if (!k.ended.has(s.id)) return false
     // Seen, and removed: older news (a sign-in it replaced, told late) must not sign anybody in either.
     k.generation = Math.max(k.generation, s.g)
-    const stored = k.readNow()
+    const stored = readNow(k)
     // The session held here is of that sign-in too (its end told, its removal not yet): it ends now, and
     // its removal is followed as if told, which removes this entry in turn. Written back instead, it
     // would be an entry older than the one it replaced, which no removal of that one names.
     if (k.ended.has(k.session?.id)) adopt(null)
     // Called in the refresh lock (from peek()), it writes at once: no renewal lands there between that
     // read and this write. Elsewhere over() takes the lock to read again.
-    else if (stored === raw || stored === undefined) locked ? k.persist() : k.over(raw, k.persist, true)
+    else if (stored === raw || stored === undefined)
+      locked ? persist(k) : over(k, raw, () => persist(k), true)
     return true
   }
 
@@ -209,9 +212,9 @@ export function tabFollower(k: Engine): void {
    * once, holds none (or the garbage still), and told: a reload there would take it, and that tab does.
    */
   const keep = () => {
-    const stored = k.readNow()
-    if (k.session && stored !== undefined && stored !== k.lastRaw && !k.entry(stored)) {
-      k.write(k.lastRaw)
+    const stored = readNow(k)
+    if (k.session && stored !== undefined && stored !== k.lastRaw && !entry(k, stored)) {
+      write(k, k.lastRaw)
       k.sync?.post(k.lastRaw)
     }
   }
@@ -229,7 +232,7 @@ export function tabFollower(k: Engine): void {
    */
   const refuse = (e: unknown, told?: string) => {
     const back = () => {
-      const done = k.write(k.session && encodeSession(k.session))
+      const done = write(k, k.session && encodeSession(k.session))
       // Removed by a tab that holds no session: the tabs that hold one write it back.
       if (!k.session) k.cleaned(done ?? true)
       return done
@@ -239,7 +242,7 @@ export function tabFollower(k: Engine): void {
     // name expires both), or another tab removed the garbage (found at its start-up, or holding no
     // session), and the tab's session is then the only one left. An async storage's tabs cannot write it
     // back when told so (keep() reads at once), so this is theirs to do too.
-    else k.over(told, back, k.later, true)
+    else over(k, told, back, k.later, true)
     report(k, e as AuthError)
   }
 
@@ -280,7 +283,7 @@ export function tabFollower(k: Engine): void {
       // Of another sign-in than the one held, while storage holds one of the two: storage tells which is
       // newer, as a reload would. Generations may not: a sign-in made by a tab that had not heard of a
       // newer one, removed before it, has a lower one. Read once, for each rule below.
-      const stored = k.readNow()
+      const stored = readNow(k)
       const { session } = k
       const other = session && !renews(session, next) && (stored === raw || stored === k.lastRaw)
       if (
@@ -300,7 +303,7 @@ export function tabFollower(k: Engine): void {
       ) {
         // An async storage, not read here, may hold the entry ignored, stored last by a tab that had not
         // heard of this one's: a reload would take it. Replaced by this tab's, if storage holds it still.
-        if (k.session && stored === undefined) k.over(raw, k.persist)
+        if (k.session && stored === undefined) over(k, raw, () => persist(k))
         return
       }
     }
@@ -312,7 +315,7 @@ export function tabFollower(k: Engine): void {
     // follows it.
     if (next && had?.at === next.at) {
       k.session = next
-      if (!k.shared) k.write(raw)
+      if (!k.shared) write(k, raw)
       k.check()
       return
     }
@@ -324,7 +327,7 @@ export function tabFollower(k: Engine): void {
     // a session is a new one there, so the 401 rules replay nothing across it (as across a login here).
     replace(k, next, false, !!(had && next) && renews(had!, next!))
     // Heard from a copy of this sign-in (sessionStorage): stored in this tab's own storage too.
-    if (!k.shared) k.write(raw)
+    if (!k.shared) write(k, raw)
     k.relink()
     if (expired) k.error = last
     const mark = k.epoch
@@ -338,7 +341,7 @@ export function tabFollower(k: Engine): void {
       // This tab's refresh may have stored its result over the sign-out before the news came: remove it.
       // Another sign-in found there is newer than this news and has news of its own: taken now, it would
       // run ahead of the news still queued, and a logout among them would end it.
-      k.reread((r) => (typeof r !== 'string' || k.ended.has(k.entry(r)?.id)) && adoptRead(r))
+      reread(k, (r) => (typeof r !== 'string' || k.ended.has(entry(k, r)?.id)) && adoptRead(r))
     }
   }
 
@@ -394,9 +397,9 @@ export function tabFollower(k: Engine): void {
             // came first. So is one of another entry than the one held (the value it replaced, when told).
             // Garbage removed (another tab's start-up, which says so on the channel, or a script): no
             // sign-out, which names what it removed. Nor is this tab's entry there now.
-            else if (old && !k.entry(old)) k.confirmed = null
-            else if (removes(old ? k.entry(old) : undefined))
-              k.reread((now) => {
+            else if (old && !entry(k, old)) k.confirmed = null
+            else if (removes(old ? entry(k, old) : undefined))
+              reread(k, (now) => {
                 if (now === k.lastRaw) k.confirmed = now
                 else adopt((k.confirmed = null))
               })
