@@ -4,9 +4,9 @@ export const inWorker = () =>
 
 /**
  * Calls `onWake(false)` when the page may have slept (visible again, restored from the back-forward
- * cache, focused) and `onWake(true)` when the network returns. Timers sleep in background tabs and
- * on suspended laptops, so these are the moments to re-check. In a worker only the network's return
- * is heard; elsewhere (Node, React Native) nothing.
+ * cache, resumed after Chromium froze it, focused) and `onWake(true)` when the network returns.
+ * Timers sleep in background tabs and on suspended laptops, so these are the moments to re-check.
+ * In a worker only the network's return is heard; elsewhere (Node, React Native) nothing.
  */
 export function listenForWake(onWake: (online: boolean) => void): () => void {
   const page = typeof document === 'object' && typeof window === 'object' && !!window.addEventListener
@@ -30,6 +30,9 @@ export function listenForWake(onWake: (online: boolean) => void): () => void {
     listeners.push(
       [scope, 'pageshow', wake],
       [scope, 'focus', wake],
+      // A frozen background tab resumes still hidden: no other event comes, and its overdue timers run
+      // only at Chromium's next once-a-second slot for hidden pages, reporting an expired token until then.
+      [document, 'resume', wake],
       [document, 'visibilitychange', () => document.visibilityState === 'visible' && wake()],
     )
   const each = (method: 'addEventListener' | 'removeEventListener') => {

@@ -147,6 +147,6 @@ describe('waking up', () => {
     const auth = createAuthClient()
     auth.destroy()
     expect(remove.mock.calls.map((c) => c[0]).sort()).toEqual(['focus', 'online', 'pageshow'])
-    expect(removeDoc.mock.calls.map((c) => c[0])).toEqual(['visibilitychange'])
+    expect(removeDoc.mock.calls.map((c) => c[0]).sort()).toEqual(['resume', 'visibilitychange'])
   })
 })
