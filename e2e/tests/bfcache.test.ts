@@ -1,0 +1,101 @@
+import type { Page } from 'playwright-core'
+import { expect, it } from 'vitest'
+import { eventsOf, type LifecyclePage, sleep, stateOf, useLifecyclePages } from '../support/lifecyclePage'
+
+/**
+ * Real Chromium's back-forward cache: a tab that navigates away keeps its page, frozen, and `goBack()`
+ * restores it (`pageshow` with `persisted`) with its client as it was, timers and all. The README says
+ * the client re-reads shared storage on `pageshow`, so a restored page learns what other tabs did while
+ * it was away. (Chromium fires `resume`, `visibilitychange` and `pageshow` then, in that order, and the
+ * storage events queued for the page after them: an app's own `pageshow` handler must already see it.)
+ *
+ * What Chromium allows: an open BroadcastChannel (latchkey's, one per client) does not keep a page out
+ * of the cache, but a message on it while the page is there evicts the page
+ * (`BroadcastChannelOnMessage`). Every entry a client stores or removes is broadcast, so a renewal or a
+ * logout in another tab of the same key evicts it: going back loads it afresh. A page is restored only
+ * when no message came, as when the other tab's client does not broadcast (`syncTabs: false`).
+ */
+const world = useLifecyclePages()
+const what = () => world.spends.map((s) => s.what)
+const auth = (page: Page, method: 'refresh' | 'logout') =>
+  page.evaluate((method) => (window as unknown as LifecyclePage).auth[method](), method)
+
+/** A signed in on `key`, then B on it too (`bQuery`), then A in front: the tab that navigates. */
+async function twoTabs(key: string, bQuery = '', expiresIn = 3600) {
+  const a = await world.open('A', `key=${key}`)
+  await a.evaluate(
+    (expiresIn) =>
+      void (window as unknown as LifecyclePage).auth.setTokens({
+        accessToken: 'at-0',
+        refreshToken: 'rt-0',
+        expiresIn,
+      }),
+    expiresIn,
+  )
+  const b = await world.open('B', `key=${key}&${bQuery}`)
+  expect(await stateOf(b)).toEqual({ status: 'authenticated', accessToken: 'at-0' })
+  await a.bringToFront()
+  // Why Chromium did not restore A, when it did not (CDP's explanation of the last back navigation).
+  const cdp = await a.context().newCDPSession(a)
+  const notRestored: string[] = []
+  cdp.on('Page.backForwardCacheNotUsed', (e) => {
+    for (const x of e.notRestoredExplanations) notRestored.push(x.reason)
+  })
+  await cdp.send('Page.enable')
+  return { a, b, notRestored }
+}
+
+async function awayAndBack(a: Page, meanwhile: () => Promise<unknown>, away = 200) {
+  await a.goto(`${world.origin}/api/away`)
+  await meanwhile()
+  await sleep(away)
+  await a.goBack({ waitUntil: 'commit' })
+  await a.waitForFunction(() =>
+    (window as unknown as LifecyclePage).events?.some((e) => e.startsWith('(pageshow')),
+  )
+}
+
+it('a page restored from the back-forward cache takes the renewal another tab made while its token expired', async () => {
+  // Valid 2 s: B (whose client stores without broadcasting, so nothing evicts A) renews after 1 s, by
+  // its own timer; A, away for 2.5 s, comes back with its token expired and its refresh overdue.
+  const { a, notRestored } = await twoTabs('restored-renewal', 'sync=0', 2)
+  await awayAndBack(a, async () => {}, 2_500)
+  expect(notRestored).toEqual([])
+  expect(await stateOf(a)).toEqual({ status: 'authenticated', accessToken: 'at-1' })
+  const events = await eventsOf(a)
+  // The same page, its client kept (`persisted`), told once, and before the app's own pageshow handler.
+  expect(events).toContain('(pageshow persisted)')
+  expect(events.filter((e) => !e.startsWith('('))).toEqual(['refresh at-1'])
+  expect(events.indexOf('refresh at-1')).toBeLessThan(events.indexOf('(pageshow persisted)'))
+  // A did not spend rt-0 again: it took B's token from storage before its overdue timer ran.
+  await sleep(500)
+  expect(what()).toEqual(['rt-0:ok:B'])
+})
+
+it('a page restored from the back-forward cache learns of a logout another tab made while it was away', async () => {
+  const { a, b, notRestored } = await twoTabs('restored-logout', 'sync=0')
+  await awayAndBack(a, () => auth(b, 'logout'))
+  expect(notRestored).toEqual([])
+  expect(await stateOf(a)).toEqual({ status: 'unauthenticated', accessToken: null })
+  const events = await eventsOf(a)
+  expect(events).toContain('(pageshow persisted)')
+  expect(events.filter((e) => !e.startsWith('('))).toEqual(['logout other_tab'])
+  expect(events.indexOf('logout other_tab')).toBeLessThan(events.indexOf('(pageshow persisted)'))
+  expect(what()).toEqual([])
+})
+
+it.each([
+  ['renewal', 'refresh', { status: 'authenticated', accessToken: 'at-1' }],
+  ['logout', 'logout', { status: 'unauthenticated', accessToken: null }],
+] as const)(
+  'a %s in another tab of the same key evicts a page from the back-forward cache: its broadcast does',
+  async (_, method, state) => {
+    const { a, b, notRestored } = await twoTabs(`evicted-${method}`)
+    await awayAndBack(a, () => auth(b, method))
+    expect(notRestored).toEqual(['BroadcastChannelOnMessage'])
+    // Loaded afresh, it starts from what storage holds, and spends nothing.
+    expect(await stateOf(a)).toEqual(state)
+    expect(await eventsOf(a)).toEqual(['(pageshow)'])
+    expect(what()).toEqual(method === 'refresh' ? ['rt-0:ok:B'] : [])
+  },
+)
