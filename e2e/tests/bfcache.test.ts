@@ -20,20 +20,14 @@ const what = () => world.spends.map((s) => s.what)
 const auth = (page: Page, method: 'refresh' | 'logout') =>
   page.evaluate((method) => (window as unknown as LifecyclePage).auth[method](), method)
 
-/** A signed in on `key`, then B on it too (`bQuery`), then A in front: the tab that navigates. */
+/**
+ * A and B on `key` (B with `bQuery`), A in front: the tab that navigates. B signs in (valid `expiresIn`
+ * seconds) only then, so A's own refresh cannot come due before it leaves; A hears of it (a broadcast,
+ * or from B with `sync=0` the storage event).
+ */
 async function twoTabs(key: string, bQuery = '', expiresIn = 3600) {
   const a = await world.open('A', `key=${key}`)
-  await a.evaluate(
-    (expiresIn) =>
-      void (window as unknown as LifecyclePage).auth.setTokens({
-        accessToken: 'at-0',
-        refreshToken: 'rt-0',
-        expiresIn,
-      }),
-    expiresIn,
-  )
   const b = await world.open('B', `key=${key}&${bQuery}`)
-  expect(await stateOf(b)).toEqual({ status: 'authenticated', accessToken: 'at-0' })
   await a.bringToFront()
   // Why Chromium did not restore A, when it did not (CDP's explanation of the last back navigation).
   const cdp = await a.context().newCDPSession(a)
@@ -42,13 +36,24 @@ async function twoTabs(key: string, bQuery = '', expiresIn = 3600) {
     for (const x of e.notRestoredExplanations) notRestored.push(x.reason)
   })
   await cdp.send('Page.enable')
-  return { a, b, notRestored }
+  const signedIn = Date.now()
+  await b.evaluate(
+    (expiresIn) =>
+      void (window as unknown as LifecyclePage).auth.setTokens({
+        accessToken: 'at-0',
+        refreshToken: 'rt-0',
+        expiresIn,
+      }),
+    expiresIn,
+  )
+  await a.waitForFunction(() => (window as unknown as LifecyclePage).auth.getState().accessToken === 'at-0')
+  return { a, b, notRestored, signedIn }
 }
 
-async function awayAndBack(a: Page, meanwhile: () => Promise<unknown>, away = 200) {
+async function awayAndBack(a: Page, meanwhile: () => Promise<unknown>) {
   await a.goto(`${world.origin}/api/away`)
   await meanwhile()
-  await sleep(away)
+  await sleep(200)
   await a.goBack({ waitUntil: 'commit' })
   await a.waitForFunction(() =>
     (window as unknown as LifecyclePage).events?.some((e) => e.startsWith('(pageshow')),
@@ -57,15 +62,18 @@ async function awayAndBack(a: Page, meanwhile: () => Promise<unknown>, away = 20
 
 it('a page restored from the back-forward cache takes the renewal another tab made while its token expired', async () => {
   // Valid 2 s: B (whose client stores without broadcasting, so nothing evicts A) renews after 1 s, by
-  // its own timer; A, away for 2.5 s, comes back with its token expired and its refresh overdue.
-  const { a, notRestored } = await twoTabs('restored-renewal', 'sync=0', 2)
-  await awayAndBack(a, async () => {}, 2_500)
+  // its own timer; A comes back once its token has expired, its refresh overdue.
+  const { a, notRestored, signedIn } = await twoTabs('restored-renewal', 'sync=0', 2)
+  await awayAndBack(a, async () => {
+    await expect.poll(what, { timeout: 3_000 }).toEqual(['rt-0:ok:B'])
+    await sleep(signedIn + 2_100 - Date.now())
+  })
   expect(notRestored).toEqual([])
   expect(await stateOf(a)).toEqual({ status: 'authenticated', accessToken: 'at-1' })
   const events = await eventsOf(a)
   // The same page, its client kept (`persisted`), told once, and before the app's own pageshow handler.
   expect(events).toContain('(pageshow persisted)')
-  expect(events.filter((e) => !e.startsWith('('))).toEqual(['refresh at-1'])
+  expect(events.filter((e) => !e.startsWith('('))).toEqual(['login at-0', 'refresh at-1'])
   expect(events.indexOf('refresh at-1')).toBeLessThan(events.indexOf('(pageshow persisted)'))
   // A did not spend rt-0 again: it took B's token from storage before its overdue timer ran.
   await sleep(500)
@@ -79,7 +87,7 @@ it('a page restored from the back-forward cache learns of a logout another tab m
   expect(await stateOf(a)).toEqual({ status: 'unauthenticated', accessToken: null })
   const events = await eventsOf(a)
   expect(events).toContain('(pageshow persisted)')
-  expect(events.filter((e) => !e.startsWith('('))).toEqual(['logout other_tab'])
+  expect(events.filter((e) => !e.startsWith('('))).toEqual(['login at-0', 'logout other_tab'])
   expect(events.indexOf('logout other_tab')).toBeLessThan(events.indexOf('(pageshow persisted)'))
   expect(what()).toEqual([])
 })
