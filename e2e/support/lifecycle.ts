@@ -54,7 +54,8 @@ export async function launchLifecycleChromium(): Promise<LifecycleBrowser> {
       await browser.close().catch(() => {})
       proc.kill()
       await new Promise((resolve) => (proc.exitCode === null ? proc.once('exit', resolve) : resolve(null)))
-      await rm(profile, { recursive: true, force: true })
+      // Chromium's helper processes may still be writing the profile as the main one exits.
+      await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
     },
   }
 }
