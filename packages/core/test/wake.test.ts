@@ -20,10 +20,13 @@ describe('waking up', () => {
     ['pageshow', () => window.dispatchEvent(new Event('pageshow'))],
     ['focus', () => window.dispatchEvent(new Event('focus'))],
     ['online', () => window.dispatchEvent(new Event('online'))],
+    ['resume', () => document.dispatchEvent(new Event('resume'))],
   ])('re-checks at once on %s after the machine slept past exp', async (_, wake) => {
     const refresh = vi.fn(async (): Promise<TokenSet> => ({ accessToken: token(300) }))
     const auth = createAuthClient({ refresh })
     auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    // Started up: the check made after creation's microtask would otherwise see the sleep, not the event.
+    await auth.ready
     sleepFor(3_600_000)
     expect(refresh).not.toHaveBeenCalled()
     wake()
