@@ -113,6 +113,18 @@ export const stateOf = (page: Page) =>
     return { status, accessToken }
   })
 
+/** Signs the page in with `at-0` / `rt-0`, an opaque token that lives `expiresIn` seconds. */
+export const signIn = (page: Page, expiresIn: number) =>
+  page.evaluate(
+    (expiresIn) =>
+      void (window as unknown as LifecyclePage).auth.setTokens({
+        accessToken: 'at-0',
+        refreshToken: 'rt-0',
+        expiresIn,
+      }),
+    expiresIn,
+  )
+
 export const eventsOf = (page: Page) => page.evaluate(() => (window as unknown as LifecyclePage).events)
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,6 +1,13 @@
 import type { Page } from 'playwright-core'
 import { expect, it } from 'vitest'
-import { eventsOf, type LifecyclePage, sleep, stateOf, useLifecyclePages } from '../support/lifecyclePage'
+import {
+  eventsOf,
+  type LifecyclePage,
+  signIn,
+  sleep,
+  stateOf,
+  useLifecyclePages,
+} from '../support/lifecyclePage'
 
 /**
  * Real Chromium's back-forward cache: a tab that navigates away keeps its page, frozen, and `goBack()`
@@ -37,15 +44,7 @@ async function twoTabs(key: string, bQuery = '', expiresIn = 3600) {
   })
   await cdp.send('Page.enable')
   const signedIn = Date.now()
-  await b.evaluate(
-    (expiresIn) =>
-      void (window as unknown as LifecyclePage).auth.setTokens({
-        accessToken: 'at-0',
-        refreshToken: 'rt-0',
-        expiresIn,
-      }),
-    expiresIn,
-  )
+  await signIn(b, expiresIn)
   await a.waitForFunction(() => (window as unknown as LifecyclePage).auth.getState().accessToken === 'at-0')
   return { a, b, notRestored, signedIn }
 }

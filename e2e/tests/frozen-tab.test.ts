@@ -1,6 +1,13 @@
 import { expect, it } from 'vitest'
 import { freeze } from '../support/lifecycle'
-import { eventsOf, type LifecyclePage, sleep, stateOf, useLifecyclePages } from '../support/lifecyclePage'
+import {
+  eventsOf,
+  type LifecyclePage,
+  signIn,
+  sleep,
+  stateOf,
+  useLifecyclePages,
+} from '../support/lifecyclePage'
 
 /**
  * Real Chromium tabs frozen with CDP (`Page.setWebLifecycleState`), as Chromium freezes background
@@ -11,17 +18,6 @@ import { eventsOf, type LifecyclePage, sleep, stateOf, useLifecyclePages } from 
  */
 const world = useLifecyclePages()
 const what = () => world.spends.map((s) => s.what)
-
-const signIn = (page: import('playwright-core').Page, expiresIn: number) =>
-  page.evaluate(
-    (expiresIn) =>
-      void (window as unknown as LifecyclePage).auth.setTokens({
-        accessToken: 'at-0',
-        refreshToken: 'rt-0',
-        expiresIn,
-      }),
-    expiresIn,
-  )
 
 it('a tab frozen past its token’s expiry renews as soon as it resumes, and getAccessToken() resolves the new token', async () => {
   const a = await world.open('A', 'key=alone')
