@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12320],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12422],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12325,
+    12429,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13767],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13865],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

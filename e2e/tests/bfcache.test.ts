@@ -18,9 +18,9 @@ import {
  *
  * What Chromium allows: an open BroadcastChannel (latchkey's, one per client) does not keep a page out
  * of the cache, but a message on it while the page is there evicts the page
- * (`BroadcastChannelOnMessage`). Every entry a client stores or removes is broadcast, so a renewal or a
- * logout in another tab of the same key evicts it: going back loads it afresh. A page is restored only
- * when no message came, as when the other tab's client does not broadcast (`syncTabs: false`).
+ * (`BroadcastChannelOnMessage`). Every entry a client stores or removes is broadcast, so the client
+ * closes its channel as the page enters the cache and opens it again on its return: a renewal or a
+ * logout in another tab of the same key leaves the page there, and it takes it from storage on return.
  */
 const world = useLifecyclePages()
 const what = () => world.spends.map((s) => s.what)
@@ -92,17 +92,26 @@ it('a page restored from the back-forward cache learns of a logout another tab m
 })
 
 it.each([
-  ['renewal', 'refresh', { status: 'authenticated', accessToken: 'at-1' }],
-  ['logout', 'logout', { status: 'unauthenticated', accessToken: null }],
+  ['renewal', 'refresh', { status: 'authenticated', accessToken: 'at-1' }, 'refresh at-1'],
+  ['logout', 'logout', { status: 'unauthenticated', accessToken: null }, 'logout other_tab'],
 ] as const)(
-  'a %s in another tab of the same key evicts a page from the back-forward cache: its broadcast does',
-  async (_, method, state) => {
-    const { a, b, notRestored } = await twoTabs(`evicted-${method}`)
+  'a %s broadcast by another tab of the same key leaves a page in the back-forward cache, which takes it on return',
+  async (_, method, state, told) => {
+    const { a, b, notRestored } = await twoTabs(`broadcast-${method}`)
     await awayAndBack(a, () => auth(b, method))
-    expect(notRestored).toEqual(['BroadcastChannelOnMessage'])
-    // Loaded afresh, it starts from what storage holds, and spends nothing.
+    // The page closed its channel as it left: the broadcast did not reach it, and evicted nothing.
+    expect(notRestored).toEqual([])
     expect(await stateOf(a)).toEqual(state)
-    expect(await eventsOf(a)).toEqual(['(pageshow)'])
+    const events = await eventsOf(a)
+    expect(events).toContain('(pageshow persisted)')
+    expect(events.filter((e) => !e.startsWith('('))).toEqual(['login at-0', told])
+    // Its channel is open again: a sign-in in B now reaches A as before.
+    await signIn(b, 3600)
+    await a.waitForFunction(
+      () => (window as unknown as LifecyclePage).auth.getState().accessToken === 'at-0' || undefined,
+      undefined,
+      { timeout: 3_000 },
+    )
     expect(what()).toEqual(method === 'refresh' ? ['rt-0:ok:B'] : [])
   },
 )

@@ -71,7 +71,7 @@ export function createTabSync(
   // Tabs exist only for pages and workers. Elsewhere (Node, Deno, Bun) a BroadcastChannel spans the whole
   // process: clients of unrelated requests or users would hand each other their sessions.
   const tabs = typeof document === 'object' || inWorker()
-  const channel = tabs && typeof BroadcastChannel === 'function' ? new BroadcastChannel(name + secret) : null
+  let channel: BroadcastChannel | null = null
   // Anything else on the channel (another version, another script) is not ours: ignored. Versions before
   // failures (ended sign-ins, named removals) were told ignore those (arrays) in turn. `named`: removals
   // heard whose `null` (for older versions; it comes after, as messages of one tab come in order) has not.
@@ -79,23 +79,39 @@ export function createTabSync(
   // A copy's entry heard (see heard()).
   let answer = () => {}
   const answered = new Promise<void>((resolve) => (answer = resolve))
-  if (channel)
-    channel.onmessage = ({ data }) => {
-      const entry = typeof data === 'string'
-      if (
-        entry ||
-        (data === null && !(named && named--)) ||
-        data === 0 ||
-        data === 1 ||
-        data === 2 ||
-        (Array.isArray(data) && (data[0] >= 0 || (data[0] === -1 && ++named)))
-      )
-        onMessage(data)
-      // After it was taken: a copy's first refresh that waited for it finds it adopted.
-      if (entry) answer()
-    }
+  const hear = ({ data }: MessageEvent) => {
+    const entry = typeof data === 'string'
+    if (
+      entry ||
+      (data === null && !(named && named--)) ||
+      data === 0 ||
+      data === 1 ||
+      data === 2 ||
+      (Array.isArray(data) && (data[0] >= 0 || (data[0] === -1 && ++named)))
+    )
+      onMessage(data)
+    // After it was taken: a copy's first refresh that waited for it finds it adopted.
+    if (entry) answer()
+  }
+  const open = () => {
+    channel = new BroadcastChannel(name + secret)
+    channel.onmessage = hear
+  }
+  if (tabs && typeof BroadcastChannel === 'function') open()
   const pending = new Set<() => void>()
   let closed = false
+  // A message that reaches a page in the back-forward cache evicts it (Chromium), and every store and
+  // removal in any tab is broadcast: a page kept there closes its channel, and opens it again when it
+  // comes back, when it reads storage again for what it missed (see wake.ts). A post made in between
+  // (a refresh that ended as the page left) goes nowhere: the entry is in storage.
+  const page = !!channel && typeof window === 'object' && typeof window.addEventListener === 'function'
+  const away = (e: PageTransitionEvent) => {
+    if (!e.persisted || closed) return
+    channel?.close()
+    channel = null
+    if (e.type === 'pageshow') open()
+  }
+  if (page) for (const type of ['pagehide', 'pageshow'] as const) window.addEventListener(type, away)
   /** Calls `fn` after `ms`, or at once on close(), so no timer outlives the client. Returns a cancel. */
   const after = (ms: number, fn: () => void) => {
     const cancel = () => {
@@ -346,6 +362,7 @@ export function createTabSync(
       closed = true
       leave()
       channel?.close()
+      if (page) for (const type of ['pagehide', 'pageshow'] as const) window.removeEventListener(type, away)
       for (const done of [...pending]) done()
     },
   }

@@ -979,3 +979,50 @@ describe('named removals on the wire', () => {
     for (const c of [a, b, older]) c.close()
   })
 })
+
+describe('the back-forward cache', () => {
+  const transition = (type: 'pagehide' | 'pageshow', persisted: boolean) =>
+    window.dispatchEvent(Object.assign(new Event(type), { persisted }))
+  /** Another tab's channel of the key: it hears none of this window's page transitions. */
+  const otherTab = (key: string) => new BroadcastChannel(`latchkey:${key}`)
+
+  it('closes the channel as the page enters it, and opens it again when the page comes back', async () => {
+    const heard: unknown[] = []
+    const here = createTabSync('bf', (m) => heard.push(m), 1_000)
+    const other = otherTab('bf')
+    const fromHere: unknown[] = []
+    other.onmessage = ({ data }) => fromHere.push(data)
+    transition('pagehide', true)
+    // Broadcast while the page is away: it does not reach it (in Chromium it would evict the page).
+    other.postMessage(1)
+    // Posted as the page leaves (a refresh that ended then): dropped, not thrown.
+    expect(() => here.post(0)).not.toThrow()
+    await wait()
+    expect([heard, fromHere]).toEqual([[], []])
+    transition('pageshow', true)
+    other.postMessage(2)
+    here.post(1)
+    await wait()
+    expect([heard, fromHere]).toEqual([[2], [1]])
+    here.close()
+    other.close()
+  })
+
+  it('keeps the channel for a page that is unloaded or shown for the first time, and after close()', async () => {
+    const heard: unknown[] = []
+    const here = createTabSync('bf2', (m) => heard.push(m), 1_000)
+    const other = otherTab('bf2')
+    transition('pagehide', false)
+    transition('pageshow', false)
+    other.postMessage(1)
+    await wait()
+    expect(heard).toEqual([1])
+    here.close()
+    // Closed for good: a later return from the cache opens nothing.
+    transition('pageshow', true)
+    other.postMessage(2)
+    await wait()
+    expect(heard).toEqual([1])
+    other.close()
+  })
+})
