@@ -21,14 +21,14 @@ const adapter = (name) => [`@latchkey/${name} (core external)`, `export * from '
  * whenever a change makes core smaller.
  */
 export const LATCHKEY = [
-  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12422],
+  ['createAuthClient', `export { createAuthClient } from '${core}'`, 4700, 12521],
   [
     'createAuthClient + createAuthFetch',
     `export { createAuthClient, createAuthFetch } from '${core}'`,
     4700,
-    12429,
+    12528,
   ],
-  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13865],
+  ['@latchkey/core (everything)', `export * from '${core}'`, 5500, 13981],
   ...['axios', 'react', 'vue', 'svelte'].map(adapter),
 ]
 

@@ -63,19 +63,49 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
   let removal: unknown
   // What the start-up read of an async storage found: a logout() made before it ended revokes that.
   let found: string | null = null
+  // That read, until it ends; and the epoch at which the client stopped waiting for it (see below).
+  let reading: Promise<unknown> | undefined
+  let gaveUp: number | undefined
   try {
     const raw = k.storage?.get(k.key) ?? null
-    if ((k.later = isPromise(raw)))
-      ready = raw.then((read) => {
-        // `undefined` (idb-keyval's answer for a missing key) is no entry, as for a sync storage.
-        const r = (found = read ?? null)
-        k.cleaned(load(k, r))
-        // Storage may have changed while it was read (a sign-out in another tab, whose news came before
-        // there was a session here to end): read again once, unless this tab has changed it since (a
-        // setTokens() before the read ended, or a corrupt entry removed).
-        if (k.lastRaw === r) reread(k)
-      }, unavailable)
-    else removal = load(k, raw)
+    if ((k.later = isPromise(raw))) {
+      reading = raw.then(
+        (read) => {
+          reading = undefined
+          // `undefined` (idb-keyval's answer for a missing key) is no entry, as for a sync storage.
+          const r = (found = read ?? null)
+          if (gaveUp === undefined) k.cleaned(load(k, r))
+          // Taken as at start-up, unless the client moved on meanwhile (a sign-in, or another tab's news):
+          // that is newer. The storage answered after all: its error is over.
+          else if (gaveUp === k.epoch && k.lastRaw === null && !k.destroyed) {
+            k.loaded = false
+            k.error = null
+            k.cleaned(load(k, r))
+            const mark = k.epoch
+            k.check()
+            if (k.session && k.epoch === mark) emit(k, 'login', k.snapshot)
+          } else return
+          // Storage may have changed while it was read (a sign-out in another tab, whose news came before
+          // there was a session here to end): read again once, unless this tab has changed it since (a
+          // setTokens() before the read ended, or a corrupt entry removed).
+          if (k.lastRaw === r) reread(k)
+        },
+        (cause) => {
+          reading = undefined
+          // Given up on, it was reported then.
+          if (gaveUp === undefined) unavailable(cause)
+        },
+      )
+      // A read that never ends (React Native's AsyncStorage does, after a reload on Android) must not
+      // leave the app `loading` for good: after refreshTimeout the client starts signed out, reports it,
+      // keeps the storage (writes may work) and takes what the read finds if it ends.
+      ready = bounded(k, reading).then(() => {
+        if (k.loaded || k.destroyed) return
+        gaveUp = k.epoch
+        k.loaded = true
+        report(k, new AuthError('storage_unavailable', 'Storage read timed out'))
+      })
+    } else removal = load(k, raw)
   } catch (cause) {
     unavailable(cause)
   }
@@ -206,9 +236,10 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
       // news of one of those sign-ins comes after it (from the tab that made it, slower).
       k.sync?.post([0, ...k.ended])
       let tokens = tokensOf(k.session)
-      // Storage is still read at start-up: the session it holds is ended unseen (removed, and the read
-      // ignored), so it is the one to revoke once the read ends.
-      const unread = !k.loaded
+      // Storage is still read at start-up (also after the client gave up waiting) and no session is held:
+      // the one storage holds is ended unseen (removed, and the read ignored), so it is the one to revoke
+      // once the read ends.
+      const unread = !k.session && reading
       replace(k, null)
       k.signedOut = k.epoch
       if (!k.storage) drop(k, chosen)
@@ -228,7 +259,7 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
         (async () => {
           try {
             if (unread && options.logout) {
-              await ready
+              await unread
               // Given up meanwhile, and reported as timed out: no call goes out behind that report.
               if (late) return
               try {
