@@ -66,6 +66,7 @@ export function tabFollower(k: Engine): void {
       // Capped at a timer's limit (2^31−1 ms; Infinity is refused): a longer wait would end at once.
       Math.min((typeof k.options.storage === 'object' ? 3 : 1) * k.refreshTimeout + 5_000, MAX_TIMEOUT),
       secret,
+      !k.shared,
     )
 
   /**

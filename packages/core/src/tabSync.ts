@@ -59,12 +59,15 @@ export interface TabSync {
  * lease), and the channel carries the tokens. The lease is on `Date.now()`, the clock every tab shares
  * and the one its waits run on, never a client's injected `now`: a tab whose clock ran ahead of the
  * holder's by more than `waitMs` would take a live lease and spend its refresh token again.
+ * `stay`: the channel is all this tab hears of the others (no shared storage to read on its return from
+ * the back-forward cache): kept open there (see below).
  */
 export function createTabSync(
   key: string,
   onMessage: (raw: Message) => void,
   waitMs: number,
   secret = '',
+  stay?: boolean,
 ): TabSync {
   const name = `latchkey:${key}`
   const id = Math.random().toString(36).slice(2)
@@ -103,8 +106,12 @@ export function createTabSync(
   // A message that reaches a page in the back-forward cache evicts it (Chromium), and every store and
   // removal in any tab is broadcast: a page kept there closes its channel, and opens it again when it
   // comes back, when it reads storage again for what it missed (see wake.ts). A post made in between
-  // (a refresh that ended as the page left) goes nowhere: the entry is in storage.
-  const page = !!channel && typeof window === 'object' && typeof window.addEventListener === 'function'
+  // (a refresh that ended as the page left) goes nowhere: the entry is in storage. Not a channel that
+  // `stay`s (a memory session, copies of a sessionStorage sign-in): no storage would tell the page what
+  // it missed, and it would come back with a session renewed or ended elsewhere. A message evicts it
+  // instead, and its reload asks the open tabs, as any new tab does.
+  const page =
+    !stay && !!channel && typeof window === 'object' && typeof window.addEventListener === 'function'
   const away = (e: PageTransitionEvent) => {
     if (!e.persisted || closed) return
     channel?.close()

@@ -1026,3 +1026,59 @@ describe('the back-forward cache', () => {
     other.close()
   })
 })
+
+describe('the back-forward cache, for a session only the other tabs can tell of', () => {
+  // Memory shared over the channel, and sessionStorage copies of one sign-in: no shared storage holds
+  // what the other tabs did, so a page that comes back cannot read it there. It keeps its channel: a
+  // message then evicts it (Chromium), and its reload asks the open tabs, as any new tab does.
+  const transition = (type: 'pagehide' | 'pageshow', persisted: boolean) =>
+    window.dispatchEvent(Object.assign(new Event(type), { persisted }))
+  /** A client in another tab: one that hears none of this window's page transitions. */
+  const inOtherTab = (options: AuthClientOptions) => {
+    const listen = vi.spyOn(window, 'addEventListener').mockImplementation(() => {})
+    try {
+      return tab(options)
+    } finally {
+      listen.mockRestore()
+    }
+  }
+  afterEach(() => sessionStorage.clear())
+
+  it('a memory session: a logout in another tab while the page is away does not leave it signed in', async () => {
+    const options: AuthClientOptions = { storage: 'memory', syncTabs: 'memory', storageKey: 'bf-memory' }
+    const here = tab(options)
+    here.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    const there = inOtherTab(options)
+    await wait()
+    expect(there.getState().accessToken).toBe(here.getState().accessToken)
+    transition('pagehide', true)
+    await there.logout()
+    await wait()
+    transition('pageshow', true)
+    await wait()
+    expect(here.getState()).toMatchObject({ status: 'unauthenticated', accessToken: null })
+  })
+
+  it('copies of a sessionStorage sign-in: the page takes the renewal another copy made while it was away', async () => {
+    vi.stubGlobal('navigator', { ...navigator, locks: createLocks() })
+    const spent: string[] = []
+    let n = 0
+    const refresh = async ({ refreshToken }: RefreshContext): Promise<TokenSet> => {
+      spent.push(refreshToken!)
+      return { accessToken: token(300, { n: ++n }), refreshToken: `rt-${n}` }
+    }
+    const options: AuthClientOptions = { storage: 'sessionStorage', storageKey: 'bf-copies', refresh }
+    const here = tab(options)
+    here.setTokens({ accessToken: token(), refreshToken: 'rt-0' })
+    const there = inOtherTab(options)
+    transition('pagehide', true)
+    await there.refresh()
+    await wait()
+    transition('pageshow', true)
+    await wait()
+    expect(here.getState().accessToken).toBe(there.getState().accessToken)
+    // Its own refresh spends the copies' current refresh token, not the one spent while it was away.
+    await here.refresh()
+    expect(spent).toEqual(['rt-0', 'rt-1'])
+  })
+})
