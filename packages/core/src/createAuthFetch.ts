@@ -52,7 +52,10 @@ const copyWith = <T>(from: object | undefined, key: string, value: unknown, inhe
       if (!inherited) return { ...from, [key]: value } as T
     } else if (inherited || hasOwn.call(from, k)) to[k] = (from as Record<string, unknown>)[k]
   // An init made by a class: fetch reads each member by name, also a getter the class defines, which is
-  // not enumerable. (A plain object, the usual init, has no more to give.)
+  // not enumerable. (A plain object, the usual init, has no more to give.) Left out: a name the copy has
+  // already (copied, or one every object has: `constructor`), and a getter that throws: fetch reads only
+  // its own members, and takes an init whose other getters throw. (One of its own that throws is left
+  // out too, where plain fetch would fail: a broken init either way.)
   if (inherited)
     for (
       let p = from && Object.getPrototypeOf(from);
@@ -60,7 +63,10 @@ const copyWith = <T>(from: object | undefined, key: string, value: unknown, inhe
       p = Object.getPrototypeOf(p)
     )
       for (const k of Object.getOwnPropertyNames(p))
-        if (!(k in to) && k !== 'constructor') to[k] = (from as Record<string, unknown>)[k]
+        if (!(k in to))
+          try {
+            to[k] = (from as Record<string, unknown>)[k]
+          } catch {}
   to[key] = value
   return to as T
 }

@@ -155,6 +155,23 @@ describe('createAuthFetch copies of headers and init', () => {
     expect(await asSent!.text()).toBe(await asGiven!.text())
   })
 
+  it('sends a class-made init as fetch does, though a getter fetch never reads throws', async () => {
+    class Init {
+      get method() {
+        return 'PUT'
+      }
+      // An app's own member (not one of fetch's), which throws until something is set.
+      get receipt(): string {
+        throw new Error('not sent yet')
+      }
+    }
+    const init = new Init() as RequestInit
+    // fetch reads its own members only: it takes this init.
+    expect(new Request(`${API}/me`, init).method).toBe('PUT')
+    const { init: out, token } = await sent(init)
+    expect(out).toEqual({ method: 'PUT', headers: { Authorization: `Bearer ${token}` } })
+  })
+
   it('keeps a class-made init’s members when its headers are pairs read only once', async () => {
     class Init {
       get method() {
