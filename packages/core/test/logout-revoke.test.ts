@@ -86,6 +86,34 @@ describe('logout() during a start-up read that outlasts refreshTimeout', () => {
   })
 })
 
+describe('logout() during a start-up read, then destroy() before the read lands', () => {
+  it('stops the wait at destroy(), not the revoke: the session the read finds is revoked once it lands', async () => {
+    const stored = JSON.stringify({ v: 1, at: token(), rt: 'rt', sk: 0, g: 1 })
+    const revoke = vi.fn(async (_: { refreshToken: string | null }) => {})
+    const auth = createAuthClient({
+      refreshTimeout: 5_000,
+      storage: {
+        get: () => new Promise<string>((resolve) => setTimeout(() => resolve(stored), 3_000)),
+        set: async () => {},
+        remove: async () => {},
+      },
+      logout: revoke,
+    })
+    const errors: AuthError[] = []
+    auth.on('error', (e) => errors.push(e))
+    const done = auth.logout()
+    await vi.advanceTimersByTimeAsync(1_000)
+    // The app tears the client down (a page leaving, a component unmounted) while the read goes on.
+    auth.destroy()
+    await done
+    expect(revoke).not.toHaveBeenCalled()
+    // The read lands: the user signed out, and the server hears of it, destroy() or not.
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(revoke.mock.calls.map(([t]) => t.refreshToken)).toEqual(['rt'])
+    expect(errors).toEqual([])
+  })
+})
+
 describe('logout() called twice (a double click on "Sign out")', () => {
   it("keeps the first revoke's failure as state.error: no sign-in came in between", async () => {
     let calls = 0
