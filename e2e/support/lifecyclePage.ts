@@ -6,7 +6,8 @@ import { type LifecycleBrowser, launchLifecycleChromium } from './lifecycle'
 
 /**
  * The core page for tests of tabs that sleep (frozen, in the back-forward cache): `/?tab=<name>&key=<k>`
- * creates a client in localStorage mode under `storageKey` k (`&sync=0`: `syncTabs: false`) that spends
+ * creates a client in localStorage mode under `storageKey` k (`&sync=0`: `syncTabs: false`; `&storage=memory
+ * &sync=memory`: a memory session the tabs share over the channel) that spends
  * refresh tokens at `/spend`, and records its events, the page's freeze/resume (with the status then) and its pageshows in
  * `events`. `/api/away` is a page without latchkey to navigate to.
  */
@@ -15,9 +16,9 @@ const AFTER = `
   window.tab = q.get('tab')
   window.events = []
   window.auth = latchkey.createAuthClient({
-    storage: 'localStorage',
+    storage: q.get('storage') || 'localStorage',
     storageKey: q.get('key') || 'latchkey',
-    syncTabs: q.get('sync') !== '0',
+    syncTabs: q.get('sync') === 'memory' ? 'memory' : q.get('sync') !== '0',
     refresh: async ({ refreshToken, signal }) => {
       const res = await fetch('/spend?rt=' + refreshToken + '&tab=' + tab, { method: 'POST', signal })
       if (!res.ok) throw Object.assign(new Error('refused'), { status: res.status })

@@ -28,12 +28,12 @@ const auth = (page: Page, method: 'refresh' | 'logout') =>
   page.evaluate((method) => (window as unknown as LifecyclePage).auth[method](), method)
 
 /**
- * A and B on `key` (B with `bQuery`), A in front: the tab that navigates. B signs in (valid `expiresIn`
+ * A and B on `key` (B with `bQuery`, A with `aQuery`), A in front: the tab that navigates. B signs in (valid `expiresIn`
  * seconds) only then, so A's own refresh cannot come due before it leaves; A hears of it (a broadcast,
  * or from B with `sync=0` the storage event).
  */
-async function twoTabs(key: string, bQuery = '', expiresIn = 3600) {
-  const a = await world.open('A', `key=${key}`)
+async function twoTabs(key: string, bQuery = '', expiresIn = 3600, aQuery = '') {
+  const a = await world.open('A', `key=${key}&${aQuery}`)
   const b = await world.open('B', `key=${key}&${bQuery}`)
   await a.bringToFront()
   // Why Chromium did not restore A, when it did not (CDP's explanation of the last back navigation).
@@ -112,6 +112,25 @@ it.each([
       undefined,
       { timeout: 3_000 },
     )
+    expect(what()).toEqual(method === 'refresh' ? ['rt-0:ok:B'] : [])
+  },
+)
+
+it.each([
+  ['renewal', 'refresh', { status: 'authenticated', accessToken: 'at-1' }],
+  ['logout', 'logout', { status: 'unauthenticated', accessToken: null }],
+] as const)(
+  'a memory session shared over the channel: a %s in another tab evicts the page, which comes back reloaded and asks the tabs',
+  async (_, method, state) => {
+    // No shared storage holds what B did: restored as it left, A would hold the session B renewed (its
+    // spent refresh token) or ended. It keeps its channel, so B's broadcast evicts it, as before.
+    const memory = 'storage=memory&sync=memory'
+    const { a, b, notRestored } = await twoTabs(`memory-${method}`, memory, 3600, memory)
+    await awayAndBack(a, () => auth(b, method))
+    await expect.poll(() => stateOf(a), { timeout: 3_000 }).toEqual(state)
+    // A new page: it started signed out and asked the open tabs, which answered with what they hold.
+    expect(notRestored).toContain('BroadcastChannelOnMessage')
+    expect(await eventsOf(a)).not.toContain('(pageshow persisted)')
     expect(what()).toEqual(method === 'refresh' ? ['rt-0:ok:B'] : [])
   },
 )
