@@ -10,6 +10,7 @@ import {
 } from '../src'
 import { createTabSync } from '../src/tabSync'
 import { token } from './helpers'
+import { countChannels } from './support/browser'
 import { createLocks } from './support/locks'
 
 const wait = (ms = 20) => new Promise((r) => setTimeout(r, ms))
@@ -1024,6 +1025,20 @@ describe('the back-forward cache', () => {
     await wait()
     expect(heard).toEqual([1])
     other.close()
+  })
+})
+
+describe('the back-forward cache, and destroy()', () => {
+  it('a client destroyed while its page is in the cache opens nothing when the page comes back', async () => {
+    const channels = countChannels()
+    const auth = tab({ storageKey: 'bf-destroyed' })
+    auth.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
+    expect(channels.open).toBe(0)
+    auth.destroy()
+    window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }))
+    await wait()
+    expect(channels).toMatchObject({ opened: 1, open: 0 })
   })
 })
 
