@@ -7,7 +7,8 @@ import { type LifecycleBrowser, launchLifecycleChromium } from './lifecycle'
 /**
  * The core page for tests of tabs that sleep (frozen, in the back-forward cache): `/?tab=<name>&key=<k>`
  * creates a client in localStorage mode under `storageKey` k (`&sync=0`: `syncTabs: false`; `&storage=memory
- * &sync=memory`: a memory session the tabs share over the channel) that spends
+ * &sync=memory`: a memory session the tabs share over the channel; `&timeout=<ms>`: its `refreshTimeout`;
+ * `&gate=1`: each refresh waits for `go()` before its request) that spends
  * refresh tokens at `/spend`, and records its events, the page's freeze/resume (with the status then) and its pageshows in
  * `events`. `/api/away` is a page without latchkey to navigate to.
  */
@@ -19,7 +20,11 @@ const AFTER = `
     storage: q.get('storage') || 'localStorage',
     storageKey: q.get('key') || 'latchkey',
     syncTabs: q.get('sync') === 'memory' ? 'memory' : q.get('sync') !== '0',
+    refreshTimeout: Number(q.get('timeout')) || undefined,
     refresh: async ({ refreshToken, signal }) => {
+      // &gate=1: the request waits for the test's go() before it leaves, as an app's refresh that awaits
+      // something first (a CSRF token, say) does.
+      if (q.get('gate')) await new Promise((resolve) => (window.go = resolve))
       const res = await fetch('/spend?rt=' + refreshToken + '&tab=' + tab, { method: 'POST', signal })
       if (!res.ok) throw Object.assign(new Error('refused'), { status: res.status })
       return res.json()
@@ -54,6 +59,12 @@ export function useLifecyclePages() {
     spends,
     /** Lifetime of the access tokens the endpoint gives, in seconds. */
     ttl: 3600,
+    /**
+     * Set, the endpoint still spends (rotates) a refresh token as the request arrives, but holds its
+     * answer back in `held` until the test calls it.
+     */
+    hold: false,
+    held: [] as Array<() => void>,
     origin: '',
     /** Opens `/?tab=<tab>&<query>` in a new tab of the default context (it comes to the front). */
     async open(tab: string, query = ''): Promise<Page> {
@@ -70,9 +81,10 @@ export function useLifecyclePages() {
     if (!ok)
       return res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}')
     current = `rt-${++n}`
-    res
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ accessToken: `at-${n}`, refreshToken: current, expiresIn: world.ttl }))
+    const body = JSON.stringify({ accessToken: `at-${n}`, refreshToken: current, expiresIn: world.ttl })
+    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(body)
+    if (world.hold) world.held.push(answer)
+    else answer()
   }
   let server: CorePageServer
   let lifecycle: LifecycleBrowser
@@ -90,9 +102,11 @@ export function useLifecyclePages() {
     current = 'rt-0'
     n = 0
     world.ttl = 3600
+    world.hold = false
   })
   // Closed after each test, also a failed one: a tab left open would go on refreshing into the next.
   afterEach(async () => {
+    for (const answer of world.held.splice(0)) answer()
     for (const page of pages.splice(0)) await page.close()
   })
   afterAll(async () => {
