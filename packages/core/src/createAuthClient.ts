@@ -119,14 +119,14 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
     k.check()
   })
   // Timers and storage events may have slept: re-read, then retry a refresh that waits for the network.
-  const stopWake = listenForWake((online) => {
+  const stopWake = listenForWake((online, resumed) => {
     // Still reading storage at start-up: that read is followed by one of its own (see above). One made
     // now would be taken as news of another tab: a `login` for the session storage held all along, or
     // the garbage found there reported (and removed) a second time.
     if (!k.loaded) return
     reread(k)
     k.mend()
-    k.wake(online)
+    k.wake(online, resumed)
   })
   k.check()
   k.constructing = false

@@ -148,8 +148,8 @@ export interface Engine {
   detach(reason: () => unknown): void
   /** A failure another tab of this session told. */
   heard(failure: Failure): void
-  /** Timers may have slept; `online`: the network is back. */
-  wake(online: boolean): void
+  /** Timers may have slept; `online`: the network is back; `resumed`: the page was frozen (see wake.ts). */
+  wake(online: boolean, resumed?: boolean): void
 }
 
 /** The options and the state of a new client, and the functions of this file; the other parts add theirs. */

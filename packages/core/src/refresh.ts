@@ -50,19 +50,24 @@ export function toRefreshError(error: unknown): RefreshError {
 export const timedOut = () => new RefreshError('Refresh timed out', { code: 'refresh_timeout' })
 
 /**
- * Calls `refresh` with a signal that aborts after `timeout` ms, and stops waiting then even when the
- * function ignores the signal. Aborting `controller` elsewhere (logout, destroy) also stops the wait.
+ * Calls `refresh` with a signal that aborts after `timeout` ms (and `later()` ms more, asked as it runs
+ * out), and stops waiting then even when the function ignores the signal. Aborting `controller`
+ * elsewhere (logout, destroy) also stops the wait.
  */
 export function callWithTimeout(
   call: (signal: AbortSignal) => Promise<TokenSet>,
   timeout: number,
   controller: AbortController,
+  later: () => number,
 ): Promise<TokenSet> {
   const { signal } = controller
-  const timer = setTimeout(
-    () => abortWith(controller, timedOut()),
-    Math.min(timeout, MAX_TIMEOUT), // a larger delay would make setTimeout fire at once
-  )
+  let timer: ReturnType<typeof setTimeout>
+  const expire = () => {
+    const wait = later()
+    if (wait > 0) timer = setTimeout(expire, wait)
+    else abortWith(controller, timedOut())
+  }
+  timer = setTimeout(expire, Math.min(timeout, MAX_TIMEOUT)) // a larger delay would make setTimeout fire at once
   // At once, not in a later microtask: destroy() leaves no timer behind.
   signal.addEventListener('abort', () => clearTimeout(timer))
   return abortable(

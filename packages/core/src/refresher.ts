@@ -50,11 +50,17 @@ export function refresher(k: Engine): void {
   const retryTimer = createTimer(k.clock)
   // When the refresh in flight times out, by the clock: its timer may have slept (a suspended laptop).
   let deadline = 0
+  // When the page last resumed from a freeze. The network ran on meanwhile: the answer to the refresh in
+  // flight may have come, and is read in the page's first moments after. Timed out before that, it would
+  // be lost, and the retry would spend the refresh token it rotated again (a sign-out, as the server
+  // refuses a spent one). So a refresh is not timed out within a second of a resume.
+  let resumed = Number.NEGATIVE_INFINITY
+  const grace = () => resumed + 1_000 - k.now()
 
   /** Still waiting after a failure; a retry whose time passed while timers slept waits no more. */
   const waiting = (k.waiting = () => paused === 'online' || (paused === 'retry' && k.now() <= retryAt))
   /** Times out now a refresh whose time ran out while timers slept; the usual retry follows. */
-  const overdue = () => controller && k.now() >= deadline && abortWith(controller, timedOut())
+  const overdue = () => controller && k.now() >= deadline && grace() <= 0 && abortWith(controller, timedOut())
   const resetFailures = () => {
     attempt = 0
     paused = null
@@ -73,7 +79,8 @@ export function refresher(k: Engine): void {
     forced = 1
     return start()
   }
-  k.wake = (online) => {
+  k.wake = (online, resume) => {
+    if (resume) resumed = k.now()
     // Back online, every tab may try again, and the first failure is told anew.
     if (online) told = undefined
     if (online && k.inflight) back = true
@@ -160,6 +167,7 @@ export function refresher(k: Engine): void {
         (signal) => k.refreshFn!({ ...tokensOf(k.session), signal }),
         k.refreshTimeout,
         c,
+        grace,
       )
     } catch (e) {
       // Failed, while another tab stored a sign-in (the server may have revoked this refresh token for

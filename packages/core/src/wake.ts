@@ -4,11 +4,12 @@ export const inWorker = () =>
 
 /**
  * Calls `onWake(false)` when the page may have slept (visible again, restored from the back-forward
- * cache, resumed after Chromium froze it, focused) and `onWake(true)` when the network returns.
+ * cache, resumed after Chromium froze it, focused) and `onWake(true)` when the network returns; a
+ * resume from a freeze also says `resumed`.
  * Timers sleep in background tabs and on suspended laptops, so these are the moments to re-check.
  * In a worker only the network's return is heard; elsewhere (Node, React Native) nothing.
  */
-export function listenForWake(onWake: (online: boolean) => void): () => void {
+export function listenForWake(onWake: (online: boolean, resumed?: boolean) => void): () => void {
   const page = typeof document === 'object' && typeof window === 'object' && !!window.addEventListener
   // The page's window; a worker has no page to show or focus, but its global scope hears `online`
   // (in Firefox and Safari).
@@ -32,7 +33,7 @@ export function listenForWake(onWake: (online: boolean) => void): () => void {
       [scope, 'focus', wake],
       // A frozen background tab resumes still hidden: no other event comes, and its overdue timers run
       // only at Chromium's next once-a-second slot for hidden pages, reporting an expired token until then.
-      [document, 'resume', wake],
+      [document, 'resume', () => onWake(false, true)],
       [document, 'visibilitychange', () => document.visibilityState === 'visible' && wake()],
     )
   const each = (method: 'addEventListener' | 'removeEventListener') => {

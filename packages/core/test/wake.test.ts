@@ -144,6 +144,46 @@ describe('waking up', () => {
     vi.restoreAllMocks()
   })
 
+  // A frozen page's network goes on: the answer to its refresh may be waiting in its first tasks after the
+  // resume. Timed out first, it was lost, and the retry spent the refresh token it had rotated again.
+  it('takes the answer that came while the page was frozen, though the refresh’s time ran out meanwhile', async () => {
+    let answer = (_: TokenSet) => {}
+    const refresh = vi.fn(() => new Promise<TokenSet>((resolve) => (answer = resolve)))
+    const auth = createAuthClient({ refresh, refreshTimeout: 10_000 })
+    const failures: string[] = []
+    auth.on('refreshError', ({ error }) => failures.push(error.code))
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await auth.ready
+    const pending = auth.refresh()
+    await vi.advanceTimersByTimeAsync(0) // the call has left
+    expect(refresh).toHaveBeenCalledTimes(1)
+    sleepFor(60_000)
+    document.dispatchEvent(new Event('resume'))
+    await vi.advanceTimersByTimeAsync(500)
+    const fresh = token(300, { n: 2 })
+    answer({ accessToken: fresh })
+    expect(await pending).toBe(fresh)
+    expect(failures).toEqual([])
+    expect(refresh).toHaveBeenCalledTimes(1)
+    auth.destroy()
+  })
+
+  it('times out a refresh with no answer a second after the resume, also when its timer fires before', async () => {
+    const refresh = vi.fn(() => new Promise<TokenSet>(() => {}))
+    const auth = createAuthClient({ refresh, refreshTimeout: 10_000 })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await auth.ready
+    const pending = auth.refresh().catch((e: { code: string }) => e.code)
+    await vi.advanceTimersByTimeAsync(9_500)
+    document.dispatchEvent(new Event('resume'))
+    // The timeout's timer fires at 10 s, within the second after the resume: it waits until that ends.
+    await vi.advanceTimersByTimeAsync(999)
+    expect(auth.getState().isRefreshing).toBe(true)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await pending).toBe('refresh_timeout')
+    auth.destroy()
+  })
+
   it('removes its listeners on destroy', () => {
     const remove = vi.spyOn(window, 'removeEventListener')
     const removeDoc = vi.spyOn(document, 'removeEventListener')
