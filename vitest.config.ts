@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'examples/*', 'e2e'],
+    // packages/vue runs its suite once more on each older Vue of its peer range (vitest.vue3x.config.ts).
+    projects: ['packages/*', 'packages/vue/vitest.vue3*.config.ts', 'examples/*', 'e2e'],
   },
 })

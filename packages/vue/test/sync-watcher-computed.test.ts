@@ -1,8 +1,15 @@
 import { type AuthClient, createAuthClient } from '@latchkey/core'
 import { createTestToken } from '@latchkey/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { computed, createApp, watch, watchSyncEffect } from 'vue'
+import { computed, createApp, version, watch, watchSyncEffect } from 'vue'
 import { createAuthPlugin, useAuth } from '../src/index'
+
+/**
+ * The suite runs on each Vue of the peer range (vitest.config.ts). Vue 3.4 and 3.5 trigger the effects
+ * of an array mutation in one batch, once every index is set; Vue 3.3 triggers each index as it sets it,
+ * so a sync watcher runs in the middle of the adapter's one splice. The README states both.
+ */
+const batches = !version.startsWith('3.3.')
 
 const clients: AuthClient[] = []
 afterEach(() => {
@@ -17,7 +24,7 @@ function install() {
 }
 
 describe('useAuth() read by an app computed inside a sync watcher', () => {
-  it('sees the claims of the snapshot whose status triggered the watcher', () => {
+  it('sees the claims of the snapshot whose status triggered the watcher, from Vue 3.4 on', () => {
     const { client, app, auth } = install()
     // An app's derived value, read by a watcher on another field: the shape of a router guard
     // (`watch(() => auth.status, () => router.push(home.value), { flush: 'sync' })`).
@@ -32,7 +39,8 @@ describe('useAuth() read by an app computed inside a sync watcher', () => {
     client.setTokens({ accessToken: createTestToken({ sub: 'ada' }) })
     void client.logout()
     app.unmount()
-    expect(seen).toEqual(['authenticated:ada', 'unauthenticated:guest'])
+    // On 3.3 the computed over `claims` catches up only when `claims` is set, after `status`.
+    expect(seen).toEqual([batches ? 'authenticated:ada' : 'authenticated:guest', 'unauthenticated:guest'])
   })
 
   it('sees the status of the snapshot whose claims triggered the watcher', () => {
@@ -48,10 +56,11 @@ describe('useAuth() read by an app computed inside a sync watcher', () => {
     client.setTokens({ accessToken: createTestToken({ sub: 'ada' }) })
     void client.logout()
     app.unmount()
+    // Also on 3.3, where `status` is set before `claims`, so the computed has caught up already.
     expect(seen).toEqual(['ada:true', 'undefined:false'])
   })
 
-  it('runs a sync watcher of several fields, or of the whole object, once per snapshot', () => {
+  it('runs a sync watcher of several fields, or of the whole object, once per snapshot from Vue 3.4 on', () => {
     const { client, app, auth } = install()
     let whole = 0
     let fields = 0
@@ -62,8 +71,8 @@ describe('useAuth() read by an app computed inside a sync watcher', () => {
     })
     client.setTokens({ accessToken: createTestToken({ sub: 'ada' }) })
     app.unmount()
-    // One run per changed field before (five and four): all but the last saw computeds behind.
-    expect([whole, fields - 1]).toEqual([1, 1])
+    // 3.3 runs them once per changed field: five fields changed, four of them read by the effect.
+    expect([whole, fields - 1]).toEqual(batches ? [1, 1] : [5, 4])
   })
 
   it('keeps following the client after a sync watcher changes the state in the middle of an update', () => {

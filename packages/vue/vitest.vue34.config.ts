@@ -1,0 +1,3 @@
+import { olderVue } from './vitest.config.ts'
+
+export default olderVue('vue34')
