@@ -79,7 +79,7 @@ export function createAuthPlugin<C = RegisteredClaims, Credentials = RegisteredC
       // One ref per field over one snapshot: a component reading `status` re-renders only when `status`
       // changes (a computed per field would notify on every change in Vue 3.3), and every read of a field,
       // also a sync watcher's in the middle of an update, sees the same snapshot. The refs track one
-      // index each of a shallow reactive array, updated with one splice: Vue 3.5 batches an array
+      // index each of a shallow reactive array, updated with one splice: Vue 3.4 and 3.5 batch an array
       // mutation, so every changed field is marked before any sync watcher runs, and an app's computed
       // over `claims` read in a watcher on `status` is not left holding the previous user. (Vue 3.3 has
       // no batches: there such a computed still catches up only at its own field's trigger.)
@@ -129,7 +129,8 @@ export function createAuthPlugin<C = RegisteredClaims, Credentials = RegisteredC
           logout: client.logout,
           refresh: client.refresh,
           getAccessToken: client.getAccessToken,
-          // Vue wraps no object that cannot be extended, and 3.3's markRaw throws on one (a frozen client).
+          // Vue wraps no object that cannot be extended, and markRaw before Vue 3.4.16 throws on one (a
+          // frozen client).
           client: Object.isExtensible(client) ? markRaw(client) : client,
         }),
       )
