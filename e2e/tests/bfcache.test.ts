@@ -134,3 +134,26 @@ it.each([
     expect(what()).toEqual(method === 'refresh' ? ['rt-0:ok:B'] : [])
   },
 )
+
+it('a logout an app makes in its own pagehide handler reaches the cookie tabs, and leaves the page in the cache', async () => {
+  // Tabs that keep the session in a cookie hear of it by the channel alone: no storage event comes. The
+  // client closed its channel as the page left (its pagehide listener runs before the app's), so the
+  // news goes on a channel opened for it and closed at once, which hears nothing and evicts nothing.
+  const cookie = 'storage=cookie'
+  const { a, b, notRestored } = await twoTabs('pagehide-logout', cookie, 3600, cookie)
+  await a.evaluate(() =>
+    addEventListener('pagehide', (e) => {
+      if (e.persisted) void (window as unknown as LifecyclePage).auth.logout()
+    }),
+  )
+  await awayAndBack(a, () =>
+    expect
+      .poll(() => stateOf(b), { timeout: 3_000 })
+      .toEqual({ status: 'unauthenticated', accessToken: null }),
+  )
+  expect((await eventsOf(b)).filter((e) => !e.startsWith('('))).toEqual(['logout other_tab'])
+  expect(notRestored).toEqual([])
+  expect(await stateOf(a)).toEqual({ status: 'unauthenticated', accessToken: null })
+  expect((await eventsOf(a)).filter((e) => !e.startsWith('('))).toEqual(['login at-0', 'logout user'])
+  expect(what()).toEqual([])
+})

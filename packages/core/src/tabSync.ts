@@ -105,8 +105,7 @@ export function createTabSync(
   let closed = false
   // A message that reaches a page in the back-forward cache evicts it (Chromium), and every store and
   // removal in any tab is broadcast: a page kept there closes its channel, and opens it again when it
-  // comes back, when it reads storage again for what it missed (see wake.ts). A post made in between
-  // (a refresh that ended as the page left) goes nowhere: the entry is in storage. Not a channel that
+  // comes back, when it reads storage again for what it missed (see wake.ts). Not a channel that
   // `stay`s (a memory session, copies of a sessionStorage sign-in): no storage would tell the page what
   // it missed, and it would come back with a session renewed or ended elsewhere. A message evicts it
   // instead, and its reload asks the open tabs, as any new tab does.
@@ -348,8 +347,13 @@ export function createTabSync(
 
   return {
     post(raw) {
-      channel?.postMessage(raw)
-      if ((raw as Removal)?.[0] === -1) channel?.postMessage(null)
+      // Away in the back-forward cache, or leaving for it (an app that signs out in its own `pagehide`
+      // handler, which runs after the channel closed): sent on a channel opened for it and closed at once,
+      // which hears nothing. Tabs that keep their session in cookies hear of it no other way.
+      const to = channel ?? (page && !closed ? new BroadcastChannel(name + secret) : null)
+      to?.postMessage(raw)
+      if ((raw as Removal)?.[0] === -1) to?.postMessage(null)
+      if (to !== channel) to!.close()
     },
     lock(fn) {
       // No tabs (Node, Deno, Bun): Web Locks and a localStorage lease would span the whole process, and
