@@ -75,10 +75,17 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
           // `undefined` (idb-keyval's answer for a missing key) is no entry, as for a sync storage.
           const r = (found = read ?? null)
           if (gaveUp === undefined) k.cleaned(load(k, r))
-          // Taken as at start-up, unless the client moved on meanwhile: a sign-in, or a read of storage since
-          // (another tab's news, a wake), which found what is there now. That is newer. The storage answered
-          // after all: its error is over.
-          else if (gaveUp === k.epoch && k.lastRaw === null && k.confirmed === undefined && !k.destroyed) {
+          // Taken as at start-up, unless the client moved on meanwhile: a sign-in, also one under way (a
+          // restore from no session, whose result would be stored as a renewal of this one, with its refresh
+          // token), or a read of storage since (another tab's news, a wake), which found what is there now.
+          // That is newer. The storage answered after all: its error is over.
+          else if (
+            gaveUp === k.epoch &&
+            k.lastRaw === null &&
+            k.confirmed === undefined &&
+            !k.inflight &&
+            !k.destroyed
+          ) {
             k.loaded = false
             k.error = null
             k.cleaned(load(k, r))

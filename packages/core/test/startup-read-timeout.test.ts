@@ -119,6 +119,29 @@ describe('a start-up read that does not end', () => {
     auth.destroy()
   })
 
+  it('is ignored when it ends while a restore from no session is under way: that sign-in takes none of it', async () => {
+    const { storage, answer, writes } = stuckStorage()
+    let restored: (tokens: { accessToken: string }) => void = () => {}
+    const refresh = vi.fn(() => new Promise<{ accessToken: string }>((resolve) => (restored = resolve)))
+    const auth = createAuthClient({ storage, refreshTimeout: 5_000, refresh, refreshWithoutToken: true })
+    const { events } = record(auth)
+    await vi.advanceTimersByTimeAsync(5_000)
+    // The app, seeing nobody signed in, restores the session its HttpOnly cookie holds.
+    const restoring = auth.refresh()
+    await vi.advanceTimersByTimeAsync(0)
+    answer(entryOf(token(300, { sub: 'alice' }), 'alice-rt'))
+    await vi.advanceTimersByTimeAsync(0)
+    const bob = token(300, { sub: 'bob' })
+    restored({ accessToken: bob })
+    expect(await restoring).toBe(bob)
+    // Taken, alice signed in for a moment, and the restored session was stored as a renewal of hers,
+    // with her refresh token.
+    expect(events).toEqual(['error:storage_unavailable', 'login'])
+    expect(auth.getState()).toMatchObject({ accessToken: bob, canRefresh: true })
+    expect(JSON.parse(writes.at(-1)![1]!)).toMatchObject({ at: bob, rt: null })
+    auth.destroy()
+  })
+
   it('reports a late garbage entry as storage_corrupt and removes it', async () => {
     const { storage, answer, writes } = stuckStorage()
     const auth = createAuthClient({ storage, refreshTimeout: 5_000 })
