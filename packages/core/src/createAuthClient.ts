@@ -88,6 +88,9 @@ export function createAuthClient<C = RegisteredClaims, Credentials = RegisteredC
           ) {
             k.loaded = false
             k.error = null
+            // A replacement, as another tab's news is: a read begun before it (a wake's) is older, and would
+            // report the garbage this removes a second time.
+            k.epoch++
             k.cleaned(load(k, r))
             const mark = k.epoch
             k.check()

@@ -99,6 +99,21 @@ describe('a start-up read given up on, of a shared async storage', () => {
     auth.destroy()
   })
 
+  it('reports and removes garbage once, when it ends while a wake’s read is under way', async () => {
+    const backing = new Map([[KEY, 'garbage']])
+    const { storage, answer } = stuckShared(backing)
+    const auth = createAuthClient({ storage, refreshTimeout: 5_000 })
+    const events = record(auth)
+    await vi.advanceTimersByTimeAsync(5_000)
+    window.dispatchEvent(new Event('focus'))
+    // The first read ends before the wake's (asked while storage held the garbage still).
+    answer('garbage')
+    await vi.advanceTimersByTimeAsync(50)
+    expect(events).toEqual(['error:storage_unavailable', 'error:storage_corrupt'])
+    expect(backing.has(KEY)).toBe(false)
+    auth.destroy()
+  })
+
   it('signs in once when a wake’s read found the session first', async () => {
     const at = token(300, { sub: 'alice' })
     const backing = new Map([[KEY, entryOf(at)]])
