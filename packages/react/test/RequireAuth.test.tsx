@@ -106,6 +106,31 @@ describe('RequireAuth', () => {
     expect(redirects).not.toHaveBeenCalled()
   })
 
+  it('renders the fallback once the client gave up on a read that does not end, the children once it ends', async () => {
+    vi.useFakeTimers()
+    const stored = deferred<string | null>()
+    const auth = createAuthClient({
+      storage: { get: () => stored.promise, set() {}, remove() {} },
+      refreshTimeout: 1_000,
+    })
+    clients.push(auth)
+    render(
+      <AuthProvider client={auth}>
+        <RequireAuth fallback={<p>sign in</p>} loading={<p>wait</p>}>
+          <p>secret</p>
+        </RequireAuth>
+      </AuthProvider>,
+    )
+    expect(screen.getByText('wait')).toBeTruthy()
+    await act(() => vi.advanceTimersByTimeAsync(1_000))
+    expect(screen.getByText('sign in')).toBeTruthy()
+    await act(async () => {
+      stored.resolve(JSON.stringify({ v: 1, at: makeToken(), rt: 'rt', sk: 0, g: 1 }))
+      await vi.advanceTimersByTimeAsync(0)
+    })
+    expect(screen.getByText('secret')).toBeTruthy()
+  })
+
   it('renders nothing by default when not authenticated', () => {
     const auth = createAuthClient()
     clients.push(auth)
