@@ -225,6 +225,33 @@ describe('a start-up read that does not end', () => {
     auth.destroy()
   })
 
+  it('a late read that finds nothing (`undefined`, as idb-keyval answers) clears the error and signs nobody in', async () => {
+    const { storage, answer, writes } = stuckStorage()
+    const auth = createAuthClient({ storage, refreshTimeout: 5_000 })
+    const { events } = record(auth)
+    await vi.advanceTimersByTimeAsync(5_000)
+    answer(undefined as unknown as null)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(auth.getState()).toMatchObject({ status: 'unauthenticated', error: null })
+    expect(events).toEqual(['error:storage_unavailable'])
+    expect(writes).toEqual([])
+    auth.destroy()
+  })
+
+  it('destroy() after the client gave up leaves no timer, and the late read then takes nothing', async () => {
+    const { storage, answer, writes } = stuckStorage()
+    const auth = createAuthClient({ storage, refreshTimeout: 5_000 })
+    const { events } = record(auth)
+    await vi.advanceTimersByTimeAsync(5_000)
+    auth.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+    answer('{"v":1')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(events).toEqual(['error:storage_unavailable'])
+    expect(writes).toEqual([])
+    expect(auth.getState().status).toBe('unauthenticated')
+  })
+
   it('destroy() before the wait ends leaves no timer and reports nothing', async () => {
     const { storage } = stuckStorage()
     const auth = createAuthClient({ storage, refreshTimeout: 5_000 })
