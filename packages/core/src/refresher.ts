@@ -161,13 +161,17 @@ export function refresher(k: Engine): void {
     }
     const c = (controller = new AbortController())
     deadline = k.now() + k.refreshTimeout
+    // The resume whose second the timeout's timer last waited out. It waits once for each, a second at
+    // most: a clock set back just after the resume (an NTP step) would have it wait as long as the step,
+    // and asked again and again, an injected clock that stands still would keep a hung refresh for good.
+    let waited: number | undefined
     let tokens: TokenSet
     try {
       tokens = await callWithTimeout(
         (signal) => k.refreshFn!({ ...tokensOf(k.session), signal }),
         k.refreshTimeout,
         c,
-        grace,
+        () => (waited === (waited = resumed) ? 0 : Math.min(grace(), 1_000)),
       )
     } catch (e) {
       // Failed, while another tab stored a sign-in (the server may have revoked this refresh token for

@@ -184,6 +184,78 @@ describe('waking up', () => {
     auth.destroy()
   })
 
+  // The wake-ups that follow a resume (the tab shown: visibilitychange, focus), the network's return and a
+  // caller that wants a token all look at an overdue refresh too: within the second, none times it out.
+  it('takes the answer in the second after the resume, whatever wakes or asks for a token meanwhile', async () => {
+    let answer = (_: TokenSet) => {}
+    const refresh = vi.fn(() => new Promise<TokenSet>((resolve) => (answer = resolve)))
+    const auth = createAuthClient({ refresh, refreshTimeout: 10_000 })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await auth.ready
+    const pending = auth.refresh()
+    await vi.advanceTimersByTimeAsync(0)
+    sleepFor(400_000)
+    document.dispatchEvent(new Event('resume'))
+    document.dispatchEvent(new Event('visibilitychange'))
+    window.dispatchEvent(new Event('focus'))
+    window.dispatchEvent(new Event('online'))
+    const asked = auth.getAccessToken()
+    await vi.advanceTimersByTimeAsync(900)
+    expect(auth.getState().isRefreshing).toBe(true)
+    const fresh = token(300, { n: 2 })
+    answer({ accessToken: fresh })
+    expect([await pending, await asked]).toEqual([fresh, fresh])
+    expect(refresh).toHaveBeenCalledTimes(1)
+    auth.destroy()
+  })
+
+  // The second is measured on the client's clock, and the timeout's timer asked for what was left of it
+  // each time it fired: a clock set back just after the resume (an NTP step) had it wait as long as the
+  // step, an injected clock that stands still for good, and a hung refresh held every caller that long.
+  it.each([
+    ['the clock is set back just after the resume', {}, () => vi.setSystemTime(Date.now() - 3_600_000)],
+    ['an injected clock stands still', { now: () => T0 }, () => {}],
+  ])(
+    'times out a refresh with no answer a second after its time at most, though %s',
+    async (_, options, after) => {
+      const refresh = vi.fn(() => new Promise<TokenSet>(() => {}))
+      const auth = createAuthClient({ ...options, refresh, refreshTimeout: 10_000 })
+      auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+      await auth.ready
+      const pending = auth.refresh().catch((e: { code: string }) => e.code)
+      await vi.advanceTimersByTimeAsync(9_500)
+      document.dispatchEvent(new Event('resume'))
+      after()
+      // Its time runs out at 10 s, when the timer waits a second more, and no longer.
+      await vi.advanceTimersByTimeAsync(1_500)
+      expect(auth.getState().isRefreshing).toBe(false)
+      expect(await pending).toBe('refresh_timeout')
+      auth.destroy()
+    },
+  )
+
+  // Each resume has its second: frozen again within one, a page may get its answer in the next.
+  it('takes the answer after a second resume, though the timeout’s timer waited out the first', async () => {
+    let answer = (_: TokenSet) => {}
+    const refresh = vi.fn(() => new Promise<TokenSet>((resolve) => (answer = resolve)))
+    const auth = createAuthClient({ refresh, refreshTimeout: 10_000 })
+    auth.setTokens({ accessToken: token(300), refreshToken: 'rt' })
+    await auth.ready
+    const pending = auth.refresh()
+    await vi.advanceTimersByTimeAsync(9_500)
+    document.dispatchEvent(new Event('resume'))
+    // The timer fires at 10 s and waits until 10.5 s; the page freezes again at 10.2 s.
+    await vi.advanceTimersByTimeAsync(700)
+    sleepFor(60_000)
+    document.dispatchEvent(new Event('resume'))
+    await vi.advanceTimersByTimeAsync(900)
+    const fresh = token(300, { n: 2 })
+    answer({ accessToken: fresh })
+    expect(await pending).toBe(fresh)
+    expect(refresh).toHaveBeenCalledTimes(1)
+    auth.destroy()
+  })
+
   it('removes its listeners on destroy', () => {
     const remove = vi.spyOn(window, 'removeEventListener')
     const removeDoc = vi.spyOn(document, 'removeEventListener')
