@@ -938,6 +938,32 @@ describe('per-tab modes', () => {
     await wait()
     expect(b.getState().status).toBe('unauthenticated')
   })
+
+  // A listener told of the failed removal destroys the client in the middle of logout(), which goes on to
+  // tell the other tabs: posted on the closed channel, it threw, and logout(), which never rejects, did.
+  it('logout() resolves when an error listener destroyed the client midway, and posts nothing after', async () => {
+    // A shared storage whose removals fail.
+    const entries = new Map<string, string>()
+    const storage: TokenStorage = {
+      get: (key) => entries.get(key) ?? null,
+      set: (key, value) => void entries.set(key, value),
+      remove: () => {
+        throw new Error('quota')
+      },
+      subscribe: () => () => {},
+    }
+    const a = tab({ storage })
+    a.setTokens({ accessToken: token(), refreshToken: 'rt' })
+    a.on('error', () => a.destroy())
+    const other = new BroadcastChannel('latchkey:tabs')
+    const heard: unknown[] = []
+    other.onmessage = ({ data }) => heard.push(data)
+    await expect(a.logout()).resolves.toBeUndefined()
+    await wait()
+    // The ended sign-ins, told before the removal; nothing once the client was destroyed.
+    expect(heard).toEqual([[0, expect.any(String)]])
+    other.close()
+  })
 })
 
 describe('a sign-in, a sign-out and a new sign-in in one tab before another tab heard the first', () => {
@@ -1011,6 +1037,29 @@ describe('the back-forward cache', () => {
     expect([heard, fromHere]).toEqual([[2], [0, 1]])
     here.close()
     other.close()
+  })
+
+  it('sends a removal made as the page leaves with its null, in order, on the one channel opened for it', async () => {
+    const here = createTabSync('bf-removal', () => {}, 1_000)
+    const heard: unknown[] = []
+    // A tab of this version in another window: it hears none of this window's page transitions.
+    const listen = vi.spyOn(window, 'addEventListener').mockImplementation(() => {})
+    const there = createTabSync('bf-removal', (m) => heard.push(m), 1_000)
+    listen.mockRestore()
+    // An older version's tab follows the null alone.
+    const older = otherTab('bf-removal')
+    const seen: unknown[] = []
+    older.onmessage = ({ data }) => seen.push(data)
+    const channels = countChannels()
+    transition('pagehide', true)
+    here.post([-1, 3, 'id'])
+    expect(channels).toMatchObject({ opened: 1, open: 0 })
+    await wait()
+    expect(seen).toEqual([[-1, 3, 'id'], null])
+    // This version's drops the null that follows a removal.
+    expect(heard).toEqual([[-1, 3, 'id']])
+    transition('pageshow', true)
+    for (const c of [here, there, older]) c.close()
   })
 
   it('keeps the channel for a page that is unloaded or shown for the first time, and after close()', async () => {
