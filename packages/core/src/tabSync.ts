@@ -373,8 +373,9 @@ export function createTabSync(
       closed = true
       leave()
       channel?.close()
-      // A post made after this goes nowhere, as one made while away does: a closed channel would throw (a
-      // logout whose removal failed, and an `error` listener that destroyed the client, telling its `1`).
+      // A post made after this goes nowhere (`closed`: no channel is opened for it either); a closed channel
+      // would throw (a logout whose removal failed, and an `error` listener that destroyed the client,
+      // telling its `1`).
       channel = null
       if (page) for (const type of ['pagehide', 'pageshow'] as const) window.removeEventListener(type, away)
       for (const done of [...pending]) done()
