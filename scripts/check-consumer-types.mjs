@@ -3,10 +3,10 @@
 // under node_modules/@latchkey), with the compiler settings apps really use: strict,
 // exactOptionalPropertyTypes, noUncheckedIndexedAccess, skipLibCheck off; module resolution
 // bundler, node10, node16 and nodenext (ESM and CJS); Node without the DOM lib; an ES2020 lib; the
-// oldest peers the ranges accept. `pnpm typecheck` runs the same files against the sources; only
-// here do errors inside the shipped declarations show. Only the test files and our declarations
-// are checked: errors inside other packages' declarations (msw's CJS types import ESM-only
-// packages, say) are not ours to fix.
+// oldest peers the ranges accept, and the minors between (axios 1.7, Vue 3.4). `pnpm typecheck` runs
+// the same files against the sources; only here do errors inside the shipped declarations show. Only
+// the test files and our declarations are checked: errors inside other packages' declarations (msw's
+// CJS types import ESM-only packages, say) are not ours to fix.
 import {
   cpSync,
   mkdirSync,
@@ -52,6 +52,8 @@ const oldest = {
   vue: dep('packages/vue', 'vue33'),
   msw: dep('packages/testing', 'msw20'),
 }
+// The minors between, which the adapters' tests also run on (Vue 3.4 batches as 3.5 does, not as 3.3).
+const middle = { ...current, axios: current.axios17, vue: dep('packages/vue', 'vue34') }
 
 const strict = {
   strict: true,
@@ -102,6 +104,13 @@ const variants = [
     'module',
     { module: 'ESNext', moduleResolution: 'Bundler', ...esm },
     oldest,
+    all,
+  ],
+  [
+    'bundler, middle peers (axios 1.7, vue 3.4)',
+    'module',
+    { module: 'ESNext', moduleResolution: 'Bundler', ...esm },
+    middle,
     all,
   ],
 ]
